@@ -1,0 +1,153 @@
+"""`python -m player run`: the entry point that reads the clocks, opens the window and paces the loop."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+from .config import KioskConfig
+from .wallclock import schedule_now, skew_seconds, start_trust
+
+log = logging.getLogger(__name__)
+
+CLOCK_FILE = "clock.json"
+CLOCK_SAVE_SECONDS = 60.0
+
+
+def setup_logging(state_dir: Path | None, verbose: bool = False) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    if state_dir is not None:
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            handlers.append(logging.handlers.RotatingFileHandler(state_dir / "player.log", maxBytes=1_000_000,
+                                                                 backupCount=3, encoding="utf-8"))
+        except OSError as exc:
+            print(f"warning: cannot write logs under {state_dir}: {exc}")
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def read_last_seen(state_dir: Path) -> datetime | None:
+    try:
+        data = json.loads((state_dir / CLOCK_FILE).read_text(encoding="utf-8"))
+        return datetime.fromisoformat(data["last_seen"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_last_seen(state_dir: Path, when: datetime) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    tmp = state_dir / (CLOCK_FILE + ".tmp")
+    tmp.write_text(json.dumps({"last_seen": when.isoformat()}), encoding="utf-8")
+    os.replace(tmp, state_dir / CLOCK_FILE)
+
+
+def run(config: KioskConfig, seconds: float | None = None, headless: bool = False, windowed: bool = False) -> int:
+    """Play until closed (or for `seconds`); returns the process exit status."""
+    if headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    import pygame
+
+    from .fonts import require_fonts
+    from .loop import Loop
+    from .overlays import Overlays
+    from .prepare import Preparer
+    from .proof import Background, ProofLog
+    from .stage import SlotPainter, font_overrides, load_program, make_renderer, video_opener
+
+    require_fonts(config.languages, font_overrides(config))
+    tz = config.tz
+    mono_start = time.monotonic()
+    wall = datetime.now(tz)
+    last_seen = read_last_seen(config.state_dir)
+    trust = start_trust(wall, mono_start, last_seen)
+    if not trust.trusted:
+        log.warning("the clock reads %s, earlier than the last time seen (%s): treating it as unset; "
+                    "the schedule runs from the last time seen until the clock is set", wall.isoformat(timespec="seconds"),
+                    last_seen.isoformat(timespec="seconds") if last_seen else "?")
+    now, trust = schedule_now(trust, wall, mono_start)
+
+    pygame.display.init()
+    pygame.font.init()
+    import pygame.freetype
+    pygame.freetype.init()
+    flags = 0
+    if config.display.fullscreen and not windowed and not headless:
+        flags |= pygame.FULLSCREEN
+    screen = pygame.display.set_mode(config.display.size, flags)
+    pygame.display.set_caption(f"Tịnh Biên kiosk: {config.screen_id}")
+    if flags & pygame.FULLSCREEN:
+        pygame.mouse.set_visible(False)
+    screen.fill(config.fallback.background)
+    pygame.display.flip()
+
+    program, _ = load_program(config, now)
+    renderer = make_renderer(config)
+    painter = SlotPainter(config, renderer, video_opener(config.volume))
+    preparer = Preparer(painter)
+    writer = Background()
+    proof = ProofLog(config.state_dir / "proof-of-play.jsonl", writer)
+    canvas = pygame.Surface(config.display.canvas).convert() if config.display.rotation else screen
+    overlay_setters = make_renderer(config)  # fonts owned by the render thread
+    overlays = Overlays(config.display.canvas, renderer.floor, overlay_setters.setter, config.overlays.clock,
+                        config.overlays.ticker, config.overlays.shift_every, config.overlays.shift_pixels)
+
+    def ticker_for(playlist_id: str | None) -> tuple[tuple[str, str], ...]:
+        playlist = program.content.playlist(playlist_id) if playlist_id else None
+        return tuple((code, playlist.ticker_text(code)) for code in config.languages) if playlist else ()
+
+    loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages, ticker_for)
+    loop.start(time.monotonic(), now)
+    period = 1.0 / config.display.fps
+    last = next_frame = time.monotonic()
+    next_save = last
+    first = True
+    status = 0
+    try:
+        while True:
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE
+                                                 and not flags & pygame.FULLSCREEN):
+                    return 0
+            mono = time.monotonic()
+            if seconds is not None and mono - mono_start >= seconds:
+                return 0
+            wall = datetime.now(tz)
+            was_trusted = trust.trusted
+            skew = skew_seconds(trust, wall, mono)
+            now, trust = schedule_now(trust, wall, mono)
+            if trust.trusted and not was_trusted:
+                log.warning("the clock has been set (it was %.0f s behind); the schedule follows it again", skew)
+            loop.frame(canvas, mono, now, mono - last)
+            last = mono
+            if config.display.rotation:
+                screen.blit(pygame.transform.rotate(canvas, -config.display.rotation), (0, 0))
+            pygame.display.flip()
+            if first:
+                log.info("first frame %.2f s after start", time.monotonic() - mono_start)
+                first = False
+            if mono >= next_save and trust.trusted:
+                writer.submit(lambda when=now: write_last_seen(config.state_dir, when))
+                next_save = mono + CLOCK_SAVE_SECONDS
+            next_frame += period
+            delay = next_frame - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -period:
+                next_frame = time.monotonic()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        loop.stop(time.monotonic())
+        preparer.close()
+        if trust.trusted:
+            writer.submit(lambda: write_last_seen(config.state_dir, datetime.now(tz)))
+        writer.close()
+        pygame.quit()
+    return status

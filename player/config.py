@@ -1,0 +1,293 @@
+"""kiosk.yaml: one screen's configuration, loaded into a frozen KioskConfig and validated."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ContentError, Problem
+from .fields import Reader
+from .languages import check_code
+from .yamlsource import line_of, load_yaml
+
+ROTATIONS = (0, 90, 180, 270)
+_SCREEN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_COLOR = re.compile(r"^#([0-9a-fA-F]{6})$")
+
+
+@dataclass(frozen=True)
+class Display:
+    fullscreen: bool = True
+    size: tuple[int, int] = (1920, 1080)  # the panel's own mode, before rotation
+    rotation: int = 0
+    width_mm: float = 952.0  # visible width of the panel along size[0] (43" 16:9)
+    fps: int = 60
+
+    @property
+    def canvas(self) -> tuple[int, int]:
+        """The size content is laid out at: portrait when the panel is turned."""
+        w, h = self.size
+        return (h, w) if self.rotation in (90, 270) else (w, h)
+
+    @property
+    def px_per_mm(self) -> float:
+        return self.size[0] / self.width_mm
+
+
+@dataclass(frozen=True)
+class FontOverride:
+    path: str
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class Overlays:
+    clock: bool = True
+    ticker: bool = True
+    shift_every: float = 300.0  # seconds between burn-in shifts of always-on overlays
+    shift_pixels: int = 4
+
+
+@dataclass(frozen=True)
+class Touch:
+    enabled: bool = False
+    idle_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class Fallback:
+    background: tuple[int, int, int] = (12, 44, 74)
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    screen_id: str
+    path: Path
+    name: tuple[tuple[str, str], ...] = ()  # the gate's name per language
+    display: Display = Display()
+    languages: tuple[str, ...] = ("vi", "en", "km", "zh")
+    fallback_chain: tuple[tuple[str, str], ...] = (("km", "en"), ("zh", "en"), ("en", "vi"))
+    fonts: tuple[tuple[str, FontOverride], ...] = ()
+    timezone: str = "Asia/Ho_Chi_Minh"
+    playlists_dir: Path = Path("playlists")
+    media_dir: Path = Path("media")
+    state_dir: Path = Path("state")
+    overlays: Overlays = Overlays()
+    touch: Touch = Touch()
+    fallback: Fallback = Fallback()
+    volume: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def name_in(self, language: str) -> str:
+        names = dict(self.name)
+        return names.get(language) or names.get("vi") or next(iter(names.values()), "")
+
+    def resolve_language(self, language: str, available: tuple[str, ...]) -> str | None:
+        """Follow the fallback chain from `language` to the first one in `available`."""
+        chain = dict(self.fallback_chain)
+        seen: set[str] = set()
+        code: str | None = language
+        while code is not None and code not in seen:
+            if code in available:
+                return code
+            seen.add(code)
+            code = chain.get(code)
+        return None
+
+
+TOP_KEYS = {"screen", "display", "languages", "timezone", "content", "state_dir", "overlays",
+            "touch", "fallback", "audio"}
+
+
+def parse_color(value: Any) -> tuple[int, int, int]:
+    if isinstance(value, str) and _COLOR.match(value):
+        hexa = value[1:]
+        return (int(hexa[0:2], 16), int(hexa[2:4], 16), int(hexa[4:6], 16))
+    raise ValueError(f"{value!r} is not a colour like \"#0c2c4a\"")
+
+
+def load_config(path: Path) -> KioskConfig:
+    """Load kiosk.yaml; every problem in it is reported at once as a ContentError."""
+    raw = load_yaml(path)
+    config, problems = parse_config(raw, path)
+    if any(p.severity == "error" for p in problems) or config is None:
+        raise ContentError(problems)
+    return config
+
+
+def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem]]:
+    r = Reader(str(path))
+    top = r.mapping(raw, "", TOP_KEYS)
+    if raw is None:
+        r.error("", "the file is empty; see the README for a complete kiosk.yaml")
+    base = path.parent
+
+    screen = r.mapping(top.get("screen"), "screen", {"id", "name"}, line_of(top, "screen"))
+    screen_id = r.field(screen, "id", "screen", (str,), what="text such as tb-hall-01") if "screen" in top else None
+    if "screen" not in top:
+        r.error("screen", "is required, with at least `id` (this screen's name in the fleet)")
+    elif screen_id and not _SCREEN_ID.match(screen_id):
+        r.error("screen.id", f"{screen_id!r} may use only letters, digits, '-', '_' and '.' (64 at most)", line_of(screen, "id"))
+    names = _language_map(r, screen.get("name"), "screen.name", line_of(screen, "name"))
+
+    disp = r.mapping(top.get("display"), "display", {"fullscreen", "size", "rotation", "width_mm", "fps"}, line_of(top, "display"))
+    size = r.convert(disp, "size", "display", _parse_size, Display.size)
+    rotation = r.field(disp, "rotation", "display", (int,), 0)
+    if rotation not in ROTATIONS:
+        r.error("display.rotation", f"must be one of 0, 90, 180, 270 (degrees clockwise), not {rotation}", line_of(disp, "rotation"))
+        rotation = 0
+    display = Display(
+        fullscreen=r.field(disp, "fullscreen", "display", (bool,), True),
+        size=size,
+        rotation=rotation,
+        width_mm=r.number(disp, "width_mm", "display", 952.0, low=50, high=20000),
+        fps=r.number(disp, "fps", "display", 60, low=10, high=240),
+    )
+
+    langs = r.mapping(top.get("languages"), "languages", {"order", "fallback", "fonts"}, line_of(top, "languages"))
+    order = r.field(langs, "order", "languages", (list,), ["vi", "en", "km", "zh"])
+    codes: list[str] = []
+    for i, code in enumerate(order):
+        message = check_code(code)
+        if message:
+            r.error(f"languages.order[{i}]", message, line_of(order, i))
+        elif code in codes:
+            r.error(f"languages.order[{i}]", f"{code!r} is listed twice", line_of(order, i))
+        else:
+            codes.append(code)
+    if not codes:
+        r.error("languages.order", "must list at least one language, e.g. [vi, en, km, zh]", line_of(langs, "order"))
+    chain = _fallback_chain(r, langs, codes)
+    fonts = _font_overrides(r, langs, base)
+
+    timezone = r.field(top, "timezone", "", (str,), "Asia/Ho_Chi_Minh")
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        r.error("timezone", f"{timezone!r} is not a time zone name such as Asia/Ho_Chi_Minh", line_of(top, "timezone"))
+        timezone = "Asia/Ho_Chi_Minh"
+
+    content = r.mapping(top.get("content"), "content", {"playlists", "media"}, line_of(top, "content"))
+    over = r.mapping(top.get("overlays"), "overlays", {"clock", "ticker", "shift_every", "shift_pixels"}, line_of(top, "overlays"))
+    touch = r.mapping(top.get("touch"), "touch", {"enabled", "idle_timeout"}, line_of(top, "touch"))
+    fall = r.mapping(top.get("fallback"), "fallback", {"background", "image"}, line_of(top, "fallback"))
+    audio = r.mapping(top.get("audio"), "audio", {"volume"}, line_of(top, "audio"))
+
+    if r.failed or screen_id is None:
+        return None, r.problems
+    config = KioskConfig(
+        screen_id=screen_id,
+        path=path,
+        name=tuple(names.items()),
+        display=display,
+        languages=tuple(codes),
+        fallback_chain=chain,
+        fonts=fonts,
+        timezone=timezone,
+        playlists_dir=base / r.field(content, "playlists", "content", (str,), "playlists"),
+        media_dir=base / r.field(content, "media", "content", (str,), "media"),
+        state_dir=base / r.field(top, "state_dir", "", (str,), "state"),
+        overlays=Overlays(
+            clock=r.field(over, "clock", "overlays", (bool,), True),
+            ticker=r.field(over, "ticker", "overlays", (bool,), True),
+            shift_every=r.number(over, "shift_every", "overlays", 300.0, low=1),
+            shift_pixels=r.number(over, "shift_pixels", "overlays", 4, low=0, high=40),
+        ),
+        touch=Touch(
+            enabled=r.field(touch, "enabled", "touch", (bool,), False),
+            idle_timeout=r.number(touch, "idle_timeout", "touch", 60.0, low=10, high=3600),
+        ),
+        fallback=Fallback(
+            background=r.convert(fall, "background", "fallback", parse_color, Fallback.background),
+            image=r.field(fall, "image", "fallback", (str,), None),
+        ),
+        volume=r.number(audio, "volume", "audio", 0.0, low=0, high=1),
+    )
+    if r.failed:
+        return None, r.problems
+    return config, r.problems
+
+
+def _parse_size(value: Any) -> tuple[int, int]:
+    if (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            and 160 <= value[0] <= 8192 and 160 <= value[1] <= 8192):
+        return (value[0], value[1])
+    raise ValueError(f"must be [width, height] in pixels, each 160 to 8192, not {value!r}")
+
+
+def _language_map(r: Reader, value: Any, path: str, line: int | None) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"vi": value}
+    if not isinstance(value, dict):
+        r.error(path, "must be text, or a mapping of language code to text", line)
+        return {}
+    out: dict[str, str] = {}
+    for code, text in value.items():
+        message = check_code(code)
+        if message:
+            r.error(f"{path}.{code}", message, line_of(value, code))
+        elif not isinstance(text, str):
+            r.error(f"{path}.{code}", "must be text", line_of(value, code))
+        else:
+            out[code] = text
+    return out
+
+
+def _fallback_chain(r: Reader, langs: dict[str, Any], codes: list[str]) -> tuple[tuple[str, str], ...]:
+    raw = langs.get("fallback")
+    if raw is None:
+        default = {"km": "en", "zh": "en", "en": "vi"}
+        return tuple((a, b) for a, b in default.items())
+    if not isinstance(raw, dict):
+        r.error("languages.fallback", "must map a language to the one shown when it has no text, e.g. {km: en}", line_of(langs, "fallback"))
+        return ()
+    chain: dict[str, str] = {}
+    for code, target in raw.items():
+        for value in (code, target):
+            message = check_code(value)
+            if message:
+                r.error(f"languages.fallback.{code}", message, line_of(raw, code))
+                break
+        else:
+            chain[code] = target
+    for start in chain:  # a loop would make a missing text fall back forever
+        seen, code = {start}, chain[start]
+        while code in chain:
+            if code in seen:
+                r.error(f"languages.fallback.{start}", f"the chain from {start!r} comes back to {code!r}", line_of(raw, start))
+                break
+            seen.add(code)
+            code = chain[code]
+    return tuple(chain.items())
+
+
+def _font_overrides(r: Reader, langs: dict[str, Any], base: Path) -> tuple[tuple[str, FontOverride], ...]:
+    raw = langs.get("fonts")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        r.error("languages.fonts", "must map a language to a font file, e.g. {th: /usr/share/fonts/.../NotoSansThai-Regular.ttf}", line_of(langs, "fonts"))
+        return ()
+    out = []
+    for code, spec in raw.items():
+        message = check_code(code)
+        if message:
+            r.error(f"languages.fonts.{code}", message, line_of(raw, code))
+            continue
+        if isinstance(spec, str):
+            out.append((code, FontOverride(str(base / spec))))
+        elif isinstance(spec, dict) and isinstance(spec.get("path"), str) and isinstance(spec.get("index", 0), int):
+            out.append((code, FontOverride(str(base / spec["path"]), spec.get("index", 0))))
+        else:
+            r.error(f"languages.fonts.{code}", "must be a font file path, or {path: FILE, index: N} for a .ttc collection", line_of(raw, code))
+    return tuple(out)

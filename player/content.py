@@ -1,0 +1,325 @@
+"""Loading playlists/ (playlist files and schedule.yaml) into the content model, with every problem."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import parse_color
+from .errors import ContentError, Problem
+from .fields import Reader
+from .languages import check_code
+from .model import (FITS, ITEM_KINDS, PRESENTATIONS, TRANSITIONS, Background, Content, Daypart, Item,
+                    Playlist, Text, Transition)
+from .when import When, parse_range, parse_weekday, parse_window
+from .yamlsource import line_of, load_yaml
+
+SCHEDULE_FILE = "schedule.yaml"
+NOT_PLAYLISTS = {SCHEDULE_FILE, "browse.yaml"}  # browse.yaml is the touch menu
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+PLAYLIST_KEYS = {"id", "presentation", "stack_languages", "transition", "duration", "ticker", "items"}
+ITEM_KEYS = {"id", "type", "duration", "transition", "fit", "presentation", "stack_languages", "text",
+             "media", "background", "when", "loop", "volume"}
+MAX_DURATION = 24 * 3600.0
+
+
+def playlist_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.yaml") if p.name not in NOT_PLAYLISTS)
+
+
+def load_content(folder: Path, media_dir: Path, screen_languages: tuple[str, ...],
+                 has_font: Callable[[str], bool], now: datetime | None = None) -> tuple[Content, list[Problem]]:
+    """Every playlist in `folder` plus its schedule. Broken items are left out and reported."""
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        raise ContentError([Problem(str(folder), "content.playlists", "the playlists folder does not exist")])
+    playlists: list[Playlist] = []
+    for path in playlist_files(folder):
+        try:
+            raw = load_yaml(path)
+        except ContentError as exc:
+            problems += exc.problems
+            continue
+        playlist, found = parse_playlist(raw, str(path), path.stem, screen_languages, has_font)
+        problems += found
+        if playlist is not None:
+            if any(p.id == playlist.id for p in playlists):
+                problems.append(Problem(str(path), "id", f"playlist id {playlist.id!r} is used by another file too", line_of(raw, "id")))
+            else:
+                playlists.append(playlist)
+    dayparts, found = _load_schedule(folder / SCHEDULE_FILE, playlists)
+    problems += found
+    content = Content(tuple(playlists), tuple(dayparts), str(media_dir))
+    problems += check_playable(content, str(folder / SCHEDULE_FILE), now)
+    return content, problems
+
+
+def parse_playlist(raw: Any, file: str, default_id: str, screen_languages: tuple[str, ...],
+                   has_font: Callable[[str], bool]) -> tuple[Playlist | None, list[Problem]]:
+    r = Reader(file)
+    if raw is None:
+        r.error("", "the playlist is empty; it needs `items`")
+        return None, r.problems
+    top = r.mapping(raw, "", PLAYLIST_KEYS)
+    if not top:
+        return None, r.problems
+    playlist_id = r.field(top, "id", "", (str,), default_id)
+    if not _ID.match(playlist_id):
+        r.error("id", f"{playlist_id!r} may use only letters, digits, '-', '_' and '.'", line_of(top, "id"))
+    defaults = {
+        "presentation": r.choice(top, "presentation", "", PRESENTATIONS, "rotate"),
+        "stack_languages": _stack_languages(r, top, "", screen_languages, ()),
+        "transition": _transition(r, top, "", Transition()),
+        "duration": r.number(top, "duration", "", 10.0, low=0, high=MAX_DURATION, low_open=True),
+    }
+    ticker = _language_texts(r, top.get("ticker"), "ticker", line_of(top, "ticker"), has_font)
+    items_raw = r.field(top, "items", "", (list,), what="a list of items")
+    items: list[Item] = []
+    for index, entry in enumerate(items_raw or []):
+        before = len(r.problems)
+        item = _item(r, entry, f"items[{index}]", line_of(items_raw, index), defaults, screen_languages, has_font)
+        if item is None or any(p.severity == "error" for p in r.problems[before:]):
+            continue
+        if any(existing.id == item.id for existing in items):
+            r.error(f"items[{index}].id", f"item id {item.id!r} is used twice in this playlist", item.line)
+            continue
+        items.append(item)
+    if items_raw is not None and not items_raw:
+        r.error("items", "the playlist has no items", line_of(top, "items"))
+    ticker_pairs = tuple((code, text) for code, text in ticker.items() if isinstance(text, str))
+    return Playlist(playlist_id, tuple(items), ticker_pairs, file), r.problems
+
+
+def _item(r: Reader, entry: Any, path: str, line: int | None, defaults: dict[str, Any],
+          screen_languages: tuple[str, ...], has_font: Callable[[str], bool]) -> Item | None:
+    m = r.mapping(entry, path, ITEM_KEYS, line)
+    if not m:
+        if entry is not None and not isinstance(entry, dict):
+            return None
+        r.error(path, "an item needs at least `id` and `type`", line)
+        return None
+    item_id = r.field(m, "id", path, (str, int))
+    if item_id is not None:
+        item_id = str(item_id)
+        if not _ID.match(item_id):
+            r.error(f"{path}.id", f"{item_id!r} may use only letters, digits, '-', '_' and '.'", line_of(m, "id"))
+    where = f"{path} ({item_id})" if item_id else path
+    kind = r.choice(m, "type", where, ITEM_KINDS)
+    if kind == "video":
+        duration = r.number(m, "duration", where, None, low=0, high=MAX_DURATION, low_open=True)
+    else:
+        duration = r.number(m, "duration", where, defaults["duration"], low=0, high=MAX_DURATION, low_open=True)
+    texts = _texts(r, m.get("text"), f"{where}.text", line_of(m, "text"), has_font)
+    media = _media(r, m, where)
+    if kind in ("image", "video") and not media:
+        r.error(f"{where}.media", f"a {kind} item needs `media`: a file in the media folder", line_of(m, "media") or line)
+    if kind == "text" and not any(not t.empty for t in texts.values()):
+        r.error(f"{where}.text", "a text item needs text in at least one language, e.g. text: {vi: {title: ..., body: ...}}", line_of(m, "text") or line)
+    for code in screen_languages:
+        if texts and code not in texts and kind == "text":
+            r.warn(f"{where}.text.{code}", f"no {code} text; the screen falls back along languages.fallback or skips {code}", line_of(m, "text"))
+    for key in ("loop", "volume"):
+        if key in m and kind != "video":
+            r.error(f"{where}.{key}", f"`{key}` applies to video items only", line_of(m, key))
+    volume = r.number(m, "volume", where, None, low=0, high=1)
+    if item_id is None or kind is None:
+        return None
+    return Item(
+        id=item_id,
+        kind=kind,
+        duration=float(duration) if duration is not None else None,
+        transition=_transition(r, m, where, defaults["transition"]),
+        fit=r.choice(m, "fit", where, FITS, "fit"),
+        presentation=r.choice(m, "presentation", where, PRESENTATIONS, defaults["presentation"]),
+        stack_languages=_stack_languages(r, m, where, screen_languages, defaults["stack_languages"]),
+        texts=tuple(texts.items()),
+        media=tuple(media.items()),
+        background=_background(r, m, where),
+        when=parse_when(r, m.get("when"), f"{where}.when", line_of(m, "when")),
+        loop=r.field(m, "loop", where, (bool,), False),
+        volume=float(volume) if volume is not None else None,
+        file=r.file,
+        line=line,
+    )
+
+
+def _texts(r: Reader, raw: Any, path: str, line: int | None, has_font: Callable[[str], bool]) -> dict[str, Text]:
+    out: dict[str, Text] = {}
+    for code, value in _language_texts(r, raw, path, line, has_font, allow_blocks=True).items():
+        if isinstance(value, str):
+            out[code] = Text(body=value.strip())
+            continue
+        block = r.mapping(value, f"{path}.{code}", {"title", "body", "caption"}, line_of(raw, code))
+        out[code] = Text(**{k: str(r.field(block, k, f"{path}.{code}", (str, int, float), "")).strip()
+                            for k in ("title", "body", "caption")})
+    return out
+
+
+def _language_texts(r: Reader, raw: Any, path: str, line: int | None, has_font: Callable[[str], bool],
+                    allow_blocks: bool = False) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        r.error(path, "must map language codes to text, e.g. {vi: \"...\", en: \"...\"}", line)
+        return {}
+    out: dict[str, Any] = {}
+    for code, value in raw.items():
+        message = check_code(code)
+        if message:
+            r.error(f"{path}.{code}", message, line_of(raw, code))
+            continue
+        if not has_font(code):
+            r.error(f"{path}.{code}", f"this screen has no font for {code!r}; add one under languages.fonts in kiosk.yaml", line_of(raw, code))
+            continue
+        if isinstance(value, str) or (allow_blocks and isinstance(value, dict)):
+            out[code] = value
+        else:
+            kinds = "text or {title, body, caption}" if allow_blocks else "text"
+            r.error(f"{path}.{code}", f"must be {kinds}", line_of(raw, code))
+    return out
+
+
+def _media(r: Reader, m: dict[str, Any], where: str) -> dict[str, str]:
+    raw = m.get("media")
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        raw_map: dict[Any, Any] = {"default": raw}
+    elif isinstance(raw, dict):
+        raw_map = raw
+    else:
+        r.error(f"{where}.media", "must be a file name, or {default: FILE, km: FILE, ...} for per-language variants", line_of(m, "media"))
+        return {}
+    out: dict[str, str] = {}
+    for code, value in raw_map.items():
+        key = f"{where}.media" + ("" if isinstance(raw, str) else f".{code}")
+        if code != "default" and check_code(code):
+            r.error(key, check_code(code) or "", line_of(raw, code))
+        elif not isinstance(value, str) or not value.strip():
+            r.error(key, "must be a file name in the media folder", line_of(raw, code) or line_of(m, "media"))
+        elif value.startswith("/") or ".." in Path(value).parts:
+            r.error(key, f"{value!r} must be a path inside the media folder (no leading / or ..)", line_of(raw, code) or line_of(m, "media"))
+        else:
+            out[str(code)] = value
+    return out
+
+
+def _background(r: Reader, m: dict[str, Any], where: str) -> Background:
+    raw = m.get("background")
+    if raw is None:
+        return Background()
+    if isinstance(raw, str) and raw.startswith("#"):
+        raw = {"color": raw}
+    elif isinstance(raw, str):
+        raw = {"image": raw}
+    b = r.mapping(raw, f"{where}.background", {"color", "image"}, line_of(m, "background"))
+    image = r.field(b, "image", f"{where}.background", (str,), None)
+    if image and (image.startswith("/") or ".." in Path(image).parts):
+        r.error(f"{where}.background.image", f"{image!r} must be a path inside the media folder", line_of(m, "background"))
+        image = None
+    return Background(r.convert(b, "color", f"{where}.background", parse_color, Background.color), image)
+
+
+def _transition(r: Reader, m: dict[str, Any], where: str, default: Transition) -> Transition:
+    raw = m.get("transition")
+    if raw is None:
+        return default
+    if isinstance(raw, str):
+        raw = {"type": raw}
+    t = r.mapping(raw, f"{where}.transition", {"type", "duration"}, line_of(m, "transition"))
+    kind = r.choice(t, "type", f"{where}.transition", TRANSITIONS, default.kind)
+    seconds = r.number(t, "duration", f"{where}.transition", default.seconds, low=0, high=5)
+    return Transition(kind, float(seconds))
+
+
+def _stack_languages(r: Reader, m: dict[str, Any], where: str, screen_languages: tuple[str, ...],
+                     default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = m.get("stack_languages")
+    if raw is None:
+        return default
+    key = f"{where}.stack_languages" if where else "stack_languages"
+    if not isinstance(raw, list) or not raw:
+        r.error(key, "must be a list of language codes, e.g. [vi, en]", line_of(m, "stack_languages"))
+        return default
+    out = []
+    for i, code in enumerate(raw):
+        message = check_code(code)
+        if message:
+            r.error(f"{key}[{i}]", message, line_of(raw, i))
+        else:
+            out.append(code)
+    return tuple(out)
+
+
+def parse_when(r: Reader, raw: Any, path: str, line: int | None) -> When:
+    if raw is None:
+        return When()
+    w = r.mapping(raw, path, {"weekdays", "times", "dates"}, line)
+    parts: dict[str, list[Any]] = {}
+    for key, parse in (("weekdays", parse_weekday), ("times", parse_window), ("dates", parse_range)):
+        value = w.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            value = [value]
+        if not value:
+            r.error(f"{path}.{key}", "is an empty list, so this can never play; leave the key out to mean no limit", line_of(w, key))
+        parsed = []
+        for i, entry in enumerate(value):
+            try:
+                parsed.append(parse(entry))
+            except ValueError as exc:
+                r.error(f"{path}.{key}[{i}]", str(exc), line_of(value, i) or line_of(w, key))
+        parts[key] = parsed
+    return When(frozenset(parts.get("weekdays", [])), tuple(parts.get("times", [])), tuple(parts.get("dates", [])))
+
+
+def _load_schedule(path: Path, playlists: list[Playlist]) -> tuple[list[Daypart], list[Problem]]:
+    if not path.exists():
+        if len(playlists) > 1:
+            problems = [Problem(str(path), "", "several playlists but no schedule.yaml to say which plays when; "
+                                "the first one plays", None, "warning")]
+        else:
+            problems = []
+        return [Daypart(playlists[0].id)] if playlists else [], problems
+    try:
+        raw = load_yaml(path)
+    except ContentError as exc:
+        return ([Daypart(playlists[0].id)] if playlists else []), exc.problems
+    r = Reader(str(path))
+    top = r.mapping(raw, "", {"dayparts"})
+    entries = r.field(top, "dayparts", "", (list,), what="a list of {playlist, priority, when}") or []
+    dayparts = []
+    for i, entry in enumerate(entries):
+        where = f"dayparts[{i}]"
+        d = r.mapping(entry, where, {"playlist", "priority", "when"}, line_of(entries, i))
+        name = r.field(d, "playlist", where, (str,))
+        priority = r.field(d, "priority", where, (int,), 0)
+        when = parse_when(r, d.get("when"), f"{where}.when", line_of(d, "when"))
+        if name is None:
+            continue
+        if not any(p.id == name for p in playlists):
+            known = ", ".join(p.id for p in playlists) or "none loaded"
+            r.error(f"{where}.playlist", f"no playlist with id {name!r} (playlists: {known})", line_of(d, "playlist"))
+            continue
+        dayparts.append(Daypart(name, priority, when, line_of(entries, i)))
+    return dayparts, r.problems
+
+
+def check_playable(content: Content, schedule_file: str, now: datetime | None) -> list[Problem]:
+    """An error when no item of any scheduled playlist can ever play again (from `now`)."""
+    for daypart in content.dayparts:
+        playlist = content.playlist(daypart.playlist)
+        if playlist is None:
+            continue
+        if now is None:
+            if playlist.items:
+                return []
+            continue
+        if daypart.when.opens_after(now) and any(item.when.opens_after(now) for item in playlist.items):
+            return []
+    when = f" after {now:%Y-%m-%d %H:%M}" if now else ""
+    return [Problem(schedule_file, "dayparts", f"nothing in the schedule can ever play{when}: every daypart or item "
+                    "is closed for good (check weekdays, times and dates); the fallback slide will show")]

@@ -1,0 +1,119 @@
+"""Reading typed fields out of parsed YAML while collecting every problem at once."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+from .errors import Problem
+from .yamlsource import line_of
+
+T = TypeVar("T")
+
+_MISSING = object()
+
+
+def type_name(value: Any) -> str:
+    """How a person would call the kind of a YAML value."""
+    if value is None:
+        return "nothing"
+    for kind, name in ((bool, "true/false"), (int, "a number"), (float, "a number"), (str, "text"),
+                       (dict, "a mapping"), (list, "a list")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+class Reader:
+    """Collects Problems for one file; every getter returns a usable default on error."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def error(self, key: str, message: str, line: int | None = None) -> None:
+        self.problems.append(Problem(self.file, key, message, line, "error"))
+
+    def warn(self, key: str, message: str, line: int | None = None) -> None:
+        self.problems.append(Problem(self.file, key, message, line, "warning"))
+
+    @property
+    def failed(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    def mapping(self, value: Any, path: str, allowed: set[str], line: int | None = None) -> dict[str, Any]:
+        """`value` as a mapping; unknown keys are reported with the allowed ones."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(path, f"must be a mapping of keys, not {type_name(value)}", line)
+            return {}
+        for key in value:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                self.error(_join(path, str(key)), f"unknown key; allowed here: {known}", line_of(value, key))
+        return value
+
+    def field(self, mapping: dict[str, Any], key: str, path: str, kinds: tuple[type, ...],
+              default: Any = _MISSING, what: str = "") -> Any:
+        """mapping[key] if it has one of `kinds`; a missing required key is an error."""
+        full = _join(path, key)
+        if key not in mapping or mapping[key] is None:
+            if default is _MISSING:
+                self.error(full, f"is required ({what or _kinds_text(kinds)})", line_of(mapping, key))
+                return None
+            return default
+        value = mapping[key]
+        if bool in kinds or not isinstance(value, bool):
+            if isinstance(value, kinds):
+                return value
+        self.error(full, f"must be {what or _kinds_text(kinds)}, not {type_name(value)} ({value!r})", line_of(mapping, key))
+        return None if default is _MISSING else default
+
+    def number(self, mapping: dict[str, Any], key: str, path: str, default: Any = _MISSING,
+               low: float | None = None, high: float | None = None, low_open: bool = False) -> Any:
+        value = self.field(mapping, key, path, (int, float), default)
+        if value is None or value is default:
+            return value
+        full = _join(path, key)
+        if low is not None and (value <= low if low_open else value < low):
+            bound = f"more than {low:g}" if low_open else f"at least {low:g}"
+            self.error(full, f"must be {bound}, not {value}", line_of(mapping, key))
+            return default if default is not _MISSING else None
+        if high is not None and value > high:
+            self.error(full, f"must be at most {high:g}, not {value}", line_of(mapping, key))
+            return default if default is not _MISSING else None
+        return value
+
+    def choice(self, mapping: dict[str, Any], key: str, path: str, choices: tuple[str, ...], default: Any = _MISSING) -> Any:
+        value = self.field(mapping, key, path, (str,), default, what="one of " + ", ".join(choices))
+        if value is None or value is default:
+            return value
+        if value not in choices:
+            self.error(_join(path, key), f"must be one of {', '.join(choices)}, not {value!r}", line_of(mapping, key))
+            return default if default is not _MISSING else None
+        return value
+
+    def convert(self, mapping: dict[str, Any], key: str, path: str, parse: Callable[[Any], T], default: Any = _MISSING) -> T | Any:
+        """Run `parse` on the raw value; its ValueError text becomes the problem message."""
+        if key not in mapping or mapping[key] is None:
+            if default is _MISSING:
+                self.error(_join(path, key), "is required", line_of(mapping, key))
+                return None
+            return default
+        try:
+            return parse(mapping[key])
+        except ValueError as exc:
+            self.error(_join(path, key), str(exc), line_of(mapping, key))
+            return None if default is _MISSING else default
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _kinds_text(kinds: tuple[type, ...]) -> str:
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "text",
+             dict: "a mapping", list: "a list"}
+    if set(kinds) == {int, float}:
+        return "a number"
+    return " or ".join(names.get(k, k.__name__) for k in kinds)

@@ -1,0 +1,202 @@
+"""The render loop's state machine: which slot is on screen, the transition into it, the one being prepared.
+
+Frame contract: `frame(target, mono, now, dt)` is called once per frame with the
+monotonic time, the schedule's wall time and the frame interval; it never
+blocks. A switch happens only when the next slot's picture is ready, so the
+screen never shows a black or half-drawn frame: if it is late, the current
+slot simply stays up a little longer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+import pygame
+
+from .model import Transition
+from .overlays import Overlays
+from .prepare import Prepared, Preparer
+from .proof import PlayRecord, ProofLog
+from .sequence import RECHECK_SECONDS, Cursor, Decision, Program
+from .transitions import compose
+
+log = logging.getLogger(__name__)
+
+SKIP_RETRY_SECONDS = 600.0  # broken files are tried again after this long (sync may have fixed them)
+FALLBACK_ID = "_fallback"
+
+
+@dataclass
+class Showing:
+    prepared: Prepared
+    start: float
+    start_wall: datetime
+    end: float | None  # monotonic; None while a video runs to its own end
+    picture: pygame.Surface
+
+    @property
+    def transition(self) -> Transition:
+        slot = self.prepared.decision.slot
+        return slot.item.transition if slot else Transition("crossfade", 0.6)
+
+    def due(self, mono: float) -> bool:
+        video = self.prepared.video
+        if video is not None and (getattr(video, "ended", False)):
+            return True
+        return self.end is not None and mono >= self.end
+
+
+class Loop:
+    def __init__(self, program: Program, preparer: Preparer, overlays: Overlays, proof: ProofLog | None,
+                 screen_id: str, languages: tuple[str, ...],
+                 ticker_for: Callable[[str | None], tuple[tuple[str, str], ...]]) -> None:
+        self.program = program
+        self.preparer = preparer
+        self.overlays = overlays
+        self.proof = proof
+        self.screen_id = screen_id
+        self.languages = languages
+        self.ticker_for = ticker_for
+        self.cursor = Cursor()
+        self.skip: dict[tuple[str, str], float] = {}
+        self.current: Showing | None = None
+        self.previous: pygame.Surface | None = None
+        self.pending: tuple[int, Decision] | None = None
+        self.switches = 0
+        self.late_frames = 0  # frames where the next slot was due but not ready yet
+
+    # -- deciding ------------------------------------------------------------------------------
+
+    def _decide(self, now: datetime, mono: float) -> Decision:
+        self.skip = {key: until for key, until in self.skip.items() if until > mono}
+        return self.program.decide(self.cursor, now, frozenset(self.skip))
+
+    def start(self, mono: float, now: datetime, timeout: float = 10.0) -> None:
+        """Prepare and show the first slot (blocking: the only wait, before the first frame)."""
+        for _ in range(50):
+            decision = self._decide(now, mono)
+            prepared = self.preparer.wait(self.preparer.request(decision), timeout)
+            if prepared is None:
+                raise RuntimeError("the first slide took too long to prepare")
+            if prepared.error is None:
+                self._switch(prepared, mono, now)
+                self.previous = None
+                return
+            self._skipped(prepared, now, mono)
+        raise RuntimeError("nothing in the content can be shown")
+
+    def _request_next(self, mono: float, now: datetime) -> None:
+        self.pending = None
+        decision = self._decide(now, mono)
+        if decision.slot is None and self.current and self.current.prepared.decision.slot is None:
+            return  # still nothing to play: the fallback stays, no new picture needed
+        self.pending = (self.preparer.request(decision), decision)
+
+    # -- switching -----------------------------------------------------------------------------
+
+    def _advance(self, mono: float, now: datetime) -> None:
+        current = self.current
+        assert current is not None
+        settled = mono - current.start >= current.transition.seconds
+        playing = current.prepared.decision.slot is not None
+        if self.pending is None and settled and playing and not current.due(mono):
+            self._request_next(mono, now)
+        if not current.due(mono):
+            return
+        if self.pending is None:
+            if current.prepared.decision.slot is None:  # fallback: look again a little later
+                current.end = mono + RECHECK_SECONDS
+                self._request_next(mono, now)
+                return
+            self._request_next(mono, now)
+        assert self.pending is not None
+        token, decision = self.pending
+        prepared = self.preparer.take(token)
+        if prepared is None:
+            self.late_frames += 1
+            return
+        self.pending = None
+        if prepared.error is not None:
+            self._skipped(prepared, now, mono)
+            self._request_next(mono, now)
+            return
+        fresh = self._decide(now, mono)
+        if fresh.slot != decision.slot:  # the schedule changed while it was prepared (daypart, clock jump)
+            prepared.close()
+            self.pending = (self.preparer.request(fresh), fresh)
+            return
+        self._finish(current, mono, "completed")
+        self._switch(prepared, mono, now)
+
+    def _switch(self, prepared: Prepared, mono: float, now: datetime) -> None:
+        decision = prepared.decision
+        if self.current is not None:
+            self.previous = self.current.picture
+            self.current.prepared.close()
+        picture = prepared.surface
+        if picture is None and prepared.video is not None:
+            picture = prepared.video.first_frame(0.0)  # type: ignore[attr-defined]
+        assert picture is not None
+        seconds = decision.seconds
+        if seconds is None and prepared.video is not None:
+            seconds = getattr(prepared.video, "duration", None)
+        self.current = Showing(prepared, mono, now, None if seconds is None else mono + seconds, picture)
+        self.cursor = decision.cursor
+        self.switches += 1
+        for warning in prepared.warnings:
+            log.warning("%s", warning)
+        slot = decision.slot
+        self.overlays.set_ticker(self.ticker_for(slot.playlist if slot else None))
+
+    def _finish(self, showing: Showing, mono: float, status: str, reason: str = "") -> None:
+        slot = showing.prepared.decision.slot
+        if self.proof is None:
+            return
+        planned = None if showing.end is None else showing.end - showing.start
+        self.proof.record(PlayRecord(
+            screen=self.screen_id, item=slot.item.id if slot else FALLBACK_ID,
+            playlist=slot.playlist if slot else "", language="+".join(slot.languages) if slot else self.languages[0],
+            start=showing.start_wall.isoformat(timespec="seconds"), planned=planned,
+            actual=mono - showing.start, status=status,
+            reason=reason or getattr(showing.prepared.video, "error", None) or ""))
+
+    def _skipped(self, prepared: Prepared, now: datetime, mono: float) -> None:
+        slot = prepared.decision.slot
+        log.error("skipping %s: %s", f"{slot.playlist}/{slot.item.id}" if slot else "fallback", prepared.error)
+        if slot is None:
+            return
+        self.skip[(slot.playlist, slot.item.id)] = mono + SKIP_RETRY_SECONDS
+        self.cursor = prepared.decision.cursor
+        if self.proof is not None:
+            self.proof.record(PlayRecord(self.screen_id, slot.item.id, slot.playlist, "+".join(slot.languages),
+                                         now.isoformat(timespec="seconds"), slot.item.duration, 0.0, "skipped",
+                                         prepared.error or ""))
+
+    def stop(self, mono: float) -> None:
+        """Close the slot on screen (its proof line says it was cut short) and stop preparing."""
+        if self.current is not None:
+            self._finish(self.current, mono, "cut", "player stopped")
+            self.current.prepared.close()
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def frame(self, target: pygame.Surface, mono: float, now: datetime, dt: float) -> None:
+        self._advance(mono, now)
+        current = self.current
+        assert current is not None
+        video = current.prepared.video
+        if video is not None:
+            picture = video.frame_at(mono - current.start)  # type: ignore[attr-defined]
+            if picture is not None:
+                current.picture = picture
+        transition = current.transition
+        progress = 1.0 if transition.seconds <= 0 else (mono - current.start) / transition.seconds
+        compose(target, self.previous, current.picture, transition.kind, progress)
+        if progress >= 1.0:
+            self.previous = None
+        slot = current.prepared.decision.slot
+        self.overlays.update(dt, mono, now, slot.language if slot else self.languages[0])
+        self.overlays.draw(target)

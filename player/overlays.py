@@ -1,0 +1,132 @@
+"""Always-on overlays: the clock with the date (screen time) and the scrolling ticker band.
+
+Both shift by a few pixels now and then so they do not burn into the panel.
+Text is rendered only when it changes (once a minute, or on a new language);
+each frame only blits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+import pygame
+
+from .fonts import Typesetter
+from .slides import Bands
+
+TICKER_SPEED = 110.0  # pixels per second: readable at a glance, one language every few seconds
+SEPARATOR = "   •   "
+
+_WEEKDAYS = {
+    "vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "km": ("ថ្ងៃច័ន្ទ", "ថ្ងៃអង្គារ", "ថ្ងៃពុធ", "ថ្ងៃព្រហស្បតិ៍", "ថ្ងៃសុក្រ", "ថ្ងៃសៅរ៍", "ថ្ងៃអាទិត្យ"),
+    "zh": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
+}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_KHMER_DIGITS = str.maketrans("0123456789", "០១២៣៤៥៦៧៨៩")
+
+
+def date_text(now: datetime, language: str) -> str:
+    """The date as people write it in `language` (other languages get ISO dates)."""
+    weekday = now.weekday()
+    if language == "vi":
+        return f"{_WEEKDAYS['vi'][weekday]}, {now:%d/%m/%Y}"
+    if language == "en":
+        return f"{_WEEKDAYS['en'][weekday]} {now.day} {_MONTHS_EN[now.month - 1]} {now.year}"
+    if language == "km":
+        return f"{_WEEKDAYS['km'][weekday]} {now:%d/%m/%Y}".translate(_KHMER_DIGITS)
+    if language == "zh":
+        return f"{now.year}年{now.month}月{now.day}日 {_WEEKDAYS['zh'][weekday]}"
+    return f"{now:%Y-%m-%d}"
+
+
+def shift_offset(seconds: float, every: float, pixels: int) -> tuple[int, int]:
+    """The burn-in offset at monotonic `seconds`: a slow walk around a small square."""
+    if pixels <= 0:
+        return (0, 0)
+    steps = ((0, 0), (1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
+    dx, dy = steps[int(seconds // every) % len(steps)]
+    return (dx * pixels, dy * pixels)
+
+
+class Overlays:
+    """Draws the clock and the ticker onto each frame; `setter(language, bold)` gives fonts."""
+
+    def __init__(self, canvas: tuple[int, int], floor_px: int, setter: Callable[[str, bool], Typesetter],
+                 clock: bool = True, ticker: bool = True, shift_every: float = 300.0, shift_pixels: int = 4) -> None:
+        self.canvas = canvas
+        self.bands = Bands(*canvas)
+        self.setter = setter
+        self.show_clock, self.show_ticker = clock, ticker
+        self.shift_every, self.shift_pixels = shift_every, shift_pixels
+        self.time_px = round(self.bands.top * 0.52)
+        self.date_px = round(self.bands.top * 0.24)
+        self.ticker_px = min(round(floor_px * 0.8), round(self.bands.bottom * 0.62))
+        self._clock_key: tuple[str, str] | None = None
+        self._clock: pygame.Surface | None = None
+        self._strip: pygame.Surface | None = None
+        self._strip_key: tuple[tuple[str, str], ...] = ()
+        self._band = pygame.Surface((canvas[0], self.bands.bottom), pygame.SRCALPHA)
+        self._band.fill((0, 0, 0, 200))
+        self._scroll = 0.0
+        self.offset = (0, 0)
+
+    def set_ticker(self, texts: tuple[tuple[str, str], ...]) -> None:
+        """The ticker's texts, one per language, shown one after another in a single strip."""
+        texts = tuple((code, text.strip()) for code, text in texts if text.strip())
+        if texts == self._strip_key:
+            return
+        self._strip_key = texts
+        if not texts:
+            self._strip = None
+            return
+        pieces = []
+        for code, text in texts:
+            pieces.append(self.setter(code, False).render(text.replace("\n", " "), self.ticker_px, (255, 255, 255)))
+            pieces.append(self.setter("en", False).render(SEPARATOR, self.ticker_px, (233, 182, 64)))
+        width = max(self.canvas[0], sum(p.get_width() for p in pieces))
+        strip = pygame.Surface((width, max(p.get_height() for p in pieces)), pygame.SRCALPHA)
+        x = 0
+        for piece in pieces:
+            strip.blit(piece, (x, 0))
+            x += piece.get_width()
+        self._strip = strip
+        self._scroll = 0.0
+
+    def update(self, dt: float, mono: float, now: datetime, language: str) -> None:
+        self.offset = shift_offset(mono, self.shift_every, self.shift_pixels)
+        self._scroll += dt * TICKER_SPEED
+        if self.show_clock:
+            key = (language, f"{now:%Y-%m-%d %H:%M}")
+            if key != self._clock_key:
+                self._clock_key = key
+                self._clock = self._render_clock(now, language)
+
+    def _render_clock(self, now: datetime, language: str) -> pygame.Surface:
+        time_line = self.setter("en", True).render(f"{now:%H:%M}", self.time_px, (255, 255, 255))
+        date_line = self.setter(language, False).render(date_text(now, language), self.date_px, (235, 235, 235))
+        pad = round(self.bands.top * 0.12)
+        width = max(time_line.get_width(), date_line.get_width()) + 2 * pad
+        height = time_line.get_height() + date_line.get_height() + pad
+        box = pygame.Surface((width, height), pygame.SRCALPHA)
+        pygame.draw.rect(box, (0, 0, 0, 185), box.get_rect(), border_radius=pad)
+        box.blit(time_line, (width - pad - time_line.get_width(), pad // 3))
+        box.blit(date_line, (width - pad - date_line.get_width(), pad // 3 + time_line.get_height()))
+        return box
+
+    def draw(self, surface: pygame.Surface) -> None:
+        dx, dy = self.offset
+        if self.show_ticker and self._strip is not None:
+            band_top = self.canvas[1] - self.bands.bottom
+            surface.blit(self._band, (0, band_top))
+            width = self._strip.get_width() + self.canvas[0] // 3
+            x = -int(self._scroll % width)
+            y = band_top + (self.bands.bottom - self._strip.get_height()) // 2 + dy
+            surface.blit(self._strip, (x, y))
+            if x + width < self.canvas[0]:
+                surface.blit(self._strip, (x + width, y))
+        if self.show_clock and self._clock is not None:
+            margin = self.bands.margin // 2
+            surface.blit(self._clock, (self.canvas[0] - margin - self._clock.get_width() + dx, margin // 2 + dy))

@@ -1,0 +1,87 @@
+"""Preparing the next slot off the render loop: its picture is drawn in a worker thread before it is due."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pygame
+
+from .sequence import Decision
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    """A slot ready to show: a still picture, or a source of frames (a video)."""
+
+    decision: Decision
+    surface: pygame.Surface | None = None
+    video: object | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def close(self) -> None:
+        close = getattr(self.video, "close", None)
+        if close is not None:
+            close()
+
+
+class Preparer:
+    """One worker thread; `render(decision)` runs there and must return a Prepared (never raise)."""
+
+    def __init__(self, render: Callable[[Decision], Prepared]) -> None:
+        self._render = render
+        self._requests: queue.Queue[tuple[int, Decision] | None] = queue.Queue()
+        self._results: queue.Queue[tuple[int, Prepared]] = queue.Queue()
+        self._token = 0
+        self._thread = threading.Thread(target=self._run, name="preparer", daemon=True)
+        self._thread.start()
+
+    def request(self, decision: Decision) -> int:
+        self._token += 1
+        self._requests.put((self._token, decision))
+        return self._token
+
+    def take(self, token: int) -> Prepared | None:
+        """The result for `token` if it is ready; results of older requests are closed and dropped."""
+        while True:
+            try:
+                got, prepared = self._results.get_nowait()
+            except queue.Empty:
+                return None
+            if got == token:
+                return prepared
+            prepared.close()
+
+    def wait(self, token: int, timeout: float) -> Prepared | None:
+        """Block for a result (start-up and previews only, never in the render loop)."""
+        try:
+            while True:
+                got, prepared = self._results.get(timeout=timeout)
+                if got == token:
+                    return prepared
+                prepared.close()
+        except queue.Empty:
+            return None
+
+    def _run(self) -> None:
+        while True:
+            job = self._requests.get()
+            if job is None:
+                return
+            token, decision = job
+            try:
+                prepared = self._render(decision)
+            except Exception as exc:  # the render function should not raise; never let the thread die
+                log.exception("preparing %s failed", decision.slot.key if decision.slot else "fallback")
+                prepared = Prepared(decision, error=str(exc))
+            self._results.put((token, prepared))
+
+    def close(self) -> None:
+        self._requests.put(None)
+        self._thread.join(timeout=5)

@@ -1,0 +1,89 @@
+"""`python -m player preview`: each slot of a playlist rendered to PNG at the screen size, plus a contact sheet."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .config import load_config
+from .errors import MediaError
+
+THUMB_WIDTH = 480
+
+
+def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import pygame
+    import pygame.freetype
+
+    from .overlays import Overlays
+    from .stage import load_program, make_renderer
+
+    config = load_config(config_path)
+    pygame.display.init()
+    pygame.font.init()
+    pygame.freetype.init()
+    now = datetime.now(config.tz)
+    program, problems = load_program(config, now)
+    wanted = Path(playlist).stem if playlist else None
+    playlists = [p for p in program.content.playlists if wanted in (None, p.id)]
+    if not playlists:
+        print(f"no playlist {playlist!r}; playlists: {', '.join(p.id for p in program.content.playlists)}", file=sys.stderr)
+        return 1
+    renderer = make_renderer(config)
+    overlays = Overlays(config.display.canvas, renderer.floor, renderer.setter, config.overlays.clock, config.overlays.ticker, 1.0, 0)
+    out.mkdir(parents=True, exist_ok=True)
+    shots: list[tuple[str, pygame.Surface]] = []
+    failures = 0
+    for pl in playlists:
+        overlays.set_ticker(tuple((code, pl.ticker_text(code)) for code in config.languages))
+        for slot in program.slots_of(pl.id):
+            label = f"{pl.id}-{slot.index + 1:02d}-{slot.item.id}-{'+'.join(slot.languages)}"
+            try:
+                surface = _render_slot(renderer, config, slot)
+            except MediaError as exc:
+                print(f"{label}: skipped on the screen too: {exc}", file=sys.stderr)
+                failures += 1
+                continue
+            overlays.update(0.0, 0.0, now, slot.language)
+            overlays.draw(surface)
+            if config.display.rotation:
+                surface = pygame.transform.rotate(surface, -config.display.rotation)
+            pygame.image.save(surface, str(out / f"{label}.png"))
+            shots.append((label, surface))
+    fallback = renderer.fallback([(c, config.name_in(c)) for c in config.languages], config.fallback.background, config.fallback.image)
+    pygame.image.save(fallback, str(out / "fallback.png"))
+    shots.append(("fallback", fallback))
+    sheet = contact_sheet(shots, renderer.setter("en"))
+    pygame.image.save(sheet, str(out / "contact-sheet.png"))
+    print(f"{len(shots)} pictures and contact-sheet.png in {out}" + (f"; {failures} could not be rendered" if failures else ""))
+    return 1 if failures else 0
+
+
+def _render_slot(renderer, config, slot):  # noqa: ANN001, ANN202
+    if slot.item.kind == "video":
+        from .video import poster_frame
+        media = slot.item.media_for(slot.language)
+        return poster_frame(config.media_dir / str(media), renderer.canvas, slot.item.fit).copy()
+    return renderer.render(slot).surface
+
+
+def contact_sheet(shots, setter):  # noqa: ANN001, ANN201
+    """Thumbnails in a grid, each labelled, on one PNG."""
+    import pygame
+
+    columns = 4
+    w = THUMB_WIDTH
+    h = round(w * shots[0][1].get_height() / shots[0][1].get_width())
+    label_h = 30
+    rows = (len(shots) + columns - 1) // columns
+    sheet = pygame.Surface((columns * (w + 16) + 16, rows * (h + label_h + 16) + 16))
+    sheet.fill((40, 40, 40))
+    for index, (label, surface) in enumerate(shots):
+        x = 16 + (index % columns) * (w + 16)
+        y = 16 + (index // columns) * (h + label_h + 16)
+        sheet.blit(pygame.transform.smoothscale(surface, (w, h)), (x, y))
+        sheet.blit(setter.render(label, 18, (230, 230, 230)), (x, y + h + 4))
+    return sheet

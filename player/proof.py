@@ -1,0 +1,99 @@
+"""Proof of play: one JSON line per slot shown or skipped, appended off the render loop."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlayRecord:
+    screen: str
+    item: str
+    playlist: str
+    language: str
+    start: str  # ISO 8601 wall time in the screen's zone (schedule time when the clock is unset)
+    planned: float | None
+    actual: float
+    status: str  # "completed", "cut" (interrupted) or "skipped"
+    reason: str = ""
+    id: str = ""
+
+    def line(self) -> str:
+        data = asdict(self)
+        data["id"] = self.id or uuid.uuid4().hex
+        data["planned"] = None if self.planned is None else round(self.planned, 3)
+        data["actual"] = round(self.actual, 3)
+        return json.dumps(data, ensure_ascii=False)
+
+
+class Background:
+    """One writer thread for small file jobs (proof lines, the last-seen clock), so disk never stalls a frame."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=10000)
+        self._thread = threading.Thread(target=self._run, name="state-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        try:
+            self._jobs.put_nowait(job)
+        except queue.Full:
+            log.error("state writer is %d jobs behind (disk stalled?); dropping a write", self._jobs.qsize())
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception:
+                log.exception("state write failed")
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+
+class ProofLog:
+    def __init__(self, path: Path, writer: Background) -> None:
+        self.path = path
+        self.writer = writer
+        self._warned = False
+
+    def record(self, record: PlayRecord) -> None:
+        line = record.line() + "\n"
+        self.writer.submit(lambda: self._append(line))
+
+    def _append(self, line: str) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(line)
+            self._warned = False
+        except OSError as exc:
+            if not self._warned:  # a full disk must not flood the log either
+                log.error("cannot write proof of play to %s: %s", self.path, exc)
+                self._warned = True
+
+
+def read_proof(path: Path) -> list[dict[str, object]]:
+    """Every intact line of a proof-of-play file (a line cut by a power loss is left out)."""
+    out = []
+    if not path.exists():
+        return out
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            out.append(json.loads(raw))
+        except json.JSONDecodeError:
+            continue
+    return out

@@ -1,0 +1,93 @@
+"""Building what a screen needs from its config: content, program, renderer, the slot-preparing function."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pygame
+
+from .config import KioskConfig
+from .content import load_content
+from .errors import ContentError, MediaError, PlayerError, Problem
+from .fonts import missing_font
+from .prepare import Prepared
+from .sequence import Decision, Program
+from .slides import SlideRenderer
+
+log = logging.getLogger(__name__)
+
+
+def font_overrides(config: KioskConfig) -> dict[str, tuple[str, int]]:
+    return {code: (spec.path, spec.index) for code, spec in config.fonts}
+
+
+def has_font_for(config: KioskConfig):  # noqa: ANN201 - a predicate
+    overrides = font_overrides(config)
+    cache: dict[str, bool] = {}
+
+    def has_font(code: str) -> bool:
+        if code not in cache:
+            cache[code] = missing_font(code, overrides) is None
+        return cache[code]
+    return has_font
+
+
+def load_program(config: KioskConfig, now: datetime) -> tuple[Program, list[Problem]]:
+    """The screen's content as a Program; errors in single items leave them out, not the whole loop."""
+    content, problems = load_content(config.playlists_dir, config.media_dir, config.languages, has_font_for(config), now)
+    for problem in problems:
+        (log.error if problem.severity == "error" else log.warning)("%s", problem)
+    return Program.build(content, config.languages, config.resolve_language), problems
+
+
+@dataclass
+class SlotPainter:
+    """Runs in the preparer's thread: turns a Decision into a ready picture (or video)."""
+
+    config: KioskConfig
+    renderer: SlideRenderer
+    open_video: object | None = None  # callable(path, size, fit, loop) -> video source; set when video is available
+
+    def __call__(self, decision: Decision) -> Prepared:
+        slot = decision.slot
+        try:
+            if slot is None:
+                return Prepared(decision, surface=self.fallback())
+            if slot.item.kind == "video":
+                if self.open_video is None:
+                    raise MediaError(f"{slot.item.media_for(slot.language)}: video playback is not available")
+                media = slot.item.media_for(slot.language)
+                video = self.open_video(self.config.media_dir / str(media), self.renderer.canvas, slot.item.fit, slot.item.loop)  # type: ignore[operator]
+                return Prepared(decision, video=video)
+            rendered = self.renderer.render(slot)
+            return Prepared(decision, surface=rendered.surface.convert() if pygame.display.get_init() and pygame.display.get_surface() else rendered.surface,
+                            warnings=rendered.warnings)
+        except (PlayerError, ContentError, OSError, pygame.error) as exc:
+            return Prepared(decision, error=str(exc))
+
+    def fallback(self) -> pygame.Surface:
+        names = [(code, self.config.name_in(code)) for code in self.config.languages]
+        return self.renderer.fallback(names, self.config.fallback.background, self.config.fallback.image)
+
+
+def make_renderer(config: KioskConfig) -> SlideRenderer:
+    return SlideRenderer(config.display.canvas, config.display.px_per_mm, Path(config.media_dir), font_overrides(config))
+
+
+def video_opener(volume: float):  # noqa: ANN201 - returns the opener the painter calls
+    """A function opening a video item for the loop, or None where PyAV cannot be imported."""
+    try:
+        from .video import VideoClip
+    except ImportError as exc:
+        log.error("video items will be skipped: %s", exc)
+        return None
+
+    def open_video(path: Path, size: tuple[int, int], fit: str, loop: bool) -> object:
+        clip = VideoClip(path, size, fit, loop=loop)
+        clip.start()
+        clip.first_frame(10.0)
+        return clip
+    return open_video

@@ -1,0 +1,28 @@
+"""Compositing two full-screen pictures during a transition: cut, crossfade or slide."""
+
+from __future__ import annotations
+
+import pygame
+
+
+def ease(progress: float) -> float:
+    p = min(1.0, max(0.0, progress))
+    return p * p * (3 - 2 * p)
+
+
+def compose(target: pygame.Surface, old: pygame.Surface | None, new: pygame.Surface, kind: str, progress: float) -> None:
+    """Draw the moment `progress` (0..1) of the transition from `old` to `new` onto `target`."""
+    if old is None or kind == "cut" or progress >= 1.0:
+        target.blit(new, (0, 0))
+        return
+    p = ease(progress)
+    if kind == "slide":
+        width = target.get_width()
+        shift = round(width * p)
+        target.blit(old, (-shift, 0))
+        target.blit(new, (width - shift, 0))
+        return
+    target.blit(old, (0, 0))
+    new.set_alpha(round(255 * p))
+    target.blit(new, (0, 0))
+    new.set_alpha(None)

@@ -1,0 +1,114 @@
+"""`python -m player validate`: every problem in a screen's config, playlists and media, listed at once."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .config import KioskConfig, load_config
+from .content import SCHEDULE_FILE, load_content, parse_playlist
+from .errors import ContentError, MediaError, Problem
+from .fonts import missing_font
+from .images import check_image
+from .model import Content
+from .stage import font_overrides, has_font_for
+from .yamlsource import load_yaml
+
+
+def check_media(content: Content, media_dir: Path) -> list[Problem]:
+    """Every media file named by the content exists and decodes (videos: their header and first frame)."""
+    problems: list[Problem] = []
+    checked: dict[str, str | None] = {}
+    for playlist in content.playlists:
+        for item in playlist.items:
+            names = [(f"media.{code}" if code != "default" else "media", path, item.kind) for code, path in item.media]
+            if item.background.image:
+                names.append(("background.image", item.background.image, "image"))
+            for key, name, kind in names:
+                if name not in checked:
+                    checked[name] = _check_file(media_dir / name, kind)
+                if checked[name]:
+                    problems.append(Problem(item.file, f"{item.id}.{key}", checked[name] or "", item.line))
+    return problems
+
+
+def _check_file(path: Path, kind: str) -> str | None:
+    if not path.is_file():
+        return f"{path} does not exist"
+    try:
+        if kind == "video":
+            from .video import probe
+            probe(path)
+        else:
+            check_image(path)
+    except MediaError as exc:
+        return str(exc)
+    except ImportError as exc:
+        return f"{path}: video support is not installed ({exc})"
+    return None
+
+
+def validate_all(config_path: Path, target: Path | None, now: datetime | None = None) -> list[Problem]:
+    """Problems of the screen's config and content, or of one playlist file or folder (`target`)."""
+    problems: list[Problem] = []
+    config: KioskConfig | None = None
+    if target is not None and _is_config(target):
+        config_path, target = target, None
+    try:
+        config = load_config(config_path)
+    except ContentError as exc:
+        if target is None:
+            return exc.problems
+        problems.append(Problem(str(config_path), "", "could not be loaded, so the default languages "
+                                "(vi, en, km, zh) are assumed", None, "warning"))
+    languages = config.languages if config else ("vi", "en", "km", "zh")
+    has_font = has_font_for(config) if config else (lambda code: missing_font(code) is None)
+    if config is not None:
+        overrides = font_overrides(config)
+        for code in config.languages:
+            message = missing_font(code, overrides)
+            if message:
+                problems.append(Problem(str(config.path), "languages.order", message))
+    now = now or datetime.now(config.tz if config else None).astimezone()
+    if target is not None and target.is_file() and not _is_config(target):
+        try:
+            raw = load_yaml(target)
+        except ContentError as exc:
+            return problems + exc.problems
+        if target.name == SCHEDULE_FILE:
+            folder = target.parent
+        else:
+            playlist, found = parse_playlist(raw, str(target), target.stem, languages, has_font)
+            problems += found
+            media_dir = config.media_dir if config else target.parent.parent / "media"
+            if playlist is not None:
+                problems += check_media(Content((playlist,), ()), media_dir)
+            return problems
+    else:
+        folder = target if target is not None else (config.playlists_dir if config else Path("playlists"))
+    media_dir = config.media_dir if config else folder.parent / "media"
+    try:
+        content, found = load_content(folder, media_dir, languages, has_font, now)
+    except ContentError as exc:
+        return problems + exc.problems
+    return problems + found + check_media(content, media_dir)
+
+
+def _is_config(path: Path) -> bool:
+    if path.is_dir() or not path.exists():
+        return False
+    try:
+        raw = load_yaml(path)
+    except ContentError:
+        return path.name == "kiosk.yaml"
+    return isinstance(raw, dict) and ("screen" in raw or "display" in raw)
+
+
+def validate_command(target: Path | None, config_path: Path) -> int:
+    problems = validate_all(config_path, target)
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in sorted(problems, key=lambda p: (p.severity != "error", p.file, p.line or 0)):
+        print(problem)
+    print(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", file=sys.stderr)
+    return 1 if errors else 0

@@ -1,0 +1,336 @@
+"""Video clips for the render loop: decoded, scaled and turned upright on a thread, handed out on time."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import av
+import av.error
+import pygame
+from av.video.reformatter import VideoReformatter
+
+from .errors import MediaError
+from .images import scaled_size
+
+log = logging.getLogger(__name__)
+
+# Frames are converted to 32-bit XRGB, the layout of SDL's display surfaces, so the
+# render loop's blit is a plain copy. swscale names the bytes in memory order.
+_SWS_FORMAT = "bgr0" if sys.byteorder == "little" else "0rgb"
+_BUFFER_FORMAT = "BGRA" if sys.byteorder == "little" else "ARGB"
+_MASKS = (0xFF0000, 0x00FF00, 0x0000FF, 0)
+_PTS_SLACK = 1e-6  # seconds: float rounding of pts * time_base, never a visible frame early
+_TRUNCATED_SLACK = 1.0  # seconds short of the stated duration before we call a file cut off
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What validation needs to know about a video file."""
+
+    duration: float | None  # seconds; None when the file does not say
+    width: int  # as stored; a rotation of 90 or 270 swaps them on screen
+    height: int
+    rotation: int  # degrees the stored picture is turned clockwise for display: 0, 90, 180 or 270
+    codec: str
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a decoded frame goes on the output surface."""
+
+    scaled: tuple[int, int]  # swscale's output size, before turning
+    rotation: int  # clockwise degrees
+    pos: tuple[int, int]  # top-left of the turned picture; negative when "fill" crops
+    bars: tuple[tuple[int, int, int, int], ...]  # letterbox rects left uncovered by the picture
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    try:
+        container = av.open(str(path))
+    except (FileNotFoundError, IsADirectoryError):
+        raise MediaError(f"{path}: file not found") from None
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise MediaError(f"{path}: not a video file that can be read ({_reason(exc)})") from None
+    if not container.streams.video:
+        container.close()
+        raise MediaError(f"{path}: the file has no video stream")
+    stream = container.streams.video[0]
+    if stream.codec_context is None:
+        container.close()
+        raise MediaError(f"{path}: the video codec is not supported; use H.264, HEVC, VP9 or AV1")
+    stream.thread_type = "AUTO"
+    return container, stream
+
+
+def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION")  # Matroska keeps the stream's length as a tag
+    if tag:
+        try:
+            h, m, s = tag.split(":")
+            return int(h) * 3600 + int(m) * 60 + float(s)
+        except ValueError:
+            pass
+    return container.duration / av.time_base if container.duration else None
+
+
+def _rotation(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> int:
+    """Clockwise degrees to turn the picture upright, from the display matrix (old files: the rotate tag)."""
+    ccw = frame.rotation  # FFmpeg 8 attaches the container's display matrix to each frame
+    if not ccw and stream.metadata.get("rotate", "").lstrip("-").isdigit():
+        ccw = -int(stream.metadata["rotate"])
+    return round(-ccw / 90) * 90 % 360
+
+
+def _layout(source: tuple[int, int], aspect: float, rotation: int, box: tuple[int, int], fit: str) -> _Layout:
+    shown = (round(source[0] * aspect), source[1])
+    if rotation % 180:
+        shown = (shown[1], shown[0])
+    w, h = scaled_size(shown, box, fit)
+    if fit == "fit":
+        w, h = min(w, box[0]), min(h, box[1])
+    x, y = (box[0] - w) // 2, (box[1] - h) // 2
+    bars = [(0, 0, box[0], y), (0, y + h, box[0], box[1] - y - h), (0, y, x, h), (x + w, y, box[0] - x - w, h)]
+    return _Layout((h, w) if rotation % 180 else (w, h), rotation, (x, y),
+                   tuple(b for b in bars if b[2] > 0 and b[3] > 0))
+
+
+def _to_surface(frame: av.VideoFrame, layout: _Layout, scaler: VideoReformatter, size: tuple[int, int],
+                letterbox: tuple[int, int, int]) -> pygame.Surface:
+    picture = scaler.reformat(frame, *layout.scaled, format=_SWS_FORMAT, interpolation="BILINEAR")
+    plane = picture.planes[0]
+    out = pygame.Surface(size, 0, 32, _MASKS)
+    for bar in layout.bars:
+        out.fill(letterbox, bar)
+    pitch = out.get_pitch()
+    x, y = layout.pos
+    if layout.rotation == 0 and x == 0 and layout.scaled[0] == size[0] and plane.line_size == pitch:
+        # Whole rows (the usual 16:9 on 16:9): one copy, no per-pixel work.
+        top, first = max(0, -y), max(0, y)
+        rows = min(layout.scaled[1] - top, size[1] - first)
+        with memoryview(out.get_view("0")) as dst, memoryview(plane) as src:
+            dst[first * pitch:(first + rows) * pitch] = src[top * pitch:(top + rows) * pitch]
+        return out
+    source = pygame.image.frombuffer(plane, layout.scaled, _BUFFER_FORMAT, pitch=plane.line_size)
+    source.set_alpha(None)  # the pad byte is not alpha
+    if layout.rotation:
+        source = pygame.transform.rotate(source, -layout.rotation)
+    out.blit(source, layout.pos)
+    return out
+
+
+def _first_frame(path: Path, container: av.container.InputContainer,
+                 stream: av.video.stream.VideoStream) -> tuple[Iterator[av.VideoFrame], av.VideoFrame]:
+    frames = container.decode(stream)
+    try:
+        return frames, next(frames)
+    except StopIteration:
+        raise MediaError(f"{path}: the video stream has no pictures") from None
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{path}: the video cannot be decoded ({_reason(exc)})") from None
+
+
+def probe(path: Path) -> VideoInfo:
+    """Check that `path` is a video that plays (it decodes the first picture); raise MediaError if not."""
+    container, stream = _open(path)
+    try:
+        _, frame = _first_frame(path, container, stream)
+        return VideoInfo(_duration(container, stream), frame.width, frame.height, _rotation(frame, stream),
+                         stream.codec_context.name)
+    finally:
+        container.close()
+
+
+def poster_frame(path: Path, size: tuple[int, int], fit: str = "fit", at: float = 1.0,
+                 letterbox: tuple[int, int, int] = (0, 0, 0)) -> pygame.Surface:
+    """The picture showing `at` seconds in (or the last one, for a shorter clip), laid out like playback."""
+    container, stream = _open(path)
+    try:
+        frames, frame = _first_frame(path, container, stream)
+        start = frame.time or 0.0
+        for later in frames:
+            if later.time is not None and later.time - start > at:
+                break
+            frame = later
+        aspect = float(stream.sample_aspect_ratio or 1) or 1.0
+        layout = _layout((frame.width, frame.height), aspect, _rotation(frame, stream), size, fit)
+        return _to_surface(frame, layout, VideoReformatter(), size, letterbox)
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{path}: the video cannot be decoded ({_reason(exc)})") from None
+    finally:
+        container.close()
+
+
+class VideoClip:
+    """One playing video: a decode thread fills a small queue; the render loop takes frames as they fall due.
+
+    Open it (and call `start` and `first_frame`) ahead of time, off the render loop;
+    the loop then calls `frame_at(t)` with the seconds since the clip started.
+    """
+
+    def __init__(self, path: Path, size: tuple[int, int], fit: str = "fit",
+                 letterbox: tuple[int, int, int] = (0, 0, 0), queue_frames: int = 6, loop: bool = False) -> None:
+        self.path = Path(path)
+        self.size = size
+        self.letterbox = letterbox
+        self.loop = loop
+        self.dropped = 0  # frames never shown because a newer one was already due
+        self.error: str | None = None
+        self._container, self._stream = _open(self.path)
+        try:
+            self._frames, self._next = _first_frame(self.path, self._container, self._stream)
+        except MediaError:
+            self._container.close()
+            raise
+        self.duration = _duration(self._container, self._stream)
+        self.source_size = (self._next.width, self._next.height)
+        self.rotation = _rotation(self._next, self._stream)
+        aspect = float(self._stream.sample_aspect_ratio or 1) or 1.0
+        self._layout = _layout(self.source_size, aspect, self.rotation, size, fit)
+        rate = self._stream.guessed_rate or self._stream.average_rate
+        self._period = float(1 / rate) if rate else 1 / 30
+        self._capacity = max(2, queue_frames)
+        self._queue: deque[tuple[float, pygame.Surface]] = deque()
+        self._cond = threading.Condition()
+        self._first: pygame.Surface | None = None
+        self._stop = False
+        self._finished = False  # the decode thread has put its last frame
+        self._end = 0.0  # media time when the last frame put stops showing
+        self._ended = False
+        self._wanted = -1.0  # the newest t asked for; the decoder skips converting frames already passed
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> VideoClip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def ended(self) -> bool:
+        """True once the last frame has been handed out and its time is over, or decoding broke."""
+        return self._ended
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"video {self.path.name}", daemon=True)
+            self._thread.start()
+
+    def first_frame(self, timeout: float) -> pygame.Surface:
+        """The clip's first picture, waiting up to `timeout` seconds for it (starts decoding if needed)."""
+        self.start()
+        with self._cond:
+            self._cond.wait_for(lambda: self._first is not None or self._finished, timeout)
+            if self._first is not None:
+                return self._first
+            if self._finished:
+                raise MediaError(self.error or f"{self.path}: the video has no pictures")
+        raise MediaError(f"{self.path}: no picture decoded within {timeout:g} s")
+
+    def frame_at(self, t: float) -> pygame.Surface | None:
+        """The newest frame due at media time `t` not handed out yet, or None: keep showing the last one."""
+        self._wanted = t
+        shown: pygame.Surface | None = None
+        with self._cond:
+            while self._queue and self._queue[0][0] <= t + _PTS_SLACK:
+                if shown is not None:
+                    self.dropped += 1
+                shown = self._queue.popleft()[1]
+            if shown is not None:
+                self._cond.notify_all()
+            elif self._finished and not self._queue and t >= self._end:
+                self._ended = True
+        return shown
+
+    def close(self) -> None:
+        """Stop decoding and free the file; safe to call more than once."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        if self._thread is None:
+            self._container.close()
+        else:
+            self._thread.join(timeout=2.0)
+            if self._thread.is_alive():
+                log.warning("%s: the decode thread did not stop within 2 s; it closes the file when it does",
+                            self.path)
+        with self._cond:
+            self._queue.clear()
+            self._first = None
+
+    # --- the decode thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        scaler = VideoReformatter()
+        pending: tuple[float, av.VideoFrame] | None = None
+        try:
+            for t, frame in self._timed_frames():
+                if self._stop:
+                    return
+                if pending is not None:
+                    if t <= self._wanted:  # its successor is due already: skip the conversion
+                        with self._cond:
+                            self.dropped += 1
+                    else:
+                        self._put(pending[0], _to_surface(pending[1], self._layout, scaler, self.size,
+                                                          self.letterbox))
+                pending = (t, frame)
+            if pending is not None and not self._stop:
+                self._put(pending[0], _to_surface(pending[1], self._layout, scaler, self.size, self.letterbox))
+        except Exception as exc:  # a broken file must end the clip, never reach the render loop
+            at = pending[0] if pending else 0.0
+            self.error = f"{self.path}: decoding failed at {at:.1f} s ({_reason(exc)})"
+            log.warning("%s", self.error)
+        finally:
+            self._container.close()
+            with self._cond:
+                self._finished = True
+                self._cond.notify_all()
+
+    def _timed_frames(self) -> Iterator[tuple[float, av.VideoFrame]]:
+        """Every frame with its media time: pts * time_base from the first frame, counting up across loops."""
+        frame: av.VideoFrame | None = self._next
+        self._next = None  # type: ignore[assignment]
+        frames = self._frames
+        start = frame.time or 0.0
+        offset = 0.0
+        while True:
+            end = None
+            previous = -self._period
+            while frame is not None:
+                t = frame.time - start if frame.time is not None else previous + self._period
+                step = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else 0.0
+                end = t + (step or max(t - previous, self._period))
+                self._end = offset + end
+                yield offset + t, frame
+                previous = t
+                frame = next(frames, None)
+            if not self.loop or end is None or self._stop:
+                break
+            offset += end
+            self._container.seek(0)
+            frames = self._container.decode(self._stream)
+            frame = next(frames, None)
+        if not self.loop and self.duration and end is not None and end < self.duration - _TRUNCATED_SLACK:
+            self.error = f"{self.path}: the file ends at {end:.1f} s of {self.duration:.1f} s (cut off or damaged)"
+            log.warning("%s", self.error)
+
+    def _put(self, t: float, surface: pygame.Surface) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: len(self._queue) < self._capacity or self._stop)
+            if not self._stop:
+                self._queue.append((t, surface))
+                if self._first is None:
+                    self._first = surface
+                self._cond.notify_all()

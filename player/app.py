@@ -112,8 +112,9 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     try:
         while True:
             for event in pygame.event.get():
+                # Escape quits a signage screen (someone at a keyboard); a touch kiosk ignores keys.
                 if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE
-                                                 and not flags & pygame.FULLSCREEN):
+                                                 and not config.touch.enabled):
                     return 0
             mono = time.monotonic()
             if seconds is not None and mono - mono_start >= seconds:

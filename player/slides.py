@@ -58,6 +58,7 @@ class Bands:
 class Rendered:
     surface: pygame.Surface
     warnings: list[str] = field(default_factory=list)
+    sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (language, role) -> font px used
 
 
 @dataclass(frozen=True)
@@ -197,10 +198,13 @@ class SlideRenderer:
         if size is None:
             laid = self._cut(laid, inner.height)
             rendered.warnings.append(f"text of {label} is too long for the screen even at the smallest size; cut with …")
+        for block, px, _ in laid:
+            rendered.sizes[(block.language, block.role)] = px
         height = self._height(laid)
         top = {"top": inner.top, "middle": inner.centery - height // 2, "bottom": inner.bottom - height}[anchor]
-        color = (255, 255, 255) if over_image else text_color_for(background)
-        if over_image or contrast(color, background) < MIN_CONTRAST:
+        color = text_color_for(background)
+        if over_image or contrast(color, background) < MIN_CONTRAST:  # white text on a dark panel instead
+            color = (255, 255, 255)
             alpha = scrim_alpha(color, SCRIM, (255, 255, 255) if over_image else background)
             pad = round(self.floor * 0.45)
             panel = pygame.Rect(box.left - pad, top - pad, box.width + 2 * pad, height + 2 * pad)

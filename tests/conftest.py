@@ -1,0 +1,62 @@
+"""Shared fixtures: a real pygame on SDL's dummy drivers, fixed times in the gate's zone, small content trees."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from datetime import datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+import pygame  # noqa: E402
+import pygame.freetype  # noqa: E402
+import pytest  # noqa: E402
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+
+
+def at(text: str) -> datetime:
+    """A fixed wall time in Vietnam: at("2026-11-27 09:30") (a Friday)."""
+    return datetime.fromisoformat(text).replace(tzinfo=VN)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pygame_ready():
+    pygame.display.init()
+    pygame.font.init()
+    pygame.freetype.init()
+    pygame.display.set_mode((320, 180))
+    yield
+    pygame.quit()
+
+
+KIOSK = """\
+screen:
+  id: test-01
+  name: {vi: "Cửa khẩu Tịnh Biên", en: "Tinh Bien Border Gate"}
+display: {fullscreen: false, size: [%(w)d, %(h)d], width_mm: %(mm)s}
+languages: {order: [vi, en, km, zh]}
+state_dir: state
+"""
+
+
+def make_screen(root: Path, playlists: dict[str, str], size: tuple[int, int] = (960, 540), width_mm: float = 476.0,
+                images: dict[str, tuple[int, int]] | None = None) -> Path:
+    """A screen folder on disk: kiosk.yaml, playlists/ and media/ with generated JPEGs; returns kiosk.yaml."""
+    from PIL import Image
+
+    (root / "playlists").mkdir(parents=True, exist_ok=True)
+    (root / "media").mkdir(exist_ok=True)
+    config = root / "kiosk.yaml"
+    config.write_text(KIOSK % {"w": size[0], "h": size[1], "mm": width_mm}, encoding="utf-8")
+    for name, text in playlists.items():
+        (root / "playlists" / name).write_text(text, encoding="utf-8")
+    for name, (w, h) in (images or {}).items():
+        Image.new("RGB", (w, h), (30, 140, 70)).save(root / "media" / name)
+    return config

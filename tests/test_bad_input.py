@@ -1,0 +1,78 @@
+"""Every file under tests/data/bad/ must produce the message (and line) its first comment lines promise."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from player.config import load_config
+from player.content import load_content
+from player.errors import ContentError
+from tests.conftest import DATA, at
+
+BAD = sorted((DATA / "bad").glob("*.yaml"))
+
+
+def expectation(path: Path) -> tuple[str, int | None]:
+    text = path.read_text(encoding="utf-8")
+    expect = re.search(r"^# expect: (.*)$", text, re.M)
+    line = re.search(r"^# line: (\d+)$", text, re.M)
+    assert expect, f"{path} has no '# expect:' line"
+    return expect.group(1), int(line.group(1)) if line else None
+
+
+def problems_of(path: Path, tmp_path: Path):
+    if path.name.startswith("kiosk-"):
+        try:
+            load_config(path)
+        except ContentError as exc:
+            return exc.problems
+        return []
+    playlists = tmp_path / "playlists"
+    playlists.mkdir()
+    if path.name.startswith("schedule-"):
+        (playlists / "main.yaml").write_text("items:\n  - {id: a, type: text, text: {vi: Chào}}\n", encoding="utf-8")
+        shutil.copy(path, playlists / "schedule.yaml")
+    else:
+        shutil.copy(path, playlists / "main.yaml")
+    try:
+        _, problems = load_content(playlists, tmp_path / "media", ("vi", "en", "km", "zh"),
+                                   lambda code: code in ("vi", "en", "km", "zh", "fr"), at("2026-11-27 09:00"))
+    except ContentError as exc:
+        return exc.problems
+    return problems
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
+def test_bad_input_is_named(path, tmp_path):
+    message, line = expectation(path)
+    problems = [p for p in problems_of(path, tmp_path) if p.severity == "error"]
+    texts = [f"{p.key}: {p.message}" if p.key else p.message for p in problems]
+    assert any(message in text for text in texts), f"{path.name}: wanted {message!r}, got {texts}"
+    hit = next(p for p, text in zip(problems, texts) if message in text)
+    assert hit.file.endswith(".yaml")
+    if line is not None:
+        assert hit.line == line, f"{path.name}: reported line {hit.line}, the problem is on line {line}"
+
+
+def test_one_bad_item_leaves_the_rest_playing(tmp_path):
+    playlists = tmp_path / "playlists"
+    playlists.mkdir()
+    (playlists / "main.yaml").write_text(
+        "items:\n  - {id: ok, type: text, text: {vi: Chào}}\n  - {id: bad, type: text, duration: -1, text: {vi: x}}\n",
+        encoding="utf-8")
+    content, problems = load_content(playlists, tmp_path, ("vi",), lambda c: True, at("2026-11-27 09:00"))
+    assert [i.id for i in content.playlists[0].items] == ["ok"]
+    assert any("duration" in p.key for p in problems)
+
+
+def test_every_problem_is_listed_at_once(tmp_path):
+    config = tmp_path / "kiosk.yaml"
+    config.write_text("screen: {id: 'bad id!'}\ndisplay: {rotation: 45, fps: 0}\nlanguages: {order: [kh]}\n", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_config(config)
+    keys = {p.key for p in caught.value.problems}
+    assert {"screen.id", "display.rotation", "display.fps", "languages.order[0]"} <= keys

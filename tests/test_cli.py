@@ -1,0 +1,111 @@
+"""The commands as staff and installers use them: run headless, validate, preview."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pygame
+
+from tests.conftest import REPO, make_screen
+
+PLAYLIST = """\
+ticker: {vi: "Chào mừng quý khách", en: "Welcome"}
+items:
+  - id: hours
+    type: text
+    duration: 1
+    text:
+      vi: {title: "Giờ mở cửa", body: "Hằng ngày 06:00 – 22:00"}
+      en: {title: "Opening hours", body: "Daily 06:00 – 22:00"}
+      km: {title: "ម៉ោងបើក", body: "រៀងរាល់ថ្ងៃ 06:00 – 22:00"}
+      zh: {title: "开放时间", body: "每天 06:00 – 22:00"}
+  - id: photo
+    type: image
+    duration: 1
+    media: river.jpg
+    fit: fill
+    text: {vi: {caption: "Rừng tràm Trà Sư"}, en: {caption: "Tra Su cajuput forest"}}
+"""
+
+
+def player(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, "-m", "player", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_headless_run_plays_and_writes_proof_of_play(tmp_path):
+    make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (1280, 720)})
+    result = player("run", "--headless", "--seconds", "5", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in (tmp_path / "state" / "proof-of-play.jsonl").read_text().splitlines()]
+    shown = [(line["item"], line["language"]) for line in lines]
+    assert shown[:6] == [("hours", "vi"), ("hours", "en"), ("hours", "km"), ("hours", "zh"), ("photo", "vi"), ("photo", "en")][:len(shown[:6])]
+    assert len(shown) >= 4
+    first = lines[0]
+    assert first["screen"] == "test-01" and first["playlist"] == "main" and first["status"] == "completed"
+    assert first["planned"] == 1.0 and 0.9 < first["actual"] < 1.3
+    assert first["start"].endswith("+07:00")
+    assert (tmp_path / "state" / "clock.json").exists()
+
+
+def test_run_refuses_a_bad_config_before_opening_a_window(tmp_path):
+    (tmp_path / "kiosk.yaml").write_text("screen: {id: x}\ndisplay: {rotation: 45}\n", encoding="utf-8")
+    result = player("run", "--headless", "--seconds", "1", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "kiosk.yaml:2 [display.rotation]: must be one of 0, 90, 180, 270" in result.stderr
+
+
+def test_a_broken_file_is_skipped_and_the_rest_plays(tmp_path):
+    make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={})
+    (tmp_path / "media" / "river.jpg").write_bytes(b"not a jpeg at all")
+    result = player("run", "--headless", "--seconds", "5", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "river.jpg" in result.stderr and "skipping main/photo" in result.stderr
+    lines = [json.loads(line) for line in (tmp_path / "state" / "proof-of-play.jsonl").read_text().splitlines()]
+    assert any(line["item"] == "photo" and line["status"] == "skipped" and "river.jpg" in line["reason"] for line in lines)
+    assert sum(line["status"] == "completed" for line in lines) >= 3
+
+
+def test_validate_lists_every_problem_and_exits_1(tmp_path):
+    bad = PLAYLIST.replace("duration: 1\n    text:", "duration: -1\n    text:", 1).replace("river.jpg", "missing.jpg")
+    bad += "  - {id: more, type: text, text: {kh: 'សួស្ដី'}}\n"
+    make_screen(tmp_path, {"main.yaml": bad})
+    result = player("validate", cwd=tmp_path)
+    assert result.returncode == 1
+    out = result.stdout
+    assert "[items[0] (hours).duration]: must be more than 0, not -1" in out
+    assert "missing.jpg does not exist" in out
+    assert "'kh' is not a language code; did you mean 'km' (Khmer)?" in out
+    assert "main.yaml:" in out
+
+
+def test_validate_passes_with_warnings_only(tmp_path):
+    make_screen(tmp_path, {"main.yaml": PLAYLIST.replace("      zh: {title: \"开放时间\", body: \"每天 06:00 – 22:00\"}\n", "")},
+                images={"river.jpg": (640, 360)})
+    result = player("validate", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "warning:" in result.stdout and "no zh text" in result.stdout
+
+
+def test_validate_a_single_playlist_file(tmp_path):
+    make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (640, 360)})
+    assert player("validate", "playlists/main.yaml", cwd=tmp_path).returncode == 0
+    (tmp_path / "other.yaml").write_text("items: [{id: x, type: text}]\n", encoding="utf-8")
+    result = player("validate", "other.yaml", cwd=tmp_path)
+    assert result.returncode == 1 and "a text item needs text" in result.stdout
+
+
+def test_preview_renders_each_slot_and_a_contact_sheet(tmp_path):
+    make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (1280, 720)})
+    result = player("preview", "main", "--out", "shots", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))
+    assert "main-01-hours-vi.png" in names and "main-04-hours-zh.png" in names and "main-06-photo-en.png" in names
+    assert "contact-sheet.png" in names and "fallback.png" in names
+    shot = pygame.image.load(str(tmp_path / "shots" / "main-03-hours-km.png"))
+    assert shot.get_size() == (960, 540)

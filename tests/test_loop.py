@@ -1,0 +1,95 @@
+"""The render loop at item boundaries: no black frame, no late switch, proof of play for each slot."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pygame
+
+from player.config import load_config
+from player.loop import Loop
+from player.overlays import Overlays
+from player.prepare import Preparer
+from player.proof import Background as Writer
+from player.proof import ProofLog, read_proof
+from player.stage import SlotPainter, load_program, make_renderer
+from tests.conftest import at, make_screen
+
+COLORS = {"red": "#c03030", "green": "#30a040", "blue": "#3050c0"}
+
+
+def screen(tmp_path: Path, transition: str, seconds: float = 0.4):
+    items = "".join(
+        f"  - {{id: {name}, type: text, duration: {seconds}, transition: {{type: {transition}, duration: 0.15}},"
+        f" background: '{color}', text: {{vi: {{title: '{name}'}}}}}}\n" for name, color in COLORS.items())
+    config = load_config(make_screen(tmp_path, {"main.yaml": "items:\n" + items}, size=(480, 270), width_mm=400))
+    now = at("2026-11-27 09:00")
+    program, _ = load_program(config, now)
+    renderer = make_renderer(config)
+    overlays = Overlays(config.display.canvas, renderer.floor, make_renderer(config).setter, clock=True, ticker=False)
+    writer = Writer()
+    proof = ProofLog(tmp_path / "proof.jsonl", writer)
+    preparer = Preparer(SlotPainter(config, renderer))
+    loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages, lambda p: ())
+    return loop, preparer, writer, now
+
+
+def play(loop, now, seconds: float, fps: int = 60):
+    """Run the loop in real time at `fps`; yields (monotonic time, frame surface copy)."""
+    target = pygame.Surface((480, 270))
+    start = time.monotonic()
+    loop.start(start, now)
+    frames = []
+    next_frame = start
+    while time.monotonic() - start < seconds:
+        mono = time.monotonic()
+        loop.frame(target, mono, now, 1 / fps)
+        frames.append((mono, tuple(target.get_at((6, 135)))[:3], pygame.transform.average_color(target)[:3]))
+        next_frame += 1 / fps
+        time.sleep(max(0.0, next_frame - time.monotonic()))
+    return start, frames
+
+
+def nearest(color):
+    rgb = {name: pygame.Color(value)[:3] for name, value in COLORS.items()}
+    return min(rgb, key=lambda n: sum(abs(a - b) for a, b in zip(rgb[n], color)))
+
+
+def test_cut_switches_on_time_and_never_shows_black(tmp_path):
+    loop, preparer, writer, now = screen(tmp_path, "cut")
+    try:
+        start, frames = play(loop, now, 2.1)
+    finally:
+        loop.stop(time.monotonic())
+        preparer.close()
+        writer.close()
+    assert all(avg != (0, 0, 0) for _, _, avg in frames), "a black frame was shown"
+    shown = [nearest(color) for _, color, _ in frames]
+    changes = [i for i in range(1, len(shown)) if shown[i] != shown[i - 1]]
+    assert len(changes) >= 4  # red -> green -> blue -> red -> green in 2.1 s of 0.4 s items
+    assert shown[0] == "red" and shown[changes[0]] == "green" and shown[changes[1]] == "blue"
+    for index, change in enumerate(changes):
+        due = start + 0.4 * (index + 1)
+        late = sum(1 for mono, _, _ in frames[:change] if mono >= due)
+        assert late <= 2, f"switch {index + 1} came {late} frames after it was due"
+    assert loop.late_frames <= 2 * len(changes)
+    lines = read_proof(tmp_path / "proof.jsonl")
+    assert [line["item"] for line in lines[:4]] == ["red", "green", "blue", "red"]
+    assert all(line["status"] == "completed" and abs(line["actual"] - 0.4) < 0.1 for line in lines[:4])
+    assert lines[-1]["status"] == "cut"
+    assert len({line["id"] for line in lines}) == len(lines)
+
+
+def test_crossfade_blends_without_a_dark_dip(tmp_path):
+    loop, preparer, writer, now = screen(tmp_path, "crossfade", seconds=0.5)
+    try:
+        _, frames = play(loop, now, 1.2)
+    finally:
+        preparer.close()
+        writer.close()
+    pixels = [color for _, color, _ in frames]
+    blends = [c for c in pixels if nearest(c) in ("red", "green") and c not in (pygame.Color(COLORS["red"])[:3], pygame.Color(COLORS["green"])[:3])]
+    assert blends, "no in-between frame: the crossfade did not blend"
+    darkest = min(sum(c) for c in pixels)
+    assert darkest >= min(sum(pygame.Color(v)[:3]) for v in COLORS.values()) * 0.8

@@ -117,7 +117,10 @@ def _item(r: Reader, entry: Any, path: str, line: int | None, defaults: dict[str
         r.error(f"{where}.media", f"a {kind} item needs `media`: a file in the media folder", line_of(m, "media") or line)
     if kind == "text" and not any(not t.empty for t in texts.values()):
         r.error(f"{where}.text", "a text item needs text in at least one language, e.g. text: {vi: {title: ..., body: ...}}", line_of(m, "text") or line)
-    for code in screen_languages:
+    presentation = m.get("presentation", defaults["presentation"])
+    stacked = m.get("stack_languages") or defaults["stack_languages"]
+    expected = stacked if presentation == "stack" and isinstance(stacked, (list, tuple)) and stacked else screen_languages
+    for code in expected:
         if texts and code not in texts and kind == "text":
             r.warn(f"{where}.text.{code}", f"no {code} text; the screen falls back along languages.fallback or skips {code}", line_of(m, "text"))
     for key in ("loop", "volume"):

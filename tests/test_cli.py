@@ -109,3 +109,16 @@ def test_preview_renders_each_slot_and_a_contact_sheet(tmp_path):
     assert "contact-sheet.png" in names and "fallback.png" in names
     shot = pygame.image.load(str(tmp_path / "shots" / "main-03-hours-km.png"))
     assert shot.get_size() == (960, 540)
+
+
+def test_a_clock_behind_the_last_time_seen_is_treated_as_unset(tmp_path):
+    make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (640, 360)})
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "clock.json").write_text('{"last_seen": "2030-01-01T10:00:00+07:00"}', encoding="utf-8")
+    result = player("run", "--headless", "--seconds", "2.5", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "earlier than the last time seen" in result.stderr
+    first = json.loads((tmp_path / "state" / "proof-of-play.jsonl").read_text().splitlines()[0])
+    assert first["start"].startswith("2030-01-01T10:00")
+    # An unset clock is never written back, so the saved time stays where it was.
+    assert "2030-01-01T10:00:00" in (tmp_path / "state" / "clock.json").read_text()

@@ -114,6 +114,15 @@ def parse_color(value: Any) -> tuple[int, int, int]:
     raise ValueError(f"{value!r} is not a colour like \"#0c2c4a\"")
 
 
+def media_path(value: Any) -> str:
+    """A file name inside the media folder (no absolute path, no '..')."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a file name in the media folder")
+    if value.startswith("/") or ".." in Path(value).parts:
+        raise ValueError(f"{value!r} must be a path inside the media folder (no leading / or ..)")
+    return value
+
+
 def load_config(path: Path) -> KioskConfig:
     """Load kiosk.yaml; every problem in it is reported at once as a ContentError."""
     raw = load_yaml(path)
@@ -207,7 +216,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
         ),
         fallback=Fallback(
             background=r.convert(fall, "background", "fallback", parse_color, Fallback.background),
-            image=r.field(fall, "image", "fallback", (str,), None),
+            image=r.convert(fall, "image", "fallback", media_path, None),
         ),
         volume=r.number(audio, "volume", "audio", 0.0, low=0, high=1),
     )

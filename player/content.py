@@ -213,8 +213,8 @@ def _background(r: Reader, m: dict[str, Any], where: str) -> Background:
     raw = m.get("background")
     if raw is None:
         return Background()
-    if isinstance(raw, str) and raw.startswith("#"):
-        raw = {"color": raw}
+    if isinstance(raw, str) and (raw.startswith("#") or re.fullmatch(r"[0-9A-Fa-f]{6}", raw)):
+        raw = {"color": raw}  # a colour without its '#' gets the colour message, not "no such image"
     elif isinstance(raw, str):
         raw = {"image": raw}
     b = r.mapping(raw, f"{where}.background", {"color", "image"}, line_of(m, "background"))
@@ -251,7 +251,11 @@ def _stack_languages(r: Reader, m: dict[str, Any], where: str, screen_languages:
         message = check_code(code)
         if message:
             r.error(f"{key}[{i}]", message, line_of(raw, i))
+        elif code in out:
+            r.error(f"{key}[{i}]", f"{code!r} is listed twice", line_of(raw, i))
         else:
+            if code not in screen_languages:
+                r.warn(f"{key}[{i}]", f"{code!r} is not in this screen's languages.order; it is shown only as a fallback", line_of(raw, i))
             out.append(code)
     return tuple(out)
 

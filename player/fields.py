@@ -71,27 +71,31 @@ class Reader:
 
     def number(self, mapping: dict[str, Any], key: str, path: str, default: Any = _MISSING,
                low: float | None = None, high: float | None = None, low_open: bool = False) -> Any:
-        value = self.field(mapping, key, path, (int, float), default)
-        if value is None or value is default:
-            return value
+        if key not in mapping or mapping[key] is None:
+            return self.field(mapping, key, path, (int, float), default)
+        value = self.field(mapping, key, path, (int, float), None)
+        fallback = None if default is _MISSING else default
+        if value is None:
+            return fallback
         full = _join(path, key)
         if low is not None and (value <= low if low_open else value < low):
             bound = f"more than {low:g}" if low_open else f"at least {low:g}"
             self.error(full, f"must be {bound}, not {value}", line_of(mapping, key))
-            return default if default is not _MISSING else None
+            return fallback
         if high is not None and value > high:
             self.error(full, f"must be at most {high:g}, not {value}", line_of(mapping, key))
-            return default if default is not _MISSING else None
+            return fallback
         return value
 
     def choice(self, mapping: dict[str, Any], key: str, path: str, choices: tuple[str, ...], default: Any = _MISSING) -> Any:
-        value = self.field(mapping, key, path, (str,), default, what="one of " + ", ".join(choices))
-        if value is None or value is default:
-            return value
-        if value not in choices:
+        if key not in mapping or mapping[key] is None:
+            return self.field(mapping, key, path, (str,), default, what="one of " + ", ".join(choices))
+        value = self.field(mapping, key, path, (str,), None, what="one of " + ", ".join(choices))
+        fallback = None if default is _MISSING else default
+        if value is not None and value not in choices:
             self.error(_join(path, key), f"must be one of {', '.join(choices)}, not {value!r}", line_of(mapping, key))
-            return default if default is not _MISSING else None
-        return value
+            return fallback
+        return fallback if value is None else value
 
     def convert(self, mapping: dict[str, Any], key: str, path: str, parse: Callable[[Any], T], default: Any = _MISSING) -> T | Any:
         """Run `parse` on the raw value; its ValueError text becomes the problem message."""

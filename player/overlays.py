@@ -61,8 +61,8 @@ class Overlays:
         self.setter = setter
         self.show_clock, self.show_ticker = clock, ticker
         self.shift_every, self.shift_pixels = shift_every, shift_pixels
-        self.time_px = round(self.bands.top * 0.52)
-        self.date_px = round(self.bands.top * 0.24)
+        self.time_px = round(canvas[1] * 0.05)
+        self.date_px = round(canvas[1] * 0.022)
         self.ticker_px = min(round(floor_px * 0.8), round(self.bands.bottom * 0.62))
         self._clock_key: tuple[str, str] | None = None
         self._clock: pygame.Surface | None = None
@@ -107,7 +107,7 @@ class Overlays:
     def _render_clock(self, now: datetime, language: str) -> pygame.Surface:
         time_line = self.setter("en", True).render(f"{now:%H:%M}", self.time_px, (255, 255, 255))
         date_line = self.setter(language, False).render(date_text(now, language), self.date_px, (235, 235, 235))
-        pad = round(self.bands.top * 0.12)
+        pad = round(self.canvas[1] * 0.012)
         width = max(time_line.get_width(), date_line.get_width()) + 2 * pad
         height = time_line.get_height() + date_line.get_height() + pad
         box = pygame.Surface((width, height), pygame.SRCALPHA)

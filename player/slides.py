@@ -8,7 +8,7 @@ stacked slide the foreign languages are three quarters of the Vietnamese size.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pygame
@@ -18,7 +18,7 @@ from .fonts import Typesetter
 from .images import load_image
 from .model import Item, Text
 from .sequence import Slot
-from .textlayout import body_floor_px, largest_fitting, truncate, wrap
+from .textlayout import ELLIPSIS, body_floor_px, largest_fitting, truncate, with_ellipsis, wrap
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Bands:
 
     @property
     def top(self) -> int:
-        return round(self.height * 0.10)
+        return round(self.height * 0.14)  # the clock box sits above this line, clear of text panels
 
     @property
     def bottom(self) -> int:
@@ -67,6 +67,9 @@ class _Block:
     text: str
     role: str  # "title", "body" or "caption"
     scale: float  # relative to the body size of the leading language
+
+
+Laid = list[tuple[_Block, int, tuple[str, ...]]]
 
 
 class SlideRenderer:
@@ -130,16 +133,20 @@ class SlideRenderer:
         return rendered
 
     def caption(self, rendered: Rendered, item: Item, languages: tuple[str, ...]) -> None:
+        """An image's title and caption in a panel low on the picture."""
         blocks = []
         for index, code in enumerate(languages):
             text = item.text(code)
-            if text and (text.caption or text.title):
-                blocks.append(_Block(code, text.caption or text.title, "body", 1.0 if index == 0 else FOREIGN_SCALE))
+            scale = 1.0 if index == 0 else FOREIGN_SCALE
+            if text and text.title:
+                blocks.append(_Block(code, text.title, "title", scale))
+            if text and (text.caption or text.body):
+                blocks.append(_Block(code, text.caption or text.body, "caption", scale))
         if not blocks:
             return
         area = self.bands.content()
-        box = pygame.Rect(area.x, area.centery, area.width, area.bottom - area.centery)
-        self._draw_blocks(rendered, blocks, box, True, (0, 0, 0), item.id, anchor="bottom", min_scale_to_floor=True)
+        box = pygame.Rect(area.x, area.top + area.height // 3, area.width, area.height - area.height // 3)
+        self._draw_blocks(rendered, blocks, box, True, (0, 0, 0), item.id, anchor="bottom")
 
     def fallback(self, names: list[tuple[str, str]], background: tuple[int, int, int], image: str | None) -> pygame.Surface:
         """The slide shown when nothing may play: the gate's name in each language, on a calm background."""
@@ -182,32 +189,49 @@ class SlideRenderer:
             return round(px * 0.9)  # and a rule between languages
         return round(px * (0.35 if before.role == "title" else 0.25))
 
+    def _bounds(self, blocks: list[_Block]) -> tuple[int, int]:
+        """Sizes to try for the leading language's body: its smallest body text stays at the floor or above."""
+        scales = [b.scale for b in blocks if b.role != "title"] or [b.scale for b in blocks]
+        low = max(self.floor, round(self.floor / min(scales)))
+        return low, max(low, round(self.canvas[1] * 0.085 / min(scales)))
+
+    def _fit(self, blocks: list[_Block], width: int, height: int) -> tuple[Laid, str]:
+        """The largest layout that fits; failing that, step down: captions out, titles at body size, then cut."""
+        no_captions = [b for b in blocks if b.role != "caption"] or blocks
+        small_titles = [replace(b, scale=b.scale / TITLE_SCALE) if b.role == "title" and b.scale > 1 else b for b in no_captions]
+        variants = [(blocks, "")]
+        if no_captions != blocks:
+            variants.append((no_captions, "captions left out to fit"))
+        if small_titles != no_captions:
+            variants.append((small_titles, "captions left out and titles made smaller to fit"))
+        for variant, note in variants:
+            low, high = self._bounds(variant)
+            size = largest_fitting(lambda s: self._height(self._layout(variant, width, s)) <= height, low, high)
+            if size is not None:
+                return self._layout(variant, width, size), note
+        laid = self._layout(variants[-1][0], width, self._bounds(variants[-1][0])[0])
+        return self._cut(laid, height, width), "too long for the screen even at the smallest size; cut with …"
+
     def _draw_blocks(self, rendered: Rendered, blocks: list[_Block], box: pygame.Rect, over_image: bool,
-                     background: tuple[int, int, int], label: str, anchor: str = "top",
-                     min_scale_to_floor: bool = False) -> None:
+                     background: tuple[int, int, int], label: str, anchor: str = "top") -> None:
         if not blocks:
             return
-        smallest = min(b.scale for b in blocks if b.role != "title") if any(b.role != "title" for b in blocks) else 1.0
-        low = self.floor if min_scale_to_floor else max(self.floor, round(self.floor / smallest))
-        if min_scale_to_floor:
-            blocks = [_Block(b.language, b.text, b.role, 1.0) for b in blocks]
-        high = max(low, round(self.canvas[1] * 0.085))
-        inner = box.inflate(-round(box.width * 0.04), 0) if over_image else box
-        size = largest_fitting(lambda s: self._height(self._layout(blocks, inner.width, s)) <= inner.height, low, high)
-        laid = self._layout(blocks, inner.width, size or low)
-        if size is None:
-            laid = self._cut(laid, inner.height)
-            rendered.warnings.append(f"text of {label} is too long for the screen even at the smallest size; cut with …")
+        pad = round(self.floor * 0.45)
+        inner = box.inflate(-2 * pad, -2 * pad) if over_image else box
+        laid, note = self._fit(blocks, inner.width, inner.height)
+        if note:
+            rendered.warnings.append(f"text of {label}: {note}")
         for block, px, _ in laid:
             rendered.sizes[(block.language, block.role)] = px
         height = self._height(laid)
+        widest = max((self.setter(b.language, b.role == "title").width(line, px) for b, px, lines in laid for line in lines), default=0)
         top = {"top": inner.top, "middle": inner.centery - height // 2, "bottom": inner.bottom - height}[anchor]
+        left = inner.left if anchor != "middle" else inner.centerx - widest // 2
         color = text_color_for(background)
         if over_image or contrast(color, background) < MIN_CONTRAST:  # white text on a dark panel instead
             color = (255, 255, 255)
             alpha = scrim_alpha(color, SCRIM, (255, 255, 255) if over_image else background)
-            pad = round(self.floor * 0.45)
-            panel = pygame.Rect(box.left - pad, top - pad, box.width + 2 * pad, height + 2 * pad)
+            panel = pygame.Rect(left - pad, top - pad, widest + 2 * pad, height + 2 * pad)
             scrim = pygame.Surface(panel.size, pygame.SRCALPHA)
             pygame.draw.rect(scrim, (*SCRIM, round(alpha * 255)), scrim.get_rect(), border_radius=pad)
             rendered.surface.blit(scrim, panel.topleft)
@@ -218,30 +242,39 @@ class SlideRenderer:
                 gap = self._gap(laid[index - 1][0], block, px)
                 if laid[index - 1][0].language != block.language:
                     rule_y = y + gap // 2
-                    pygame.draw.line(rendered.surface, ACCENT, (inner.left, rule_y), (inner.left + inner.width // 5, rule_y), max(2, px // 18))
+                    pygame.draw.line(rendered.surface, ACCENT, (left, rule_y), (left + inner.width // 5, rule_y), max(2, px // 18))
                 y += gap
             step = round(setter.line_height(px) * LINE_GAP)
             for line in lines:
                 image = setter.render(line, px, color)
-                x = inner.left if anchor != "middle" else inner.centerx - image.get_width() // 2
+                x = left if anchor != "middle" else inner.centerx - image.get_width() // 2
                 rendered.surface.blit(image, (x, y))
                 y += step
 
-    def _cut(self, laid: list[tuple[_Block, int, tuple[str, ...]]], height: int) -> list[tuple[_Block, int, tuple[str, ...]]]:
-        """Keep whole lines until the box is full; the last kept line ends with an ellipsis."""
-        out: list[tuple[_Block, int, tuple[str, ...]]] = []
-        for block, px, lines in laid:
-            setter = self.setter(block.language, block.role == "title")
-            room = height - self._height(out) - (self._gap(out[-1][0], block, px) if out else 0)
-            fit_lines = int(room // round(setter.line_height(px) * LINE_GAP))
-            if fit_lines <= 0:
-                break
-            kept = truncate(lines, fit_lines, 10**6 if len(lines) <= fit_lines else self.bands.content().width,
-                            lambda s, t=setter, p=px: t.width(s, p))
-            out.append((block, px, kept.lines))
-            if kept.cut:
-                break
-        if out and laid and len(out) < len(laid) and out[-1][2] and not out[-1][2][-1].endswith("…"):
+    def _cut(self, laid: Laid, height: int, width: int) -> Laid:
+        """Each language keeps a share of the height in proportion to its text; what overflows ends in …"""
+        total = self._height(laid)
+        out: Laid = []
+        for code in dict.fromkeys(block.language for block, _, _ in laid):
+            group = [entry for entry in laid if entry[0].language == code]
+            room = height * self._height(group) / total
+            used = 0
+            for index, (block, px, lines) in enumerate(group):
+                setter = self.setter(block.language, block.role == "title")
+                step = round(setter.line_height(px) * LINE_GAP)
+                gap = self._gap(group[index - 1][0], block, px) if index else 0
+                fits = max(0, int((room - used - gap) // step))
+                if index == 0:
+                    fits = max(1, fits)  # every language keeps at least its first line
+                if fits == 0:
+                    break
+                kept = truncate(lines, fits, width, lambda s, t=setter, p=px: t.width(s, p))
+                out.append((block, px, kept.lines))
+                used += gap + len(kept.lines) * step
+                if kept.cut:
+                    break
             block, px, lines = out[-1]
-            out[-1] = (block, px, lines[:-1] + (lines[-1] + "…",))
+            if (block, px, lines) != group[-1] and not lines[-1].endswith(ELLIPSIS):  # later lines were dropped
+                setter = self.setter(block.language, block.role == "title")
+                out[-1] = (block, px, lines[:-1] + (with_ellipsis(lines[-1], width, lambda s, t=setter, p=px: t.width(s, p)),))
         return out

@@ -60,12 +60,16 @@ def truncate(lines: tuple[str, ...], max_lines: int, width: int, measure: Measur
     if max_lines <= 0:
         return Wrapped((), cut=True)
     kept = list(lines[:max_lines])
-    last = kept[-1]
-    parts = list(clusters(last))
+    kept[-1] = with_ellipsis(kept[-1], width, measure)
+    return Wrapped(tuple(kept), cut=True)
+
+
+def with_ellipsis(line: str, width: int, measure: Measure) -> str:
+    """`line` ended with "…", dropping whole clusters from its end until it fits `width`."""
+    parts = list(clusters(line))
     while parts and measure("".join(parts).rstrip() + ELLIPSIS) > width:
         parts.pop()
-    kept[-1] = "".join(parts).rstrip() + ELLIPSIS
-    return Wrapped(tuple(kept), cut=True)
+    return "".join(parts).rstrip() + ELLIPSIS
 
 
 def largest_fitting(fits: Callable[[int], bool], low: int, high: int) -> int | None:

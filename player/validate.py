@@ -70,6 +70,10 @@ def validate_all(config_path: Path, target: Path | None, now: datetime | None = 
             message = missing_font(code, overrides)
             if message:
                 problems.append(Problem(str(config.path), "languages.order", message))
+        if config.fallback.image:
+            message = _check_file(config.media_dir / config.fallback.image, "image")
+            if message:
+                problems.append(Problem(str(config.path), "fallback.image", message))
     now = now or datetime.now(config.tz if config else None).astimezone()
     if target is not None and target.is_file() and not _is_config(target):
         try:
@@ -92,7 +96,40 @@ def validate_all(config_path: Path, target: Path | None, now: datetime | None = 
         content, found = load_content(folder, media_dir, languages, has_font, now)
     except ContentError as exc:
         return problems + exc.problems
-    return problems + found + check_media(content, media_dir)
+    problems += found + check_media(content, media_dir)
+    if config is not None and not any(p.severity == "error" for p in problems):
+        problems += check_layout(config, content)
+    return problems
+
+
+def check_layout(config: KioskConfig, content: Content) -> list[Problem]:
+    """Render every text slot as the screen would, to warn of text cut to fit or captions left out."""
+    import os
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import pygame
+    import pygame.freetype
+
+    from .sequence import Program
+    from .stage import make_renderer
+
+    pygame.display.init()
+    pygame.font.init()
+    pygame.freetype.init()
+    renderer = make_renderer(config)
+    program = Program.build(content, config.languages, config.resolve_language)
+    problems = []
+    for playlist in content.playlists:
+        for slot in program.slots_of(playlist.id):
+            if slot.item.kind == "video":
+                continue
+            try:
+                rendered = renderer.render(slot)
+            except MediaError:
+                continue  # already reported by check_media
+            for warning in rendered.warnings:
+                problems.append(Problem(slot.item.file, f"{slot.item.id}.text", warning, slot.item.line, "warning"))
+    return problems
 
 
 def _is_config(path: Path) -> bool:

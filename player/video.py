@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 _SWS_FORMAT = "bgr0" if sys.byteorder == "little" else "0rgb"
 _BUFFER_FORMAT = "BGRA" if sys.byteorder == "little" else "ARGB"
 _MASKS = (0xFF0000, 0x00FF00, 0x0000FF, 0)
-_PTS_SLACK = 1e-6  # seconds: float rounding of pts * time_base, never a visible frame early
+_PTS_SLACK = 1e-6  # seconds: absorbs float rounding of pts * time_base; far below one frame
 _TRUNCATED_SLACK = 1.0  # seconds short of the stated duration before we call a file cut off
 
 
@@ -106,13 +106,20 @@ def _layout(source: tuple[int, int], aspect: float, rotation: int, box: tuple[in
                    tuple(b for b in bars if b[2] > 0 and b[3] > 0))
 
 
-def _to_surface(frame: av.VideoFrame, layout: _Layout, scaler: VideoReformatter, size: tuple[int, int],
-                letterbox: tuple[int, int, int]) -> pygame.Surface:
-    picture = scaler.reformat(frame, *layout.scaled, format=_SWS_FORMAT, interpolation="BILINEAR")
-    plane = picture.planes[0]
+def _canvas(size: tuple[int, int], layout: _Layout, letterbox: tuple[int, int, int]) -> pygame.Surface:
+    """A surface for frames laid out by `layout`: the screen's pixel layout, letterbox bars filled in."""
     out = pygame.Surface(size, 0, 32, _MASKS)
     for bar in layout.bars:
         out.fill(letterbox, bar)
+    return out
+
+
+def _draw_frame(frame: av.VideoFrame, layout: _Layout, scaler: VideoReformatter,
+                out: pygame.Surface) -> pygame.Surface:
+    """Scale (swscale), turn and place `frame` on `out`, over everything but the letterbox bars."""
+    size = out.get_size()
+    picture = scaler.reformat(frame, *layout.scaled, format=_SWS_FORMAT, interpolation="BILINEAR")
+    plane = picture.planes[0]
     pitch = out.get_pitch()
     x, y = layout.pos
     if layout.rotation == 0 and x == 0 and layout.scaled[0] == size[0] and plane.line_size == pitch:
@@ -165,7 +172,7 @@ def poster_frame(path: Path, size: tuple[int, int], fit: str = "fit", at: float 
             frame = later
         aspect = float(stream.sample_aspect_ratio or 1) or 1.0
         layout = _layout((frame.width, frame.height), aspect, _rotation(frame, stream), size, fit)
-        return _to_surface(frame, layout, VideoReformatter(), size, letterbox)
+        return _draw_frame(frame, layout, VideoReformatter(), _canvas(size, layout, letterbox))
     except av.error.FFmpegError as exc:
         raise MediaError(f"{path}: the video cannot be decoded ({_reason(exc)})") from None
     finally:
@@ -181,6 +188,8 @@ class VideoClip:
 
     def __init__(self, path: Path, size: tuple[int, int], fit: str = "fit",
                  letterbox: tuple[int, int, int] = (0, 0, 0), queue_frames: int = 6, loop: bool = False) -> None:
+        if fit not in ("fit", "fill"):
+            raise ValueError(f"fit must be 'fit' or 'fill', not {fit!r}")
         self.path = Path(path)
         self.size = size
         self.letterbox = letterbox
@@ -189,13 +198,13 @@ class VideoClip:
         self.error: str | None = None
         self._container, self._stream = _open(self.path)
         try:
-            self._frames, self._next = _first_frame(self.path, self._container, self._stream)
+            self._frames, head = _first_frame(self.path, self._container, self._stream)
         except MediaError:
             self._container.close()
             raise
         self.duration = _duration(self._container, self._stream)
-        self.source_size = (self._next.width, self._next.height)
-        self.rotation = _rotation(self._next, self._stream)
+        self.source_size = (head.width, head.height)
+        self.rotation = _rotation(head, self._stream)
         aspect = float(self._stream.sample_aspect_ratio or 1) or 1.0
         self._layout = _layout(self.source_size, aspect, self.rotation, size, fit)
         rate = self._stream.guessed_rate or self._stream.average_rate
@@ -210,6 +219,8 @@ class VideoClip:
         self._ended = False
         self._wanted = -1.0  # the newest t asked for; the decoder skips converting frames already passed
         self._thread: threading.Thread | None = None
+        self._head: av.VideoFrame | None = head  # decoded here; the thread starts from it
+        self._spares: list[pygame.Surface] = []
 
     def __enter__(self) -> VideoClip:
         return self
@@ -223,7 +234,8 @@ class VideoClip:
         return self._ended
 
     def start(self) -> None:
-        if self._thread is None:
+        """Start the decode thread (once; not after `close`)."""
+        if self._thread is None and not self._stop:
             self._thread = threading.Thread(target=self._run, name=f"video {self.path.name}", daemon=True)
             self._thread.start()
 
@@ -239,7 +251,11 @@ class VideoClip:
         raise MediaError(f"{self.path}: no picture decoded within {timeout:g} s")
 
     def frame_at(self, t: float) -> pygame.Surface | None:
-        """The newest frame due at media time `t` not handed out yet, or None: keep showing the last one."""
+        """The newest frame due at media time `t` not handed out yet, or None: keep showing the last one.
+
+        Never waits. Frames passed over count in `dropped`. A returned surface is the
+        caller's for as long as it keeps a reference; the clip redraws into it only after.
+        """
         self._wanted = t
         shown: pygame.Surface | None = None
         with self._cond:
@@ -268,6 +284,7 @@ class VideoClip:
         with self._cond:
             self._queue.clear()
             self._first = None
+            self._spares = []
 
     # --- the decode thread ---------------------------------------------------------------------
 
@@ -283,11 +300,10 @@ class VideoClip:
                         with self._cond:
                             self.dropped += 1
                     else:
-                        self._put(pending[0], _to_surface(pending[1], self._layout, scaler, self.size,
-                                                          self.letterbox))
+                        self._put(pending[0], _draw_frame(pending[1], self._layout, scaler, self._canvas()))
                 pending = (t, frame)
             if pending is not None and not self._stop:
-                self._put(pending[0], _to_surface(pending[1], self._layout, scaler, self.size, self.letterbox))
+                self._put(pending[0], _draw_frame(pending[1], self._layout, scaler, self._canvas()))
         except Exception as exc:  # a broken file must end the clip, never reach the render loop
             at = pending[0] if pending else 0.0
             self.error = f"{self.path}: decoding failed at {at:.1f} s ({_reason(exc)})"
@@ -300,20 +316,23 @@ class VideoClip:
 
     def _timed_frames(self) -> Iterator[tuple[float, av.VideoFrame]]:
         """Every frame with its media time: pts * time_base from the first frame, counting up across loops."""
-        frame: av.VideoFrame | None = self._next
-        self._next = None  # type: ignore[assignment]
+        frame, self._head = self._head, None
         frames = self._frames
-        start = frame.time or 0.0
+        start = (frame.time or 0.0) if frame is not None else 0.0
         offset = 0.0
+        count = 0
         while True:
             end = None
             previous = -self._period
             while frame is not None:
+                count += 1
                 t = frame.time - start if frame.time is not None else previous + self._period
                 step = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else 0.0
                 end = t + (step or max(t - previous, self._period))
                 self._end = offset + end
                 yield offset + t, frame
+                if self._stop:  # close() is waiting: do not decode another frame first
+                    return
                 previous = t
                 frame = next(frames, None)
             if not self.loop or end is None or self._stop:
@@ -322,9 +341,31 @@ class VideoClip:
             self._container.seek(0)
             frames = self._container.decode(self._stream)
             frame = next(frames, None)
-        if not self.loop and self.duration and end is not None and end < self.duration - _TRUNCATED_SLACK:
+        if self.loop or end is None:
+            return
+        if self.duration and end < self.duration - _TRUNCATED_SLACK:
             self.error = f"{self.path}: the file ends at {end:.1f} s of {self.duration:.1f} s (cut off or damaged)"
+        elif self._stream.frames and count < self._stream.frames * 0.9:
+            self.error = (f"{self.path}: the file ends at {end:.1f} s, after {count} of its "
+                          f"{self._stream.frames} frames (cut off or damaged)")
+        if self.error:
             log.warning("%s", self.error)
+
+    def _canvas(self) -> pygame.Surface:
+        """A surface to draw the next frame on: a spare one nobody holds any more, or a new one.
+
+        Reusing them spares allocating and page-faulting 8 MB per 1080p frame with the
+        GIL held, which stalled the render loop for up to 6 ms. A surface is free when
+        only `_spares` refers to it: the caller (holding the frame on screen) and the
+        queue keep theirs counted in its reference count.
+        """
+        for spare in self._spares:
+            if sys.getrefcount(spare) <= 3:  # _spares, `spare`, getrefcount's argument
+                return spare
+        out = _canvas(self.size, self._layout, self.letterbox)
+        if len(self._spares) < self._capacity + 4:  # the queue, the frame on screen, _first, the one drawn
+            self._spares.append(out)
+        return out
 
     def _put(self, t: float, surface: pygame.Surface) -> None:
         with self._cond:

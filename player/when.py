@@ -77,21 +77,21 @@ class When:
         if self.always:
             return True
         today = now.date()
-        # Weekday filters repeat every 7 days, so 8 days past the last range start covers all.
+        # Weekdays repeat every 7 days, so 8 days past today (or past the last range's start) covers every case.
         horizon = today + timedelta(days=8)
         if self.dates:
-            horizon = max(horizon, max(r.last for r in self.dates) + timedelta(days=1))
-        day = today - timedelta(days=1)
+            horizon = max(horizon, max(min(r.first, date.max - timedelta(days=9)) for r in self.dates) + timedelta(days=8))
+        day = today - timedelta(days=1)  # a window that started yesterday may still be open
         while day <= horizon:
             if self.dates and not any(day in r for r in self.dates):
-                nxt = [r.first for r in self.dates if r.first > day]
-                if not nxt:
+                later = [r.first for r in self.dates if r.first > day]
+                if not later:
                     return False
-                day = min(nxt)
+                day = min(later)
                 continue
             if self._day_allowed(day):
-                if not self.times:
-                    return day >= today
+                if not self.times and day >= today:
+                    return True
                 if any(w.span(day, now.tzinfo)[1] > now for w in self.times):
                     return True
             day += timedelta(days=1)
@@ -153,7 +153,12 @@ def parse_range(value: Any) -> DateRange:
 
 
 def parse_weekday(value: Any) -> int:
-    text = str(value).strip().lower()[:3]
-    if text in WEEKDAYS:
-        return WEEKDAYS.index(text)
+    """mon .. sun, or the full English name."""
+    text = str(value).strip().lower()
+    for index, short in enumerate(WEEKDAYS):
+        if text == short or text == _FULL_WEEKDAYS[index]:
+            return index
     raise ValueError(f"{value!r} is not a weekday; use {', '.join(WEEKDAYS)}")
+
+
+_FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -8,6 +8,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 import random
+import re
 import sys
 import threading
 import time
@@ -42,9 +43,7 @@ FORMATS = {  # name -> (make function, upright size, variable frame rate)
 
 @pytest.fixture(scope="module", autouse=True)
 def display() -> None:
-    pygame.init()
-    yield
-    pygame.quit()
+    pygame.init()  # idempotent; the session's conftest owns pygame.quit()
 
 
 @pytest.fixture(scope="module")
@@ -226,21 +225,32 @@ def test_unusable_files_raise_media_error_naming_the_file(tmp_path: Path, bad: s
     assert not video_threads()
 
 
-@pytest.mark.parametrize("name", ["h264-mp4", "vp9-webm", "mpeg4-avi"])
-def test_truncated_file_raises_or_ends_with_an_error(made: dict[str, Path], tmp_path: Path, name: str) -> None:
-    data = made[name].read_bytes()
-    cut = tmp_path / f"cut-{made[name].name}"
-    cut.write_bytes(data[:len(data) // 2])
+def damage(data: bytes, how: str) -> bytes:
+    if how == "cut":  # a download that stopped half way
+        return data[:len(data) // 2]
+    scrambled = bytearray(data)  # a quarter of the file overwritten from a third of the way in
+    start, length = len(data) // 3, len(data) // 4
+    scrambled[start:start + length] = random.Random(3).randbytes(length)
+    return bytes(scrambled)
+
+
+@pytest.mark.parametrize("name, how", [("h264-mp4", "cut"), ("vp9-webm", "cut"), ("mpeg4-avi", "cut"),
+                                       ("h264-mp4", "scrambled"), ("hevc-mkv", "scrambled")])
+def test_damaged_file_raises_or_ends_with_an_error(made: dict[str, Path], tmp_path: Path, name: str,
+                                                   how: str) -> None:
+    path = tmp_path / f"{how}-{made[name].name}"
+    path.write_bytes(damage(made[name].read_bytes(), how))
     try:
-        clip = VideoClip(cut, SIZE)
+        clip = VideoClip(path, SIZE)
     except MediaError as exc:
-        assert str(cut) in str(exc)
+        assert str(path) in str(exc)
         return
     with clip:
         clip.first_frame(timeout=5)
         play(clip, until=SECONDS + 1, speed=8.0)
-        assert clip.ended
-        assert clip.error is not None and str(cut) in clip.error
+        assert clip.ended, "a damaged clip must end, not hang"
+        assert clip.error is not None and str(path) in clip.error
+        assert re.search(r"at \d+\.\d s", clip.error), "the error says where the file broke"
 
 
 def test_close_stops_the_thread_promptly(made: dict[str, Path]) -> None:

@@ -67,3 +67,19 @@ def test_bad_rules_are_named(raw, message):
     reader = Reader("t.yaml")
     parse_when(reader, raw, "items[0].when", 3)
     assert any(message in p.message for p in reader.problems), reader.problems
+
+
+@pytest.mark.parametrize("raw, moment", [
+    ({"weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}, "2026-11-27 12:00"),
+    ({"dates": ["2026-11-20..2026-11-30"]}, "2026-11-27 12:00"),
+    ({"weekdays": ["thursday", "fri"]}, "2026-11-27 12:00"),
+])
+def test_rules_open_today_can_still_play(raw, moment):
+    rule = when(raw)
+    assert rule.is_open(at(moment)) and rule.opens_after(at(moment))
+
+
+def test_weekday_must_be_a_real_name():
+    reader = Reader("t.yaml")
+    parse_when(reader, {"weekdays": ["monkey"]}, "when", 1)
+    assert reader.problems and "is not a weekday" in reader.problems[0].message

@@ -122,3 +122,17 @@ def test_a_clock_behind_the_last_time_seen_is_treated_as_unset(tmp_path):
     assert first["start"].startswith("2030-01-01T10:00")
     # An unset clock is never written back, so the saved time stays where it was.
     assert "2030-01-01T10:00:00" in (tmp_path / "state" / "clock.json").read_text()
+
+
+def test_portrait_screen_lays_out_for_the_turned_panel(tmp_path):
+    config = make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (1280, 720)})
+    config.write_text(config.read_text().replace("display: {", "display: {rotation: 90, "), encoding="utf-8")
+    result = player("preview", "main", "--out", "shots", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    shot = pygame.image.load(str(tmp_path / "shots" / "main-01-hours-vi.png"))
+    assert shot.get_size() == (960, 540)  # what the panel gets: its own mode
+    # Content was laid out 540x960 and turned clockwise: the ticker band (the bottom of the portrait
+    # picture) is now the panel's left edge, and the rest is the slide's background.
+    left = pygame.transform.average_color(shot, pygame.Rect(0, 0, 20, 540))
+    rest = pygame.transform.average_color(shot, pygame.Rect(120, 0, 840, 540))
+    assert sum(left[:3]) < 60 and sum(rest[:3]) > sum(left[:3]) + 60

@@ -67,6 +67,7 @@ class Loop:
         self.pending: tuple[int, Decision] | None = None
         self.switches = 0
         self.late_frames = 0  # frames where the next slot was due but not ready yet
+        self._warned: set[str] = set()
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -147,7 +148,9 @@ class Loop:
         self.cursor = decision.cursor
         self.switches += 1
         for warning in prepared.warnings:
-            log.warning("%s", warning)
+            if warning not in self._warned:  # once per run, not once per loop for months
+                self._warned.add(warning)
+                log.warning("%s", warning)
         slot = decision.slot
         self.overlays.set_ticker(self.ticker_for(slot.playlist if slot else None))
 

@@ -129,7 +129,8 @@ class Loop:
             prepared.close()
             self.pending = (self.preparer.request(fresh), fresh)
             return
-        self._finish(current, mono, "completed")
+        broke = getattr(current.prepared.video, "error", None)  # a clip that failed part way ends its item early
+        self._finish(current, mono, "cut" if broke else "completed")
         self._switch(prepared, mono, now)
 
     def _switch(self, prepared: Prepared, mono: float, now: datetime) -> None:
@@ -198,6 +199,10 @@ class Loop:
         transition = current.transition
         progress = 1.0 if transition.seconds <= 0 else (mono - current.start) / transition.seconds
         compose(target, self.previous, current.picture, transition.kind, progress)
+        overlay = current.prepared.overlay
+        if overlay is not None:  # a video's caption, faded in with its transition
+            overlay.set_alpha(None if progress >= 1.0 else round(255 * min(1.0, max(0.0, progress))))
+            target.blit(overlay, current.prepared.overlay_at)
         if progress >= 1.0:
             self.previous = None
         slot = current.prepared.decision.slot

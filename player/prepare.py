@@ -22,6 +22,8 @@ class Prepared:
     decision: Decision
     surface: pygame.Surface | None = None
     video: object | None = None
+    overlay: pygame.Surface | None = None  # drawn over each video frame (its caption), at overlay_at
+    overlay_at: tuple[int, int] = (0, 0)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 

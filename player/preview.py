@@ -66,7 +66,11 @@ def _render_slot(renderer, config, slot):  # noqa: ANN001, ANN202
     if slot.item.kind == "video":
         from .video import poster_frame
         media = slot.item.media_for(slot.language)
-        return poster_frame(config.media_dir / str(media), renderer.canvas, slot.item.fit).copy()
+        picture = poster_frame(config.media_dir / str(media), renderer.canvas, slot.item.fit).copy()
+        caption = renderer.caption_overlay(slot.item, slot.languages)
+        if caption is not None:
+            picture.blit(caption.surface, caption.offset)
+        return picture
     return renderer.render(slot).surface
 
 

@@ -75,7 +75,7 @@ def expand_slots(playlist: Playlist, screen_languages: tuple[str, ...],
         available = item.languages
         if not available:  # an image or video with no words: one slot, led by the first language
             groups = [(order[0],)]
-        elif item.presentation == "stack":
+        elif item.presentation == "stack" or item.kind == "video":  # a clip plays once, its captions stacked
             wanted = item.stack_languages or order
             stacked: list[str] = []
             for code in language_order(tuple(wanted)):

@@ -59,6 +59,7 @@ class Rendered:
     surface: pygame.Surface
     warnings: list[str] = field(default_factory=list)
     sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (language, role) -> font px used
+    offset: tuple[int, int] = (0, 0)  # where the surface goes on the canvas (overlays are cropped)
 
 
 @dataclass(frozen=True)
@@ -132,21 +133,34 @@ class SlideRenderer:
                           item.background.color, f"{item.id} ({'+'.join(languages)})")
         return rendered
 
-    def caption(self, rendered: Rendered, item: Item, languages: tuple[str, ...]) -> None:
-        """An image's title and caption in a panel low on the picture."""
+    def caption(self, rendered: Rendered, item: Item, languages: tuple[str, ...], compact: bool = False) -> None:
+        """An image's title and caption in a panel low on the picture (`compact`: titles only, for moving pictures)."""
         blocks = []
         for index, code in enumerate(languages):
             text = item.text(code)
             scale = 1.0 if index == 0 else FOREIGN_SCALE
             if text and text.title:
                 blocks.append(_Block(code, text.title, "title", scale))
-            if text and (text.caption or text.body):
+            if text and (text.caption or text.body) and not (compact and text.title):
                 blocks.append(_Block(code, text.caption or text.body, "caption", scale))
         if not blocks:
             return
         area = self.bands.content()
-        box = pygame.Rect(area.x, area.top + area.height // 3, area.width, area.height - area.height // 3)
+        top = area.top + (area.height * 2 // 3 if compact else area.height // 3)
+        box = pygame.Rect(area.x, top, area.width, area.bottom - top)
         self._draw_blocks(rendered, blocks, box, True, (0, 0, 0), item.id, anchor="bottom")
+
+    def caption_overlay(self, item: Item, languages: tuple[str, ...]) -> Rendered | None:
+        """A video's caption panel on a transparent surface cropped to it; `offset` says where it goes."""
+        rendered = Rendered(pygame.Surface(self.canvas, pygame.SRCALPHA))
+        rendered.surface.fill((0, 0, 0, 0))
+        self.caption(rendered, item, languages, compact=True)
+        box = rendered.surface.get_bounding_rect()
+        if not box.width:
+            return None
+        rendered.offset = box.topleft
+        rendered.surface = rendered.surface.subsurface(box).copy()
+        return rendered
 
     def fallback(self, names: list[tuple[str, str]], background: tuple[int, int, int], image: str | None) -> pygame.Surface:
         """The slide shown when nothing may play: the gate's name in each language, on a calm background."""

@@ -60,8 +60,12 @@ class SlotPainter:
                 if self.open_video is None:
                     raise MediaError(f"{slot.item.media_for(slot.language)}: video playback is not available")
                 media = slot.item.media_for(slot.language)
+                caption = self.renderer.caption_overlay(slot.item, slot.languages)
                 video = self.open_video(self.config.media_dir / str(media), self.renderer.canvas, slot.item.fit, slot.item.loop)  # type: ignore[operator]
-                return Prepared(decision, video=video)
+                if caption is None:
+                    return Prepared(decision, video=video)
+                return Prepared(decision, video=video, overlay=caption.surface, overlay_at=caption.offset,
+                                warnings=caption.warnings)
             rendered = self.renderer.render(slot)
             return Prepared(decision, surface=rendered.surface.convert() if pygame.display.get_init() and pygame.display.get_surface() else rendered.surface,
                             warnings=rendered.warnings)

@@ -64,6 +64,19 @@ class Fallback:
 
 
 @dataclass(frozen=True)
+class SyncSettings:
+    """Where this screen gets its content from; content then plays from the store under state_dir."""
+
+    server: str  # base URL (http://, https://) of a published channel folder or the central server
+    channel: str
+    root_key: str  # base64 Ed25519 public key that signs the channel's publisher list
+    ca_file: str | None = None  # private certificate authority for HTTPS
+    poll_seconds: float = 60.0
+    store_limit_mb: int = 4000
+    keep_generations: int = 3
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     screen_id: str
     path: Path
@@ -80,6 +93,7 @@ class KioskConfig:
     touch: Touch = Touch()
     fallback: Fallback = Fallback()
     volume: float = 0.0
+    sync: SyncSettings | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -104,7 +118,9 @@ class KioskConfig:
 
 
 TOP_KEYS = {"screen", "display", "languages", "timezone", "content", "state_dir", "overlays",
-            "touch", "fallback", "audio"}
+            "touch", "fallback", "audio", "sync"}
+_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_ROOT_KEY = re.compile(r"^[A-Za-z0-9+/]{43}=$")
 
 
 def parse_color(value: Any) -> tuple[int, int, int]:
@@ -189,6 +205,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     touch = r.mapping(top.get("touch"), "touch", {"enabled", "idle_timeout"}, line_of(top, "touch"))
     fall = r.mapping(top.get("fallback"), "fallback", {"background", "image"}, line_of(top, "fallback"))
     audio = r.mapping(top.get("audio"), "audio", {"volume"}, line_of(top, "audio"))
+    sync = _sync_settings(r, top, base)
 
     if r.failed or screen_id is None:
         return None, r.problems
@@ -219,10 +236,38 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
             image=r.convert(fall, "image", "fallback", media_path, None),
         ),
         volume=r.number(audio, "volume", "audio", 0.0, low=0, high=1),
+        sync=sync,
     )
     if r.failed:
         return None, r.problems
     return config, r.problems
+
+
+def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings | None:
+    if top.get("sync") is None:
+        return None
+    keys = {"server", "channel", "root_key", "ca_file", "poll_seconds", "store_limit_mb", "keep_generations"}
+    m = r.mapping(top.get("sync"), "sync", keys, line_of(top, "sync"))
+    server = r.field(m, "server", "sync", (str,), what="the channel's base URL, e.g. https://office.example/kiosk/")
+    if server and not server.startswith(("http://", "https://")):
+        r.error("sync.server", f"{server!r} must be an http:// or https:// URL (for a USB stick use `python -m sync import`)", line_of(m, "server"))
+    channel = r.field(m, "channel", "sync", (str,), what="the channel name, e.g. tinh-bien")
+    if channel and not _CHANNEL.match(channel):
+        r.error("sync.channel", f"{channel!r} must be lower-case letters, digits, '-' or '_'", line_of(m, "channel"))
+    root_key = r.field(m, "root_key", "sync", (str,), what="the root public key: the line in root.pub from `python -m sync keygen`")
+    if root_key and not _ROOT_KEY.match(root_key.strip()):
+        r.error("sync.root_key", "must be an Ed25519 public key: 44 characters of base64, as in root.pub", line_of(m, "root_key"))
+    ca_file = r.field(m, "ca_file", "sync", (str,), None)
+    if ca_file and not (base / ca_file).is_file():
+        r.error("sync.ca_file", f"{base / ca_file} does not exist", line_of(m, "ca_file"))
+    settings = SyncSettings(
+        server=server or "", channel=channel or "", root_key=(root_key or "").strip(),
+        ca_file=str(base / ca_file) if ca_file else None,
+        poll_seconds=r.number(m, "poll_seconds", "sync", 60.0, low=1, high=86400),
+        store_limit_mb=r.number(m, "store_limit_mb", "sync", 4000, low=50),
+        keep_generations=r.number(m, "keep_generations", "sync", 3, low=1, high=50),
+    )
+    return settings
 
 
 def _parse_size(value: Any) -> tuple[int, int]:

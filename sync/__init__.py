@@ -1,0 +1,1 @@
+"""Getting content from the office to the screens: signed manifests, content-addressed blobs, the store."""

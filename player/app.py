@@ -59,7 +59,11 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     from .overlays import Overlays
     from .prepare import Preparer
     from .proof import Background, ProofLog
-    from .stage import SlotPainter, font_overrides, load_program, make_renderer, video_opener
+    from .sequence import Decision
+    from .source import ContentSource
+    from .status import NOW_PLAYING, now_playing, write_json
+    from .supervise import sync_process
+    from .stage import SlotPainter, font_overrides, make_renderer, video_opener
 
     require_fonts(config.languages, font_overrides(config))
     tz = config.tz
@@ -87,7 +91,9 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     screen.fill(config.fallback.background)
     pygame.display.flip()
 
-    program, _ = load_program(config, now)
+    source = ContentSource(config)
+    program = source.first(now)
+    syncing = sync_process(config.path).start() if config.sync else None
     renderer = make_renderer(config)
     painter = SlotPainter(config, renderer, video_opener(config.volume))
     preparer = Preparer(painter)
@@ -98,11 +104,11 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     overlays = Overlays(config.display.canvas, renderer.floor, overlay_setters.setter, config.overlays.clock,
                         config.overlays.ticker, config.overlays.shift_every, config.overlays.shift_pixels)
 
-    def ticker_for(playlist_id: str | None) -> tuple[tuple[str, str], ...]:
-        playlist = program.content.playlist(playlist_id) if playlist_id else None
-        return tuple((code, playlist.ticker_text(code)) for code in config.languages) if playlist else ()
+    def on_switch(decision: Decision, when: datetime) -> None:
+        record = now_playing(decision, when, source.generation, trust.label)
+        writer.submit(lambda: write_json(config.state_dir / NOW_PLAYING, record))
 
-    loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages, ticker_for)
+    loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages, source.check, on_switch)
     loop.start(time.monotonic(), now)
     period = 1.0 / config.display.fps
     last = next_frame = time.monotonic()
@@ -146,6 +152,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
         return 130
     finally:
         loop.stop(time.monotonic())
+        if syncing is not None:
+            syncing.stop()
         preparer.close()
         if trust.trusted:
             writer.submit(lambda: write_last_seen(config.state_dir, datetime.now(tz)))

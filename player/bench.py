@@ -90,10 +90,8 @@ class Rig:
         self.writer = Background()
         overlay_fonts = make_renderer(config)
         self.overlays = Overlays(config.display.canvas, self.renderer.floor, overlay_fonts.setter)
-        playlist = self.program.content.playlists[0]
-        ticker = tuple((c, playlist.ticker_text(c)) for c in config.languages)
         self.loop = Loop(self.program, self.preparer, self.overlays, ProofLog(config.state_dir / "proof.jsonl", self.writer),
-                         config.screen_id, config.languages, lambda _: ticker)
+                         config.screen_id, config.languages)
         self.screen = pygame.display.get_surface()
 
     def close(self) -> None:

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("playlist", nargs="?", help="a playlist id or file (default: every playlist)")
     preview.add_argument("--out", type=Path, default=Path("out/preview"), help="folder for the PNGs (default: out/preview)")
 
+    sub.add_parser("status", help="what the screen plays, its content generation, the last sync and the store's size")
+
     bench = sub.add_parser("bench", help="measure frame times, boundaries, start-up and memory; one summary line per figure")
     bench.add_argument("--runs", type=int, default=3, help="runs of the frame-time benchmark; the median is printed (default 3)")
     bench.add_argument("--seconds", type=float, default=8.0, help="length of one frame-time run (default 8)")
@@ -55,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         from .app import run, setup_logging
         from .config import load_config
         config = load_config(args.config)
+        if args.command == "status":
+            from .status import status_lines
+            print("\n".join(status_lines(config)))
+            return 0
         setup_logging(config.state_dir, args.verbose)
         return run(config, args.seconds, args.headless, args.windowed)
     except ContentError as exc:

@@ -52,14 +52,16 @@ class Showing:
 class Loop:
     def __init__(self, program: Program, preparer: Preparer, overlays: Overlays, proof: ProofLog | None,
                  screen_id: str, languages: tuple[str, ...],
-                 ticker_for: Callable[[str | None], tuple[tuple[str, str], ...]]) -> None:
+                 new_content: Callable[[datetime], Program | None] | None = None,
+                 on_switch: Callable[[Decision, datetime], None] | None = None) -> None:
         self.program = program
+        self.on_switch = on_switch  # told of every slot put on screen (status file); must not block
+        self.new_content = new_content  # asked at item boundaries: a new content generation, or None
         self.preparer = preparer
         self.overlays = overlays
         self.proof = proof
         self.screen_id = screen_id
         self.languages = languages
-        self.ticker_for = ticker_for
         self.cursor = Cursor()
         self.skip: dict[tuple[str, str], float] = {}
         self.current: Showing | None = None
@@ -107,6 +109,14 @@ class Loop:
             self._request_next(mono, now)
         if not current.due(mono):
             return
+        program = self.new_content(now) if self.new_content is not None else None
+        if program is not None:  # new content waits for this boundary, then the next slot comes from it
+            self.program = program
+            self.skip.clear()
+            if self.pending is not None:
+                self.preparer.take(self.pending[0])
+            self._request_next(mono, now)
+            return
         if self.pending is None:
             if current.prepared.decision.slot is None:  # fallback: look again a little later
                 current.end = mono + RECHECK_SECONDS
@@ -148,12 +158,16 @@ class Loop:
         self.current = Showing(prepared, mono, now, None if seconds is None else mono + seconds, picture)
         self.cursor = decision.cursor
         self.switches += 1
+        if self.on_switch is not None:
+            self.on_switch(decision, now)
         for warning in prepared.warnings:
             if warning not in self._warned:  # once per run, not once per loop for months
                 self._warned.add(warning)
                 log.warning("%s", warning)
         slot = decision.slot
-        self.overlays.set_ticker(self.ticker_for(slot.playlist if slot else None))
+        playlist = self.program.content.playlist(slot.playlist) if slot else None
+        if playlist is not None:
+            self.overlays.set_ticker(tuple((code, playlist.ticker_text(code)) for code in self.languages))
 
     def _finish(self, showing: Showing, mono: float, status: str, reason: str = "") -> None:
         slot = showing.prepared.decision.slot

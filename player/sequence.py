@@ -56,6 +56,7 @@ class Decision:
     cursor: Cursor
     seconds: float | None  # how long it runs (None: a video's own length)
     reason: str = ""
+    media_dir: str = ""  # the folder the slot's files are in (content generations each have their own)
 
 
 def language_order(languages: tuple[str, ...]) -> tuple[str, ...]:
@@ -130,5 +131,6 @@ class Program:
                 slot = slots[(start + step) % len(slots)]
                 if (slot.playlist, slot.item.id) in skip or not slot.item.when.is_open(now):
                     continue
-                return Decision(slot, cursor.after(slot), slot.item.duration, f"daypart {daypart.playlist}")
-        return Decision(None, cursor, RECHECK_SECONDS, "nothing in the schedule may play now")
+                return Decision(slot, cursor.after(slot), slot.item.duration, f"daypart {daypart.playlist}",
+                                self.content.media_dir)
+        return Decision(None, cursor, RECHECK_SECONDS, "nothing in the schedule may play now", self.content.media_dir)

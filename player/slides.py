@@ -93,7 +93,9 @@ class SlideRenderer:
 
     # -- slots ---------------------------------------------------------------------------------
 
-    def render(self, slot: Slot) -> Rendered:
+    def render(self, slot: Slot, media_dir: Path | None = None) -> Rendered:
+        if media_dir is not None and media_dir != self.media_dir:
+            self.media_dir = media_dir  # a new content generation lives in its own folder
         item = slot.item
         if item.kind == "text":
             return self.text_slide(item, slot.languages)

@@ -35,9 +35,14 @@ def has_font_for(config: KioskConfig):  # noqa: ANN201 - a predicate
     return has_font
 
 
-def load_program(config: KioskConfig, now: datetime) -> tuple[Program, list[Problem]]:
-    """The screen's content as a Program; errors in single items leave them out, not the whole loop."""
-    content, problems = load_content(config.playlists_dir, config.media_dir, config.languages, has_font_for(config), now)
+def load_program(config: KioskConfig, now: datetime, folders: tuple[Path, Path] | None = None) -> tuple[Program, list[Problem]]:
+    """The screen's content as a Program; errors in single items leave them out, not the whole loop.
+
+    `folders` (playlists, media) default to kiosk.yaml's content folders; a synced screen passes
+    the folders of its store's current generation.
+    """
+    playlists_dir, media_dir = folders or (config.playlists_dir, config.media_dir)
+    content, problems = load_content(playlists_dir, media_dir, config.languages, has_font_for(config), now)
     for problem in problems:
         (log.error if problem.severity == "error" else log.warning)("%s", problem)
     return Program.build(content, config.languages, config.resolve_language), problems
@@ -61,12 +66,13 @@ class SlotPainter:
                     raise MediaError(f"{slot.item.media_for(slot.language)}: video playback is not available")
                 media = slot.item.media_for(slot.language)
                 caption = self.renderer.caption_overlay(slot.item, slot.languages)
-                video = self.open_video(self.config.media_dir / str(media), self.renderer.canvas, slot.item.fit, slot.item.loop)  # type: ignore[operator]
+                folder = Path(decision.media_dir) if decision.media_dir else self.config.media_dir
+                video = self.open_video(folder / str(media), self.renderer.canvas, slot.item.fit, slot.item.loop)  # type: ignore[operator]
                 if caption is None:
                     return Prepared(decision, video=video)
                 return Prepared(decision, video=video, overlay=caption.surface, overlay_at=caption.offset,
                                 warnings=caption.warnings)
-            rendered = self.renderer.render(slot)
+            rendered = self.renderer.render(slot, Path(decision.media_dir) if decision.media_dir else None)
             return Prepared(decision, surface=rendered.surface.convert() if pygame.display.get_init() and pygame.display.get_surface() else rendered.surface,
                             warnings=rendered.warnings)
         except (PlayerError, ContentError, OSError, pygame.error) as exc:

@@ -13,7 +13,8 @@ KIOSK_KEYS = ["screen.id", "screen.name", "display.fullscreen", "display.size", 
               "display.fps", "languages.order", "languages.fallback", "languages.fonts", "timezone", "content.playlists",
               "content.media", "state_dir", "overlays.clock", "overlays.ticker", "overlays.shift_every",
               "overlays.shift_pixels", "touch.enabled", "touch.idle_timeout", "fallback.background", "fallback.image",
-              "audio.volume"]
+              "audio.volume", "sync.server", "sync.channel", "sync.root_key", "sync.ca_file", "sync.poll_seconds",
+              "sync.store_limit_mb", "sync.keep_generations"]
 
 
 def commands() -> list[str]:

@@ -31,7 +31,7 @@ def screen(tmp_path: Path, transition: str, seconds: float = 0.4):
     writer = Writer()
     proof = ProofLog(tmp_path / "proof.jsonl", writer)
     preparer = Preparer(SlotPainter(config, renderer))
-    loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages, lambda p: ())
+    loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages)
     return loop, preparer, writer, now
 
 
@@ -70,7 +70,8 @@ def test_cut_switches_on_time_and_never_shows_black(tmp_path):
     assert len(changes) >= 4  # red -> green -> blue -> red -> green in 2.1 s of 0.4 s items
     assert shown[0] == "red" and shown[changes[0]] == "green" and shown[changes[1]] == "blue"
     for index, change in enumerate(changes):
-        due = start + 0.4 * (index + 1)
+        shown_at = start if index == 0 else frames[changes[index - 1]][0]  # each item runs from its own first frame
+        due = shown_at + 0.4
         late = sum(1 for mono, _, _ in frames[:change] if mono >= due)
         assert late <= 2, f"switch {index + 1} came {late} frames after it was due"
     assert loop.late_frames <= 2 * len(changes)

@@ -1,0 +1,106 @@
+"""Where the screen's content comes from: kiosk.yaml's folders, or the sync store's current generation.
+
+The sync process switches the store's `current` link when a complete, verified
+generation is ready; the loop asks `check()` at item boundaries and gets a new
+Program only then. A generation that cannot be played at all is marked bad and
+the previous good one is switched back in (the sync process will not retry it).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+
+from .config import KioskConfig
+from .errors import ContentError
+from .sequence import Program
+from .stage import load_program
+
+log = logging.getLogger(__name__)
+
+STORE_FOLDER = "store"
+
+
+def store_root(config: KioskConfig) -> Path:
+    return config.state_dir / STORE_FOLDER
+
+
+def playable(program: Program, problems: list) -> bool:  # noqa: ANN001 - Problem list
+    """Anything at all to show: at least one playlist with slots, and a schedule that can play."""
+    if not any(slots for _, slots in program.slots):
+        return False
+    return not any(p.severity == "error" and p.key == "dayparts" for p in problems)
+
+
+class ContentSource:
+    def __init__(self, config: KioskConfig) -> None:
+        self.config = config
+        self.root = store_root(config) if config.sync else None
+        self.generation: str | None = None  # the store generation playing; None: kiosk.yaml's own folders
+        self._seen_target: str | None = None
+
+    def _target(self) -> str | None:
+        if self.root is None:
+            return None
+        try:
+            return os.readlink(self.root / "current")
+        except OSError:
+            return None
+
+    def first(self, now: datetime) -> Program:
+        """The content to start with: the store's generation if it plays, else kiosk.yaml's folders."""
+        program = self.check(now)
+        if program is not None:
+            return program
+        if self.root is not None:
+            log.info("no synced content yet: playing the local folders %s and %s",
+                     self.config.playlists_dir, self.config.media_dir)
+        program, _ = load_program(self.config, now)
+        return program
+
+    def check(self, now: datetime) -> Program | None:
+        """A new Program when the store's current generation changed (cheap otherwise: one readlink)."""
+        target = self._target()
+        if target is None or target == self._seen_target:
+            return None
+        self._seen_target = target
+        folder = self.root / target  # type: ignore[operator]
+        name = Path(target).name
+        if not self._complete(name):
+            log.error("content generation %s is incomplete on disk: rolling back", name)
+            self._roll_back(name, "files missing or cut short")
+            return None
+        try:
+            program, problems = load_program(self.config, now, (folder / "playlists", folder / "media"))
+        except ContentError as exc:
+            program, problems = None, exc.problems
+        if program is not None and playable(program, problems):
+            log.info("playing content generation %s", name)
+            self.generation = name
+            return program
+        reason = "; ".join(str(p) for p in problems if p.severity == "error")[:500] or "nothing in it can play"
+        log.error("content generation %s cannot be played (%s): rolling back", name, reason)
+        self._roll_back(name, reason)
+        return None
+
+    def _complete(self, name: str) -> bool:
+        """Every file of the generation there at its size: a stat per file, fast enough for a boundary."""
+        from sync.store import Store
+
+        generation = Store(self.root).load_generation(name)  # type: ignore[arg-type]
+        return generation is not None and Store(self.root).is_complete(generation)  # type: ignore[arg-type]
+
+    def _roll_back(self, bad: str, reason: str) -> None:
+        from sync.store import Store  # the store's file layout only; the player never imports sync's HTTP code
+
+        store = Store(self.root)  # type: ignore[arg-type]
+        try:
+            store.mark_bad(bad, reason)
+            previous = store.best_generation()
+            if previous is not None:
+                store.switch_to(previous)
+                log.warning("switched back to generation %s", previous.name)
+        except Exception as exc:  # a failing disk must not stop the loop; the old content is still on screen
+            log.error("rollback of %s failed: %s", bad, exc)

@@ -1,0 +1,86 @@
+"""`python -m player status`: what the screen is playing, its content generation, the last sync, the store."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .config import KioskConfig
+from .sequence import Decision
+
+NOW_PLAYING = "now-playing.json"
+
+
+def now_playing(decision: Decision, when: datetime, generation: str | None, clock: str) -> dict[str, Any]:
+    slot = decision.slot
+    return {"since": when.isoformat(timespec="seconds"), "playlist": slot.playlist if slot else None,
+            "item": slot.item.id if slot else "_fallback", "language": "+".join(slot.languages) if slot else None,
+            "generation": generation or "local folders", "clock": clock, "pid": os.getpid()}
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _running(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status_lines(config: KioskConfig) -> list[str]:
+    from .source import store_root
+
+    playing = _read(config.state_dir / NOW_PLAYING)
+    lines = [f"screen       {config.screen_id}"]
+    if playing:
+        state = "running" if _running(playing.get("pid")) else "not running (last seen)"
+        what = f"{playing.get('playlist')}/{playing.get('item')} [{playing.get('language')}]"
+        lines.append(f"player       {state}: {what} since {playing.get('since')}")
+        lines.append(f"generation   {playing.get('generation')}")
+        lines.append(f"clock        {playing.get('clock')}")
+    else:
+        lines.append("player       has not played anything yet")
+    if config.sync is None:
+        lines.append("sync         off (no `sync` section in kiosk.yaml): content from "
+                     f"{config.playlists_dir} and {config.media_dir}")
+        return lines
+    root = store_root(config)
+    store_state = _read(root / "state.json")
+    last = store_state.get("last_sync")
+    if last:
+        lines.append(f"last sync    {last.get('time')}: {last.get('status')} ({last.get('message')}) via {last.get('via')}")
+    else:
+        lines.append(f"last sync    none yet (server {config.sync.server}, channel {config.sync.channel})")
+    try:
+        current = os.readlink(root / "current")
+    except OSError:
+        current = "none"
+    blobs = root / "blobs"
+    size = sum(p.stat().st_size for p in blobs.iterdir() if p.is_file()) if blobs.is_dir() else 0
+    lines.append(f"store        {root}: current {Path(current).name}, {size / 2**20:.1f} MB of "
+                 f"{config.sync.store_limit_mb} MB")
+    if store_state.get("last_rollback"):
+        rollback = store_state["last_rollback"]
+        lines.append(f"rollback     {rollback.get('generation')}: {rollback.get('reason')}")
+    return lines

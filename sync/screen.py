@@ -1,0 +1,124 @@
+"""The sync side of one screen: its store, the polling loop, USB import, and checking the store for damage."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from player.config import KioskConfig, SyncSettings
+from player.source import store_root
+
+from .client import FolderSource, HttpSource, Source, SyncResult, fetch_missing, run_forever, sync_once
+from .errors import SyncError
+from .keys import public_from_text
+from .store import Store, sha256_file
+
+log = logging.getLogger(__name__)
+
+
+def settings_of(config: KioskConfig, need_server: bool = True) -> SyncSettings:
+    if config.sync is None:
+        raise SyncError(f"{config.path} has no `sync` section: add sync.server, sync.channel and sync.root_key")
+    if need_server and not config.sync.server:
+        raise SyncError(f"{config.path}: sync.server is empty")
+    return config.sync
+
+
+def open_store(config: KioskConfig) -> Store:
+    return Store(store_root(config)).open()
+
+
+def root_key(settings: SyncSettings) -> Ed25519PublicKey:
+    try:
+        return public_from_text(settings.root_key)
+    except ValueError as exc:
+        raise SyncError(f"sync.root_key: {exc}") from None
+
+
+def record(store: Store, result: SyncResult, now: datetime, how: str) -> SyncResult:
+    """Keep the last sync's outcome for `python -m player status` and the heartbeat."""
+    try:
+        store.update_state(last_sync={"time": now.isoformat(timespec="seconds"), "status": result.status,
+                                      "message": result.message, "generation": result.generation, "via": how})
+    except SyncError as exc:
+        log.error("%s", exc)
+    return result
+
+
+def import_folder(config: KioskConfig, folder: Path, now: datetime) -> SyncResult:
+    """Apply a published folder (a USB stick) with the same signature, hash and rollback checks as a sync."""
+    settings = settings_of(config, need_server=False)
+    store = open_store(config)
+    settings_limit = settings.store_limit_mb * 2**20
+    result = sync_once(FolderSource(folder, settings.channel), store, root_key(settings), settings.channel,
+                       settings.keep_generations, settings_limit)
+    return record(store, result, now, f"import {folder}")
+
+
+def repair(store: Store, source: Source | None) -> str:
+    """Find damage in the generation playing (a full read, so run it off the render loop) and mend it.
+
+    A damaged file is fetched again and swapped in by rename; if it cannot be fetched, the
+    newest other complete generation is switched in. Returns a one-line account.
+    """
+    current = store.current()
+    if current is None or not store.is_complete(current):
+        best = store.best_generation()
+        if best is None:
+            return "no complete generation in the store"
+        store.switch_to(best)
+        return f"generation {current.name if current else '?'} was incomplete; switched to {best.name}"
+    damaged = store.damaged_files(current)
+    if not damaged:
+        return f"generation {current.name} checked: intact"
+    entries = [e for e in current.manifest.files if e.path in damaged]
+    for entry in entries:
+        store.forget_blob(entry.sha256)
+    try:
+        if source is None:
+            raise SyncError("no server to fetch from")
+        fetch_missing(source, store, current.manifest)
+        for entry in entries:
+            target = current.path / entry.path
+            tmp = target.with_name(target.name + ".repair")
+            tmp.unlink(missing_ok=True)
+            os.link(store.blobs / entry.sha256, tmp)
+            os.replace(tmp, target)
+            if sha256_file(target) != entry.sha256:
+                raise SyncError(f"{entry.path} still differs after repair")
+        return f"generation {current.name}: repaired {', '.join(damaged)} from the server"
+    except (SyncError, OSError) as exc:
+        fallback = store.best_generation(exclude=[current.name])
+        if fallback is None:
+            return f"generation {current.name}: {', '.join(damaged)} damaged, cannot repair ({exc}); nothing older to fall back on"
+        store.switch_to(fallback)
+        return f"generation {current.name}: {', '.join(damaged)} damaged and not repairable ({exc}); rolled back to {fallback.name}"
+
+
+def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime]) -> None:
+    """Poll the server until `stop` is set; the store is checked for damage first, in the background."""
+    settings = settings_of(config)
+    store = open_store(config)
+    key = root_key(settings)
+    source = HttpSource(settings.server, settings.channel, settings.ca_file)
+
+    def check() -> None:
+        try:
+            log.info("store check: %s", repair(store, source))
+        except Exception:  # the check must never take the poller down with it
+            log.exception("store check failed")
+
+    threading.Thread(target=check, name="store-check", daemon=True).start()
+
+    def poll() -> SyncResult:
+        result = sync_once(source, store, key, settings.channel, settings.keep_generations,
+                           settings.store_limit_mb * 2**20)
+        return record(store, result, clock(), settings.server)
+
+    run_forever(poll, settings.poll_seconds, stop)

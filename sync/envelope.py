@@ -31,6 +31,7 @@ def key_id(public: Ed25519PublicKey) -> str:
 
 
 def seal(payload: bytes, kind: str, key: Ed25519PrivateKey) -> bytes:
+    """`payload` in an envelope of `kind`, signed by `key`."""
     if kind not in KINDS:
         raise ValueError(f"unknown envelope kind {kind!r}")
     signature = key.sign(kind.encode() + b"\n" + payload)

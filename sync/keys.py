@@ -90,13 +90,18 @@ def open_publishers(data: bytes, root: Ed25519PublicKey, channel: str, have_vers
     _, payload = open_sealed(data, "publishers", lambda claimed: root if claimed == root_id else None)
     try:
         raw = json.loads(payload.decode("utf-8"))
-        plist = PublisherList(check_channel(raw["channel"]), int(raw["version"]), tuple(
+        version = raw["version"]
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ValueError(f"version must be a whole number from 1 up, not {version!r}")
+        plist = PublisherList(check_channel(raw["channel"]), version, tuple(
             Publisher(str(p["id"]), str(p["name"]), str(p["public"])) for p in raw["publishers"]))
+        for publisher in plist.publishers:
+            if key_id(public_from_text(publisher.public)) != publisher.id:
+                raise ValueError(f"publisher {publisher.name!r}: key id does not match its key")
+        if len({p.id for p in plist.publishers}) != len(plist.publishers):
+            raise ValueError("a publisher key is listed twice")
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ManifestError(f"publisher list is malformed: {exc}") from None
-    for publisher in plist.publishers:
-        if key_id(public_from_text(publisher.public)) != publisher.id:
-            raise SignatureError(f"publisher {publisher.name!r}: key id does not match its key")
     if plist.channel != channel:
         raise SignatureError(f"publisher list is for channel {plist.channel!r}, not {channel!r}")
     if plist.version < have_version:

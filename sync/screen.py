@@ -17,7 +17,8 @@ from player.source import store_root
 from .client import FolderSource, HttpSource, Source, SyncResult, fetch_missing, run_forever, sync_once
 from .errors import SyncError
 from .keys import public_from_text
-from .store import Store, sha256_file
+from .files import sha256_file
+from .store import Store
 
 log = logging.getLogger(__name__)
 

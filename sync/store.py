@@ -14,7 +14,6 @@ either the old state or the new one, never half of a generation under its final 
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -23,31 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import StoreError
+from .errors import StoreError, SyncError
+from .files import fsync_dir, sha256_file, write_atomic
 from .manifest import Manifest, parse_manifest
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        while chunk := src.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _disk_error(exc: OSError, doing: str) -> StoreError:
@@ -104,15 +84,9 @@ class Store:
         self._write_atomic(self.root / "state.json", json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
-        tmp = path.with_name(path.name + ".tmp")
         try:
-            with tmp.open("wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
+            write_atomic(path, data)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise _disk_error(exc, f"writing {path.name}") from None
 
     def bad_generations(self) -> set[str]:
@@ -180,7 +154,7 @@ class Store:
         path = self.generations / name
         try:
             manifest = parse_manifest(payload_of((path / "manifest").read_bytes()))
-        except (OSError, ValueError, Exception):  # noqa: B014 - a damaged folder is simply not a generation
+        except (OSError, SyncError):  # a damaged folder is simply not a generation
             return None
         return Generation(name, path, manifest)
 
@@ -226,9 +200,9 @@ class Store:
                     shutil.copyfile(blob, target)  # a filesystem without hard links
             building.mkdir(parents=True, exist_ok=True)
             (building / "manifest").write_bytes(envelope)
-            _fsync_dir(building)
+            fsync_dir(building)
             os.replace(building, final)
-            _fsync_dir(self.generations)
+            fsync_dir(self.generations)
         except OSError as exc:
             shutil.rmtree(building, ignore_errors=True)
             raise _disk_error(exc, f"writing generation {manifest.generation}") from None
@@ -241,7 +215,7 @@ class Store:
             tmp.unlink(missing_ok=True)
             os.symlink(Path("generations") / generation.name, tmp)
             os.replace(tmp, self.current_link)
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         except OSError as exc:
             raise _disk_error(exc, "switching to the new generation") from None
 

@@ -57,17 +57,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: bytes, request_headers: dict[str, str], extra: dict[str, str] | None = None,
                cut: int | None = None) -> None:
+        sent = body if cut is None else body[:cut]
+        with self.state.lock:  # logged before the client can see the answer, so tests read a complete log
+            self.state.log.append((self.path, request_headers, status, len(sent)))
         self.send_response(status)
         for key, value in (extra or {}).items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        sent = body if cut is None else body[:cut]
         if status not in (304,):
             self.wfile.write(sent)
         self.wfile.flush()
-        with self.state.lock:
-            self.state.log.append((self.path, request_headers, status, len(sent)))
         if cut is not None and cut < len(body):
             self.close_connection = True
             self.connection.shutdown(2)

@@ -1,0 +1,262 @@
+"""The sync command line: keygen, sign-publishers, publish. A thin layer that turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, TextIO
+
+from player.errors import ContentError
+
+from .errors import SyncError
+
+DEFAULT_CONFIG = Path("kiosk.yaml")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sync", description=(
+        "Getting content from the office to the Tịnh Biên screens: make keys, sign a channel's publisher "
+        "list with the root key, and publish content (blobs plus a signed manifest) to a folder that any "
+        "static web host, rsync or a USB stick can carry."))
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    keygen = sub.add_parser("keygen", help="make an Ed25519 key pair (root or publisher): NAME.key and NAME.pub")
+    keygen.add_argument("--name", required=True, help="file name for the pair, e.g. root or office-laptop")
+    keygen.add_argument("--out", type=Path, default=Path("."), help="folder for the key files (default: .)")
+
+    signp = sub.add_parser("sign-publishers", help="sign the list of publisher keys a channel's screens trust")
+    signp.add_argument("--root", type=Path, required=True, help="the root private key (ROOT.key)")
+    signp.add_argument("--channel", required=True, help="channel name (lower-case letters, digits, '-', '_')")
+    signp.add_argument("--to", required=True, help="the published folder (DEST)")
+    signp.add_argument("--version", type=int, required=True,
+                       help="list version; must be higher than the one at DEST (revoke = a new version without the key)")
+    signp.add_argument("--add", action="append", default=[], metavar="LABEL=FILE.pub",
+                       help="a publisher to trust; repeat for each (LABEL defaults to the file's name)")
+    signp.add_argument("--force", action="store_true", help="replace the list at DEST even if its version is not lower")
+
+    publish = sub.add_parser("publish", help="validate, hash and publish content: missing blobs first, signed manifest last")
+    publish.add_argument("--channel", required=True, help="channel name (lower-case letters, digits, '-', '_')")
+    publish.add_argument("--to", required=True, help="the published folder (DEST); a server URL comes with the central server")
+    publish.add_argument("--key", type=Path, required=True, help="your publisher private key (NAME.key)")
+    publish.add_argument("--content", type=Path,
+                         help="folder holding playlists/ and media/ (default: the folder of --config)")
+    publish.add_argument("--config", type=Path,
+                         help="kiosk.yaml to validate against (default: ./kiosk.yaml, or CONTENT/kiosk.yaml with --content)")
+    publish.add_argument("--dry-run", action="store_true", help="say what would change and write nothing")
+
+    run = sub.add_parser("run", help="the screen's sync client: poll the channel in kiosk.yaml's sync section, forever")
+    run.add_argument("--config", type=Path, default=Path("kiosk.yaml"), help="the screen's kiosk.yaml (default: ./kiosk.yaml)")
+    run.add_argument("--once", action="store_true", help="one poll, then exit (0 updated or unchanged, 1 failed)")
+
+    imp = sub.add_parser("import", help="apply a published folder (a USB stick) to this screen, with the same checks as a sync")
+    imp.add_argument("path", type=Path, help="the published folder (it holds blobs/ and channels/)")
+    imp.add_argument("--config", type=Path, default=Path("kiosk.yaml"), help="the screen's kiosk.yaml (default: ./kiosk.yaml)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "keygen": keygen_command,
+        "sign-publishers": sign_publishers_command,
+        "publish": publish_command,
+        "run": run_command,
+        "import": import_command,
+    }
+    from .publish import ContentRejected
+    try:
+        return commands[args.command](args)
+    except ContentRejected as exc:
+        for problem in sorted(exc.problems, key=lambda p: (p.severity != "error", p.file, p.line or 0)):
+            print(problem, file=sys.stderr)
+        print(f"error: {exc} (python -m player validate lists the same problems)", file=sys.stderr)
+        return 1
+    except ContentError as exc:  # kiosk.yaml of `run` / `import`
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except (ValueError, SyncError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: files already renamed into place are complete; nothing is half-written", file=sys.stderr)
+        return 130
+
+
+def keygen_command(args: argparse.Namespace) -> int:
+    from .publish import keygen
+    made = keygen(args.name, args.out)
+    print(f"wrote {made.private_path} (private: keep it secret, never put it on a screen) and {made.public_path}")
+    print(f"key id:     {made.id}")
+    print(f"public key: {made.public}")
+    print("A root key's public key goes into each screen's kiosk.yaml; a publisher's .pub goes to whoever "
+          "holds the root key, for sign-publishers --add.")
+    return 0
+
+
+def sign_publishers_command(args: argparse.Namespace) -> int:
+    from .keys import read_private
+    from .publish import read_public, sign_publishers
+    dest = _folder(args.to)
+    if dest is None:
+        return 2
+    adds = []
+    for spec in args.add:
+        label, _, file = spec.partition("=") if "=" in spec else ("", "", spec)
+        adds.append((label or Path(file).stem, read_public(Path(file))))
+    plist = sign_publishers(read_private(args.root), args.channel, dest, args.version, adds, args.force)
+    print(f"signed the publisher list of channel {plist.channel}, version {plist.version}:")
+    for p in plist.publishers:
+        print(f"  {p.name}: {p.id}")
+    return 0
+
+
+def publish_command(args: argparse.Namespace) -> int:
+    from .keys import read_private
+    from .publish import apply_plan, prepare_publish
+    dest = _folder(args.to)
+    if dest is None:
+        return 2
+    config = args.config or (args.content / "kiosk.yaml" if args.content else DEFAULT_CONFIG)
+    content = args.content or config.parent
+    key = read_private(args.key)
+    plan = prepare_publish(args.channel, dest, key, content, config, datetime.now().astimezone())
+    for problem in plan.warnings:
+        print(problem, file=sys.stderr)
+    for entry in plan.diff.added:
+        print(f"  added    {entry.path}")
+    for entry in plan.diff.changed:
+        print(f"  changed  {entry.path}")
+    for path in plan.diff.removed:
+        print(f"  removed  {path}")
+    sys.stdout.flush()
+    if not args.dry_run:
+        with ProgressBar(sys.stderr) as bar:
+            apply_plan(plan, key, bar)
+    blobs = f"{len(plan.to_copy)} blob(s), {human_bytes(plan.copy_bytes)}"
+    channel, generation = plan.manifest.channel, plan.manifest.generation
+    if not plan.writes_manifest:
+        done = "would copy" if args.dry_run else "copied"
+        repaired = f"; {done} {blobs} missing at {dest}" if plan.to_copy else ""
+        print(f"nothing changed: {channel} generation {generation} is already published{repaired}")
+    elif args.dry_run:
+        print(f"dry run: would copy {blobs} and publish {channel} generation {generation}; nothing was written")
+    else:
+        note = " (same content, re-signed with your key)" if plan.resign else ""
+        print(f"published {channel} generation {generation}{note}: copied {blobs} to {dest}")
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    import threading
+
+    from player.config import load_config
+
+    from .screen import open_store, record, root_key, run, settings_of
+    from .client import HttpSource, sync_once
+
+    config = load_config(args.config)
+    if args.once:
+        settings = settings_of(config)
+        store = open_store(config)
+        result = sync_once(HttpSource(settings.server, settings.channel, settings.ca_file), store, root_key(settings),
+                           settings.channel, settings.keep_generations, settings.store_limit_mb * 2**20)
+        record(store, result, datetime.now(config.tz), settings.server)
+        print(f"{result.status}: {result.message}")
+        return 1 if result.status == "failed" else 0
+    stop = threading.Event()
+    try:
+        run(config, stop, lambda: datetime.now(config.tz))
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def import_command(args: argparse.Namespace) -> int:
+    from player.config import load_config
+
+    from .screen import import_folder
+
+    config = load_config(args.config)
+    result = import_folder(config, args.path, datetime.now(config.tz))
+    print(f"{result.status}: {result.message}")
+    return 1 if result.status == "failed" else 0
+
+
+def _folder(to: str) -> Path | None:
+    """DEST as a folder; a URL is refused with a message (the central server brings the upload API)."""
+    if _URL.match(to):
+        if to.lower().startswith(("http://", "https://")):
+            print("error: publishing to a server comes with the central server; publish to a folder for now", file=sys.stderr)
+        else:
+            print(f"error: {to}: --to must be a folder", file=sys.stderr)
+        return None
+    return Path(to)
+
+
+class ProgressBar:
+    """Bytes copied / total on one line of a terminal, redrawn in place; a line per 10% when not a terminal."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream, self.width = stream, width
+        self.tty = stream.isatty()
+        self.last_draw, self.last_step, self.drawn = 0.0, -1, False
+
+    def __call__(self, done: int, total: int) -> None:
+        total = max(total, 1)
+        if self.tty:
+            now = time.monotonic()
+            if done < total and now - self.last_draw < 0.1:
+                return
+            self.last_draw = now
+            filled = self.width * done // total
+            bar = "#" * filled + "-" * (self.width - filled)
+            self.stream.write(f"\r[{bar}] {100 * done // total:3d}%  {human_bytes(done)} / {human_bytes(total)}   ")
+            self.drawn = done < total
+            if done >= total:
+                self.stream.write("\n")
+        elif (step := 10 * done // total) > self.last_step:
+            self.last_step = step
+            self.stream.write(f"copied {human_bytes(done)} / {human_bytes(total)} ({10 * step}%)\n")
+        self.stream.flush()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        return f"{record.levelname.lower()}: {message}" if record.levelno >= logging.WARNING else message

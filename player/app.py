@@ -63,6 +63,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     from .source import ContentSource
     from .status import NOW_PLAYING, now_playing, write_json
     from .supervise import sync_process
+    from .transitions import to_panel
     from .stage import SlotPainter, font_overrides, make_renderer, video_opener
 
     require_fonts(config.languages, font_overrides(config))
@@ -134,7 +135,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             loop.frame(canvas, mono, now, mono - last)
             last = mono
             if config.display.rotation:
-                screen.blit(pygame.transform.rotate(canvas, -config.display.rotation), (0, 0))
+                screen.blit(to_panel(canvas, config.display.rotation), (0, 0))
             pygame.display.flip()
             if first:
                 log.info("first frame %.2f s after start", time.monotonic() - mono_start)

@@ -174,7 +174,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
         size=size,
         rotation=rotation,
         width_mm=r.number(disp, "width_mm", "display", 952.0, low=50, high=20000),
-        fps=r.number(disp, "fps", "display", 60, low=10, high=240),
+        fps=r.number(disp, "fps", "display", 60, low=10, high=240, whole=True),
     )
 
     langs = r.mapping(top.get("languages"), "languages", {"order", "fallback", "fonts"}, line_of(top, "languages"))
@@ -196,7 +196,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     timezone = r.field(top, "timezone", "", (str,), "Asia/Ho_Chi_Minh")
     try:
         zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder, not a zone
         r.error("timezone", f"{timezone!r} is not a time zone name such as Asia/Ho_Chi_Minh", line_of(top, "timezone"))
         timezone = "Asia/Ho_Chi_Minh"
 
@@ -225,7 +225,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
             clock=r.field(over, "clock", "overlays", (bool,), True),
             ticker=r.field(over, "ticker", "overlays", (bool,), True),
             shift_every=r.number(over, "shift_every", "overlays", 300.0, low=1),
-            shift_pixels=r.number(over, "shift_pixels", "overlays", 4, low=0, high=40),
+            shift_pixels=r.number(over, "shift_pixels", "overlays", 4, low=0, high=40, whole=True),
         ),
         touch=Touch(
             enabled=r.field(touch, "enabled", "touch", (bool,), False),
@@ -264,8 +264,8 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
         server=server or "", channel=channel or "", root_key=(root_key or "").strip(),
         ca_file=str(base / ca_file) if ca_file else None,
         poll_seconds=r.number(m, "poll_seconds", "sync", 60.0, low=1, high=86400),
-        store_limit_mb=r.number(m, "store_limit_mb", "sync", 4000, low=50),
-        keep_generations=r.number(m, "keep_generations", "sync", 3, low=1, high=50),
+        store_limit_mb=r.number(m, "store_limit_mb", "sync", 4000, low=50, whole=True),
+        keep_generations=r.number(m, "keep_generations", "sync", 3, low=1, high=50, whole=True),
     )
     return settings
 

@@ -304,9 +304,10 @@ def _load_schedule(path: Path, playlists: list[Playlist]) -> tuple[list[Daypart]
         d = r.mapping(entry, where, {"playlist", "priority", "when"}, line_of(entries, i))
         name = r.field(d, "playlist", where, (str,))
         priority = r.field(d, "priority", where, (int,), 0)
+        errors_before = sum(p.severity == "error" for p in r.problems)
         when = parse_when(r, d.get("when"), f"{where}.when", line_of(d, "when"))
-        if name is None:
-            continue
+        if name is None or sum(p.severity == "error" for p in r.problems) > errors_before:
+            continue  # a daypart with a broken `when` is left out, never widened to "always"
         if not any(p.id == name for p in playlists):
             known = ", ".join(p.id for p in playlists) or "none loaded"
             r.error(f"{where}.playlist", f"no playlist with id {name!r} (playlists: {known})", line_of(d, "playlist"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, TypeVar
 
 from .errors import Problem
@@ -70,14 +71,21 @@ class Reader:
         return None if default is _MISSING else default
 
     def number(self, mapping: dict[str, Any], key: str, path: str, default: Any = _MISSING,
-               low: float | None = None, high: float | None = None, low_open: bool = False) -> Any:
+               low: float | None = None, high: float | None = None, low_open: bool = False,
+               whole: bool = False) -> Any:
+        """A finite number (`whole`: an integer) within the bounds; the message says the allowed range."""
+        kinds: tuple[type, ...] = (int,) if whole else (int, float)
+        what = _range_text(low, high, low_open, whole)
         if key not in mapping or mapping[key] is None:
-            return self.field(mapping, key, path, (int, float), default)
-        value = self.field(mapping, key, path, (int, float), None)
+            return self.field(mapping, key, path, kinds, default, what=what)
+        value = self.field(mapping, key, path, kinds, None, what=what)
         fallback = None if default is _MISSING else default
         if value is None:
             return fallback
         full = _join(path, key)
+        if not math.isfinite(value):
+            self.error(full, f"must be {what}, not {value}", line_of(mapping, key))
+            return fallback
         if low is not None and (value <= low if low_open else value < low):
             bound = f"more than {low:g}" if low_open else f"at least {low:g}"
             self.error(full, f"must be {bound}, not {value}", line_of(mapping, key))
@@ -109,6 +117,15 @@ class Reader:
         except ValueError as exc:
             self.error(_join(path, key), str(exc), line_of(mapping, key))
             return None if default is _MISSING else default
+
+
+def _range_text(low: float | None, high: float | None, low_open: bool, whole: bool) -> str:
+    kind = "a whole number" if whole else "a number"
+    if low is not None and high is not None:
+        return f"{kind} from {low:g}{' (not included)' if low_open else ''} to {high:g}"
+    if low is not None:
+        return f"{kind} {'above' if low_open else 'of at least'} {low:g}"
+    return kind
 
 
 def _join(path: str, key: str) -> str:

@@ -16,6 +16,7 @@ from typing import Callable
 
 import pygame
 
+from .errors import PlayerError
 from .model import Transition
 from .overlays import Overlays
 from .prepare import Prepared, Preparer
@@ -79,17 +80,18 @@ class Loop:
 
     def start(self, mono: float, now: datetime, timeout: float = 10.0) -> None:
         """Prepare and show the first slot (blocking: the only wait, before the first frame)."""
-        for _ in range(50):
+        while True:  # each broken slot joins the skip set, so this ends at a good slot or the fallback
             decision = self._decide(now, mono)
             prepared = self.preparer.wait(self.preparer.request(decision), timeout)
             if prepared is None:
-                raise RuntimeError("the first slide took too long to prepare")
+                prepared = Prepared(decision, error=f"not ready after {timeout:.0f} s")
             if prepared.error is None:
                 self._switch(prepared, mono, now)
                 self.previous = None
                 return
+            if decision.slot is None:
+                raise PlayerError(f"even the fallback slide cannot be drawn: {prepared.error}")
             self._skipped(prepared, now, mono)
-        raise RuntimeError("nothing in the content can be shown")
 
     def _request_next(self, mono: float, now: datetime) -> None:
         self.pending = None

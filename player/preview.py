@@ -49,8 +49,6 @@ def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
                 continue
             overlays.update(0.0, 0.0, now, slot.language)
             overlays.draw(surface)
-            if config.display.rotation:
-                surface = pygame.transform.rotate(surface, -config.display.rotation)
             pygame.image.save(surface, str(out / f"{label}.png"))
             shots.append((label, surface))
     fallback = renderer.fallback([(c, config.name_in(c)) for c in config.languages], config.fallback.background, config.fallback.image)

@@ -214,7 +214,7 @@ class SlideRenderer:
     def _fit(self, blocks: list[_Block], width: int, height: int) -> tuple[Laid, str]:
         """The largest layout that fits; failing that, step down: captions out, titles at body size, then cut."""
         no_captions = [b for b in blocks if b.role != "caption"] or blocks
-        small_titles = [replace(b, scale=b.scale / TITLE_SCALE) if b.role == "title" and b.scale > 1 else b for b in no_captions]
+        small_titles = [replace(b, scale=b.scale / TITLE_SCALE) if b.role == "title" else b for b in no_captions]
         variants = [(blocks, "")]
         if no_captions != blocks:
             variants.append((no_captions, "captions left out to fit"))

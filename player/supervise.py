@@ -56,4 +56,4 @@ class Supervisor:
 
 
 def sync_process(config_path: Path) -> Supervisor:
-    return Supervisor([sys.executable, "-m", "sync", "--config", str(config_path), "run"], "sync client")
+    return Supervisor([sys.executable, "-m", "sync", "run", "--config", str(config_path)], "sync client")

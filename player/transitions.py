@@ -5,6 +5,15 @@ from __future__ import annotations
 import pygame
 
 
+def to_panel(canvas: pygame.Surface, rotation: int) -> pygame.Surface:
+    """The picture as the panel's framebuffer needs it, for a panel mounted `rotation` degrees clockwise.
+
+    Turning the panel clockwise carries its framebuffer's left edge to the top, so the picture
+    is turned the other way (pygame's positive angles are counter-clockwise).
+    """
+    return pygame.transform.rotate(canvas, rotation) if rotation else canvas
+
+
 def ease(progress: float) -> float:
     p = min(1.0, max(0.0, progress))
     return p * p * (3 - 2 * p)

@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Protocol
 
 import av
 import av.error
@@ -27,6 +27,16 @@ _BUFFER_FORMAT = "BGRA" if sys.byteorder == "little" else "ARGB"
 _MASKS = (0xFF0000, 0x00FF00, 0x0000FF, 0)
 _PTS_SLACK = 1e-6  # seconds: absorbs float rounding of pts * time_base; far below one frame
 _TRUNCATED_SLACK = 1.0  # seconds short of the stated duration before we call a file cut off
+
+
+class MediaClock(Protocol):
+    """Where a clip takes its media time from instead of the caller's t: player/audio.py's AudioTrack."""
+
+    def play(self) -> None: ...
+
+    def position(self) -> float: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,14 @@ class VideoClip:
         self._thread: threading.Thread | None = None
         self._head: av.VideoFrame | None = head  # decoded here; the thread starts from it
         self._spares: list[pygame.Surface] = []
+        # --- audio clock (issue 3 item 4, player/audio.py) ---
+        self.start_time = head.time or 0.0  # the file's time of the first picture: media time 0
+        self._clock: MediaClock | None = None
+        self._clock_started = False
+
+    def use_clock(self, clock: MediaClock) -> None:
+        """Take media time from `clock` (the item's sound) in frame_at, which starts it; close() closes it."""
+        self._clock = clock
 
     def __enter__(self) -> VideoClip:
         return self
@@ -255,7 +273,13 @@ class VideoClip:
 
         Never waits. Frames passed over count in `dropped`. A returned surface is the
         caller's for as long as it keeps a reference; the clip redraws into it only after.
+        With a clock (`use_clock`), `t` is the clock's position instead; the first call starts it.
         """
+        if self._clock is not None:  # audio clock (issue 3 item 4)
+            if not self._clock_started:
+                self._clock_started = True
+                self._clock.play()
+            t = self._clock.position()
         self._wanted = t
         shown: pygame.Surface | None = None
         with self._cond:
@@ -271,6 +295,8 @@ class VideoClip:
 
     def close(self) -> None:
         """Stop decoding and free the file; safe to call more than once."""
+        if self._clock is not None:  # audio clock (issue 3 item 4): the sound stops with the picture
+            self._clock.close()
         with self._cond:
             self._stop = True
             self._cond.notify_all()

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pygame
+import pytest
 
 from tests.conftest import REPO, make_screen
 
@@ -130,9 +131,23 @@ def test_portrait_screen_lays_out_for_the_turned_panel(tmp_path):
     result = player("preview", "main", "--out", "shots", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     shot = pygame.image.load(str(tmp_path / "shots" / "main-01-hours-vi.png"))
-    assert shot.get_size() == (960, 540)  # what the panel gets: its own mode
-    # Content was laid out 540x960 and turned clockwise: the ticker band (the bottom of the portrait
-    # picture) is now the panel's left edge, and the rest is the slide's background.
-    left = pygame.transform.average_color(shot, pygame.Rect(0, 0, 20, 540))
-    rest = pygame.transform.average_color(shot, pygame.Rect(120, 0, 840, 540))
-    assert sum(left[:3]) < 60 and sum(rest[:3]) > sum(left[:3]) + 60
+    assert shot.get_size() == (540, 960)  # staff see the picture upright, as travellers will
+    band = pygame.transform.average_color(shot, pygame.Rect(0, 940, 540, 20))
+    rest = pygame.transform.average_color(shot, pygame.Rect(0, 300, 540, 400))
+    assert sum(band[:3]) < 60 and sum(rest[:3]) > sum(band[:3]) + 60  # the ticker band is at the bottom
+
+
+@pytest.mark.parametrize("rotation, dark_edge", [(90, "right"), (270, "left"), (180, "top"), (0, "bottom")])
+def test_the_panel_gets_the_picture_turned_against_its_mounting(rotation, dark_edge):
+    from player.transitions import to_panel
+    portrait = rotation in (90, 270)
+    canvas = pygame.Surface((540, 960) if portrait else (960, 540))
+    canvas.fill((200, 200, 200))
+    width, height = canvas.get_size()
+    canvas.fill((0, 0, 0), pygame.Rect(0, height - 40, width, 40))  # the ticker band, at the viewer's bottom
+    panel = to_panel(canvas, rotation)
+    assert panel.get_size() == (960, 540)
+    edges = {"right": (955, 270), "left": (4, 270), "top": (480, 4), "bottom": (480, 535)}
+    # Turning the panel clockwise by 90 puts its framebuffer's right edge at the viewer's bottom.
+    assert tuple(panel.get_at(edges[dark_edge]))[:3] == (0, 0, 0)
+    assert sum(1 for edge in edges.values() if tuple(panel.get_at(edge))[:3] == (0, 0, 0)) == 1

@@ -87,6 +87,7 @@ def test_crossfade_blends_without_a_dark_dip(tmp_path):
     try:
         _, frames = play(loop, now, 1.2)
     finally:
+        loop.stop(time.monotonic())
         preparer.close()
         writer.close()
     pixels = [color for _, color, _ in frames]
@@ -94,3 +95,21 @@ def test_crossfade_blends_without_a_dark_dip(tmp_path):
     assert blends, "no in-between frame: the crossfade did not blend"
     darkest = min(sum(c) for c in pixels)
     assert darkest >= min(sum(pygame.Color(v)[:3]) for v in COLORS.values()) * 0.8
+
+
+def test_start_passes_over_any_number_of_broken_items(tmp_path):
+    broken = "".join(f"  - {{id: b{n}, type: image, media: missing{n}.jpg}}\n" for n in range(60))
+    config = load_config(make_screen(tmp_path, {"main.yaml": "items:\n" + broken +
+                                                "  - {id: good, type: text, text: {vi: Chào}}\n"}, size=(480, 270)))
+    now = at("2026-11-27 09:00")
+    program, _ = load_program(config, now)
+    renderer = make_renderer(config)
+    preparer = Preparer(SlotPainter(config, renderer))
+    overlays = Overlays(config.display.canvas, renderer.floor, make_renderer(config).setter)
+    loop = Loop(program, preparer, overlays, None, config.screen_id, config.languages)
+    try:
+        loop.start(time.monotonic(), now)
+        assert loop.current.prepared.decision.slot.item.id == "good"
+        assert len(loop.skip) == 60
+    finally:
+        preparer.close()

@@ -40,8 +40,7 @@ def test_clock_and_ticker_are_drawn_and_the_ticker_scrolls(tmp_path):
         overlays.draw(surface)
         frames.append(pygame.image.tobytes(surface, "RGB"))
         band = pygame.transform.average_color(surface, pygame.Rect(0, 500, 960, 40))
-        clock = surface.get_bounding_rect()  # the whole surface: check the clock box corner instead
-        assert sum(band[:3]) < 3 * 200 and clock.width == 960
+        assert sum(band[:3]) < 3 * 120  # the dark ticker band
         assert surface.get_at((930, 30))[:3] != (200, 200, 200)  # the clock box, top right
     top_half = lambda raw: raw[: 960 * 3 * 400]  # noqa: E731
     assert top_half(frames[0]) == top_half(frames[1])  # the clock stays put within a minute

@@ -107,3 +107,18 @@ def test_skipped_items_are_passed_over():
     prog = program(playlist("items:" + item("a", ("vi",)) + item("b", ("vi",))))
     decision = prog.decide(Cursor(), at("2026-11-27 10:00"), skip=frozenset({("main", "a")}))
     assert decision.slot.item.id == "b"
+
+
+def test_a_daypart_with_a_broken_when_is_left_out_not_opened_all_day(tmp_path):
+    from player.content import load_content
+    folder = tmp_path / "playlists"
+    folder.mkdir()
+    (folder / "main.yaml").write_text("items:\n  - {id: m, type: text, text: {vi: Chào}}\n", encoding="utf-8")
+    (folder / "notice.yaml").write_text("items:\n  - {id: n, type: text, text: {vi: Thông báo}}\n", encoding="utf-8")
+    (folder / "schedule.yaml").write_text(
+        "dayparts:\n  - {playlist: main}\n  - {playlist: notice, priority: 10, when: {times: ['12:00-12.30']}}\n",
+        encoding="utf-8")
+    content, problems = load_content(folder, tmp_path, ("vi",), lambda c: True, at("2026-11-27 09:00"))
+    assert any(p.key == "dayparts[1].when.times[0]" for p in problems)
+    prog = Program.build(content, ("vi",), CONFIG.resolve_language)
+    assert run(prog, ["2026-11-27 09:00", "2026-11-27 12:10"]) == ["m:vi", "m:vi"]

@@ -128,3 +128,15 @@ def test_broken_images_raise_a_media_error_naming_the_file(name, message):
 def test_fallback_slide_shows_the_gate_name(renderer):
     surface = renderer.fallback([("vi", "Cửa khẩu Quốc tế Tịnh Biên"), ("en", "Tinh Bien Border Gate")], (12, 44, 74), None)
     assert len(set(text_pixels(surface, (12, 44, 74)))) > 10
+
+
+def test_stacked_titles_keep_the_three_quarter_rule_when_space_is_short(renderer):
+    body_vi = "Hằng ngày 06:00 – 22:00\nNgày lễ: theo thông báo\nLiên hệ: quầy thông tin"
+    body_en = "Daily 06:00 – 22:00\nHolidays: as announced\nAsk at the information desk"
+    texts = (("vi", Text("Giờ mở cửa cửa khẩu", body_vi, "Số liệu mẫu")), ("en", Text("Opening hours", body_en, "Sample")))
+    rendered = slide(renderer, Item("hours", "text", 10, presentation="stack", texts=texts), ("vi", "en"))
+    assert rendered.warnings  # it had to step down
+    sizes = rendered.sizes
+    assert abs(sizes[("en", "title")] - 0.75 * sizes[("vi", "title")]) <= 1
+    assert abs(sizes[("en", "body")] - 0.75 * sizes[("vi", "body")]) <= 1
+    assert sizes[("en", "body")] >= body_floor_px(PX_PER_MM)

@@ -6,6 +6,8 @@ import json
 import logging
 import logging.handlers
 import os
+import signal
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -110,12 +112,13 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
         writer.submit(lambda: write_json(config.state_dir / NOW_PLAYING, record))
 
     loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages, source.check, on_switch)
+    stopping = threading.Event()  # systemd stops us with SIGTERM: finish the frame, write the last proof line
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     loop.start(time.monotonic(), now)
     period = 1.0 / config.display.fps
     last = next_frame = time.monotonic()
     next_save = last
     first = True
-    status = 0
     try:
         while True:
             for event in pygame.event.get():
@@ -140,7 +143,11 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             if first:
                 log.info("first frame %.2f s after start", time.monotonic() - mono_start)
                 first = False
-            if mono >= next_save and trust.trusted:
+            if stopping.is_set():
+                return 0
+            # Saved even while the clock is unset (then it is our estimate), so each reboot in a long
+            # outage starts from where the last run got to, not from the same old time.
+            if mono >= next_save:
                 writer.submit(lambda when=now: write_last_seen(config.state_dir, when))
                 next_save = mono + CLOCK_SAVE_SECONDS
             next_frame += period
@@ -156,8 +163,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
         if syncing is not None:
             syncing.stop()
         preparer.close()
-        if trust.trusted:
-            writer.submit(lambda: write_last_seen(config.state_dir, datetime.now(tz)))
+        final = schedule_now(trust, datetime.now(tz), time.monotonic())[0]
+        writer.submit(lambda: write_last_seen(config.state_dir, final))
         writer.close()
         pygame.quit()
-    return status

@@ -331,7 +331,7 @@ class AudioTrack:
             if not self.loop or (written == start and not period):  # a pass with no sound would spin
                 return
             if limit is not None:
-                pass
+                yield from _silence(limit - written)
                 written = limit
             start = written
             self._container.seek(0)

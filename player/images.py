@@ -23,6 +23,14 @@ def scaled_size(source: tuple[int, int], box: tuple[int, int], fit: str) -> tupl
     return max(1, round(sw * scale)), max(1, round(sh * scale))
 
 
+def draft_size(stored: tuple[int, int], orientation: int, box: tuple[int, int], fit: str) -> tuple[int, int]:
+    """The least stored size to decode so the upright picture still covers what `box` needs (EXIF 5-8: sideways)."""
+    turned = orientation in (5, 6, 7, 8)
+    upright = (stored[1], stored[0]) if turned else stored
+    wanted = scaled_size(upright, box, fit)
+    return (wanted[1], wanted[0]) if turned else wanted
+
+
 def load_image(path: Path, box: tuple[int, int], fit: str) -> pygame.Surface:
     """The image at `path`, upright, scaled to fit in or fill `box` (fill is cropped to `box`)."""
     Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, after JPEG draft scaling
@@ -32,7 +40,7 @@ def load_image(path: Path, box: tuple[int, int], fit: str) -> pygame.Surface:
                 raise MediaError(f"{path}: {image.format} images are not supported; use JPEG, PNG or WebP")
             full = image.size
             if image.format in ("JPEG", "MPO"):
-                image.draft("RGB", (box[0], box[1]) if fit == "fit" else _cover_draft(full, box))
+                image.draft("RGB", draft_size(full, image.getexif().get(0x0112, 1), box, fit))
             if image.size[0] * image.size[1] > MAX_DECODE_PIXELS:
                 raise MediaError(f"{path}: {full[0]}x{full[1]} pixels is too large to decode "
                                  f"(at most {MAX_DECODE_PIXELS // 1_000_000} megapixels, or a JPEG of any size)")
@@ -51,11 +59,6 @@ def load_image(path: Path, box: tuple[int, int], fit: str) -> pygame.Surface:
         image = image.crop((left, top, left + box[0], top + box[1]))
     surface = pygame.image.frombytes(image.tobytes(), image.size, image.mode)
     return surface
-
-
-def _cover_draft(full: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
-    w, h = scaled_size(full, box, "fill")
-    return (w, h)
 
 
 def _has_alpha(image: Image.Image) -> bool:

@@ -26,7 +26,8 @@ from .transitions import compose
 
 log = logging.getLogger(__name__)
 
-SKIP_RETRY_SECONDS = 600.0  # broken files are tried again after this long (sync may have fixed them)
+SKIP_RETRY_SECONDS = 600.0
+LATE_WARNING_SECONDS = 10.0  # broken files are tried again after this long (sync may have fixed them)
 FALLBACK_ID = "_fallback"
 
 
@@ -71,6 +72,7 @@ class Loop:
         self.switches = 0
         self.late_frames = 0  # frames where the next slot was due but not ready yet
         self._warned: set[str] = set()
+        self._late_logged = False
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -116,7 +118,9 @@ class Loop:
             self.program = program
             self.skip.clear()
             if self.pending is not None:
-                self.preparer.take(self.pending[0])
+                stale = self.preparer.take(self.pending[0])
+                if stale is not None:
+                    stale.close()
             self._request_next(mono, now)
             return
         if self.pending is None:
@@ -130,7 +134,13 @@ class Loop:
         prepared = self.preparer.take(token)
         if prepared is None:
             self.late_frames += 1
+            late = mono - (current.end if current.end is not None else current.start)
+            if late > LATE_WARNING_SECONDS and not self._late_logged:
+                self._late_logged = True
+                log.error("the next slot (%s) is %.0f s late: still preparing; the current one stays up",
+                          decision.slot.key if decision.slot else "fallback", late)
             return
+        self._late_logged = False
         self.pending = None
         if prepared.error is not None:
             self._skipped(prepared, now, mono)
@@ -166,10 +176,8 @@ class Loop:
             if warning not in self._warned:  # once per run, not once per loop for months
                 self._warned.add(warning)
                 log.warning("%s", warning)
-        slot = decision.slot
-        playlist = self.program.content.playlist(slot.playlist) if slot else None
-        if playlist is not None:
-            self.overlays.set_ticker(tuple((code, playlist.ticker_text(code)) for code in self.languages))
+        if prepared.ticker is not None:
+            self.overlays.show_strip(*prepared.ticker)
 
     def _finish(self, showing: Showing, mono: float, status: str, reason: str = "") -> None:
         slot = showing.prepared.decision.slot

@@ -42,6 +42,32 @@ def date_text(now: datetime, language: str) -> str:
     return f"{now:%Y-%m-%d}"
 
 
+def ticker_px(canvas: tuple[int, int], floor_px: int) -> int:
+    return min(round(floor_px * 0.8), round(Bands(*canvas).bottom * 0.62))
+
+
+def ticker_key(texts: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((code, text.strip().replace("\n", " ")) for code, text in texts if text.strip())
+
+
+def ticker_strip(key: tuple[tuple[str, str], ...], px: int, setter: Callable[[str, bool], Typesetter],
+                 min_width: int) -> pygame.Surface | None:
+    """The ticker's texts, one per language, one after another in a single strip (a few tens of ms: off the loop)."""
+    if not key:
+        return None
+    pieces = []
+    for code, text in key:
+        pieces.append(setter(code, False).render(text, px, (255, 255, 255)))
+        pieces.append(setter("en", False).render(SEPARATOR, px, (233, 182, 64)))
+    strip = pygame.Surface((max(min_width, sum(p.get_width() for p in pieces)), max(p.get_height() for p in pieces)),
+                           pygame.SRCALPHA)
+    x = 0
+    for piece in pieces:
+        strip.blit(piece, (x, 0))
+        x += piece.get_width()
+    return strip
+
+
 def shift_offset(seconds: float, every: float, pixels: int) -> tuple[int, int]:
     """The burn-in offset at monotonic `seconds`: a slow walk around a small square."""
     if pixels <= 0:
@@ -63,7 +89,7 @@ class Overlays:
         self.shift_every, self.shift_pixels = shift_every, shift_pixels
         self.time_px = round(canvas[1] * 0.05)
         self.date_px = round(canvas[1] * 0.022)
-        self.ticker_px = min(round(floor_px * 0.8), round(self.bands.bottom * 0.62))
+        self.ticker_px = ticker_px(canvas, floor_px)
         self._clock_key: tuple[str, str] | None = None
         self._clock: pygame.Surface | None = None
         self._strip: pygame.Surface | None = None
@@ -74,25 +100,16 @@ class Overlays:
         self.offset = (0, 0)
 
     def set_ticker(self, texts: tuple[tuple[str, str], ...]) -> None:
-        """The ticker's texts, one per language, shown one after another in a single strip."""
-        texts = tuple((code, text.strip()) for code, text in texts if text.strip())
-        if texts == self._strip_key:
+        """Build and show a strip now (previews, benchmarks); the player builds it off the loop instead."""
+        key = ticker_key(texts)
+        if key != self._strip_key:
+            self.show_strip(key, ticker_strip(key, self.ticker_px, self.setter, self.canvas[0]))
+
+    def show_strip(self, key: tuple[tuple[str, str], ...], strip: pygame.Surface | None) -> None:
+        """Swap in a strip built elsewhere (the preparer thread); the same texts keep scrolling undisturbed."""
+        if key == self._strip_key:
             return
-        self._strip_key = texts
-        if not texts:
-            self._strip = None
-            return
-        pieces = []
-        for code, text in texts:
-            pieces.append(self.setter(code, False).render(text.replace("\n", " "), self.ticker_px, (255, 255, 255)))
-            pieces.append(self.setter("en", False).render(SEPARATOR, self.ticker_px, (233, 182, 64)))
-        width = max(self.canvas[0], sum(p.get_width() for p in pieces))
-        strip = pygame.Surface((width, max(p.get_height() for p in pieces)), pygame.SRCALPHA)
-        x = 0
-        for piece in pieces:
-            strip.blit(piece, (x, 0))
-            x += piece.get_width()
-        self._strip = strip
+        self._strip_key, self._strip = key, strip
         self._scroll = 0.0
 
     def update(self, dt: float, mono: float, now: datetime, language: str) -> None:

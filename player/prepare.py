@@ -24,13 +24,15 @@ class Prepared:
     video: object | None = None
     overlay: pygame.Surface | None = None  # drawn over each video frame (its caption), at overlay_at
     overlay_at: tuple[int, int] = (0, 0)
+    ticker: tuple[tuple[tuple[str, str], ...], pygame.Surface | None] | None = None  # (texts, strip) to show from now
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
     def close(self) -> None:
+        """Let go of the video, if any: its decoder thread is joined in the background, never on the render loop."""
         close = getattr(self.video, "close", None)
         if close is not None:
-            close()
+            threading.Thread(target=close, name="video-close", daemon=True).start()
 
 
 class Preparer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import threading
 import uuid
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 log = logging.getLogger(__name__)
+
+KEEP_OLD = 3
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,11 @@ class Background:
 
 
 class ProofLog:
-    def __init__(self, path: Path, writer: Background) -> None:
+    """Appends proof lines; past `max_bytes` the file moves to .1 (then .2, .3), so months of play stay bounded."""
+
+    def __init__(self, path: Path, writer: Background, max_bytes: int = 10 * 2**20) -> None:
         self.path = path
+        self.max_bytes = max_bytes
         self.writer = writer
         self._warned = False
 
@@ -77,6 +83,11 @@ class ProofLog:
     def _append(self, line: str) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists() and self.path.stat().st_size > self.max_bytes:
+                for older in range(KEEP_OLD, 0, -1):  # proof-of-play.jsonl.1 is the newest old file
+                    source = self.path if older == 1 else self.path.with_name(f"{self.path.name}.{older - 1}")
+                    if source.exists():
+                        os.replace(source, self.path.with_name(f"{self.path.name}.{older}"))
             with self.path.open("a", encoding="utf-8") as out:
                 out.write(line)
             self._warned = False

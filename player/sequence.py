@@ -57,6 +57,7 @@ class Decision:
     seconds: float | None  # how long it runs (None: a video's own length)
     reason: str = ""
     media_dir: str = ""  # the folder the slot's files are in (content generations each have their own)
+    ticker: tuple[tuple[str, str], ...] | None = None  # the playlist's ticker per language; None: keep the current one
 
 
 def language_order(languages: tuple[str, ...]) -> tuple[str, ...]:
@@ -103,11 +104,13 @@ class Program:
 
     content: Content
     slots: tuple[tuple[str, tuple[Slot, ...]], ...]
+    languages: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, content: Content, screen_languages: tuple[str, ...],
               resolve: Callable[[str, tuple[str, ...]], str | None]) -> "Program":
-        return cls(content, tuple((p.id, expand_slots(p, screen_languages, resolve)) for p in content.playlists))
+        return cls(content, tuple((p.id, expand_slots(p, screen_languages, resolve)) for p in content.playlists),
+                   screen_languages)
 
     def slots_of(self, playlist: str) -> tuple[Slot, ...]:
         return dict(self.slots).get(playlist, ())
@@ -131,6 +134,8 @@ class Program:
                 slot = slots[(start + step) % len(slots)]
                 if (slot.playlist, slot.item.id) in skip or not slot.item.when.is_open(now):
                     continue
+                playlist = self.content.playlist(daypart.playlist)
+                ticker = tuple((code, playlist.ticker_text(code)) for code in self.languages) if playlist else ()
                 return Decision(slot, cursor.after(slot), slot.item.duration, f"daypart {daypart.playlist}",
-                                self.content.media_dir)
+                                self.content.media_dir, ticker)
         return Decision(None, cursor, RECHECK_SECONDS, "nothing in the schedule may play now", self.content.media_dir)

@@ -15,6 +15,7 @@ from .errors import ContentError, MediaError, PlayerError, Problem
 from .fonts import missing_font
 from .prepare import Prepared
 from .sequence import Decision, Program
+from .overlays import ticker_key, ticker_px, ticker_strip
 from .slides import SlideRenderer
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,19 @@ class SlotPainter:
     config: KioskConfig
     renderer: SlideRenderer
     open_video: object | None = None  # callable(path, size, fit, loop) -> video source; set when video is available
+    _strip: tuple[tuple[tuple[str, str], ...], pygame.Surface | None] | None = None  # the last ticker built
 
     def __call__(self, decision: Decision) -> Prepared:
+        prepared = self._paint(decision)
+        if decision.ticker is not None and prepared.error is None:
+            key = ticker_key(decision.ticker)
+            if self._strip is None or self._strip[0] != key:
+                self._strip = (key, ticker_strip(key, ticker_px(self.renderer.canvas, self.renderer.floor),
+                                                 self.renderer.setter, self.renderer.canvas[0]))
+            prepared.ticker = self._strip
+        return prepared
+
+    def _paint(self, decision: Decision) -> Prepared:
         slot = decision.slot
         try:
             if slot is None:

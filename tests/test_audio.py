@@ -256,7 +256,7 @@ def test_the_sound_keeps_its_timeline_across_loops(made: dict[str, Path], tmp_pa
     once = [0] + click_starts(played[0][0])
     assert [round(s / RATE, 3) for s in once] == [0.0, 1.0, 2.0]
     # 1.5 s clips with clicks at 0 and 1 s looped on a 1.5 s period (the sound cut to it, or padded
-    # out with silence): clicks at 0, 1, 1.5 and 2.5 s, to the sample
+    # out with silence): clicks at 0, 1, 1.5 and 2.5 s, to the millisecond
     for samples, position in played[1:]:
         assert [round(s / RATE, 3) for s in [0] + click_starts(samples)] == [0.0, 1.0, 1.5, 2.5]
         assert position == pytest.approx(2.7, abs=0.1)

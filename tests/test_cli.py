@@ -121,8 +121,9 @@ def test_a_clock_behind_the_last_time_seen_is_treated_as_unset(tmp_path):
     assert "earlier than the last time seen" in result.stderr
     first = json.loads((tmp_path / "state" / "proof-of-play.jsonl").read_text().splitlines()[0])
     assert first["start"].startswith("2030-01-01T10:00")
-    # An unset clock is never written back, so the saved time stays where it was.
-    assert "2030-01-01T10:00:00" in (tmp_path / "state" / "clock.json").read_text()
+    # The wrong wall clock (2026) is never written back: the saved time carries on from the estimate.
+    saved = json.loads((tmp_path / "state" / "clock.json").read_text())["last_seen"]
+    assert "2030-01-01T10:00:00" <= saved < "2030-01-01T10:01"
 
 
 def test_portrait_screen_lays_out_for_the_turned_panel(tmp_path):
@@ -151,3 +152,20 @@ def test_the_panel_gets_the_picture_turned_against_its_mounting(rotation, dark_e
     # Turning the panel clockwise by 90 puts its framebuffer's right edge at the viewer's bottom.
     assert tuple(panel.get_at(edges[dark_edge]))[:3] == (0, 0, 0)
     assert sum(1 for edge in edges.values() if tuple(panel.get_at(edge))[:3] == (0, 0, 0)) == 1
+
+
+def test_sigterm_stops_cleanly_with_a_last_proof_line(tmp_path):
+    import signal
+    import time
+    make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (640, 360)})
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy", PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "player", "run", "--headless"], cwd=tmp_path, env=env,
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if "first frame" in line:
+            break
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    lines = [json.loads(line) for line in (tmp_path / "state" / "proof-of-play.jsonl").read_text().splitlines()]
+    assert lines[-1]["status"] == "cut" and lines[-1]["reason"] == "player stopped"

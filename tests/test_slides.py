@@ -140,3 +140,14 @@ def test_stacked_titles_keep_the_three_quarter_rule_when_space_is_short(renderer
     assert abs(sizes[("en", "title")] - 0.75 * sizes[("vi", "title")]) <= 1
     assert abs(sizes[("en", "body")] - 0.75 * sizes[("vi", "body")]) <= 1
     assert sizes[("en", "body")] >= body_floor_px(PX_PER_MM)
+
+
+@pytest.mark.parametrize("stored, orientation, fit, wanted", [
+    ((4000, 3000), 1, "fit", (1440, 1080)),
+    ((4000, 3000), 1, "fill", (1920, 1440)),
+    ((4000, 3000), 6, "fill", (2560, 1920)),  # sideways in the file: upright 1920x2560 covers the screen
+    ((4000, 3000), 8, "fit", (1080, 810)),
+])
+def test_jpeg_draft_size_allows_for_exif_orientation(stored, orientation, fit, wanted):
+    from player.images import draft_size
+    assert draft_size(stored, orientation, (1920, 1080), fit) == wanted

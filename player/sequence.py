@@ -75,7 +75,10 @@ def expand_slots(playlist: Playlist, screen_languages: tuple[str, ...],
     slots: list[Slot] = []
     for item in playlist.items:
         available = item.languages
-        if not available:  # an image or video with no words: one slot, led by the first language
+        variants = tuple(code for code, _ in item.media if code != "default")
+        if not available and variants and item.kind == "image":  # a poster per language: each in turn
+            groups = [(code,) for code in order if code in variants or (code == order[0] and item.media_for(code))]
+        elif not available:  # an image or video with no words: one slot, led by the first language
             groups = [(order[0],)]
         elif item.presentation == "stack" or item.kind == "video":  # a clip plays once, its captions stacked
             wanted = item.stack_languages or order

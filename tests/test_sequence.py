@@ -122,3 +122,12 @@ def test_a_daypart_with_a_broken_when_is_left_out_not_opened_all_day(tmp_path):
     assert any(p.key == "dayparts[1].when.times[0]" for p in problems)
     prog = Program.build(content, ("vi",), CONFIG.resolve_language)
     assert run(prog, ["2026-11-27 09:00", "2026-11-27 12:10"]) == ["m:vi", "m:vi"]
+
+
+def test_posters_per_language_without_text_rotate_too():
+    pl = playlist("items:\n  - id: poster\n    type: image\n    media: {default: p-vi.jpg, km: p-km.jpg, zh: p-zh.jpg}\n")
+    prog = program(pl)
+    shown = [(d.slot.language, d.slot.item.media_for(d.slot.language)) for d in
+             (prog.decide(c, at("2026-11-27 09:00")) for c in
+              [Cursor(), Cursor("main", (("main", 0),)), Cursor("main", (("main", 1),))])]
+    assert shown == [("vi", "p-vi.jpg"), ("km", "p-km.jpg"), ("zh", "p-zh.jpg")]

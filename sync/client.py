@@ -7,6 +7,7 @@ works through the same checks.
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import threading
@@ -19,10 +20,10 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .envelope import open_sealed
-from .errors import FetchError, ManifestError, RollbackError, StoreError, SyncError
+from .errors import FetchError, ManifestError, RollbackError, SyncError
 from .keys import PublisherList, open_publishers
 from .manifest import MAX_MANIFEST_BYTES, FileEntry, Manifest, missing_blobs, parse_manifest
-from .store import Store, payload_of
+from .store import Store, disk_error, payload_of
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,9 @@ class HttpSource:
         except requests.RequestException as exc:
             raise FetchError(f"{url}: {_short(exc)} (kept {have + received} bytes to resume)") from None
         except OSError as exc:
-            raise StoreError(f"writing {part.name}: {exc.strerror or exc}") from None
+            if exc.errno == errno.ENOSPC:
+                part.unlink(missing_ok=True)  # leave the disk room for logs; the download starts over later
+            raise disk_error(exc, f"downloading {entry.path}") from None
         return received
 
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 
-def _disk_error(exc: OSError, doing: str) -> StoreError:
+def disk_error(exc: OSError, doing: str) -> StoreError:
     if exc.errno == errno.ENOSPC:
         return StoreError(f"disk full while {doing}; the last good content keeps playing")
     return StoreError(f"{doing} failed: {exc.strerror or exc}")
@@ -66,7 +66,7 @@ class Store:
             for leftover in list(self.blobs.glob("*.tmp")) + list(self.root.glob("*.tmp")):
                 leftover.unlink(missing_ok=True)
         except OSError as exc:
-            raise _disk_error(exc, f"opening the store at {self.root}") from None
+            raise disk_error(exc, f"opening the store at {self.root}") from None
         return self
 
     # -- state -----------------------------------------------------------------------------------
@@ -87,7 +87,7 @@ class Store:
         try:
             write_atomic(path, data)
         except OSError as exc:
-            raise _disk_error(exc, f"writing {path.name}") from None
+            raise disk_error(exc, f"writing {path.name}") from None
 
     def bad_generations(self) -> set[str]:
         return set(self.read_state().get("bad", []))
@@ -133,7 +133,7 @@ class Store:
                 os.fsync(src.fileno())
             os.replace(part, self.blobs / digest)
         except OSError as exc:
-            raise _disk_error(exc, f"storing blob {digest[:12]}…") from None
+            raise disk_error(exc, f"storing blob {digest[:12]}…") from None
 
     def add_blob_from(self, source: Path, digest: str) -> None:
         """Copy a file (USB import) into blobs/, checking its sha256 on the way."""
@@ -142,7 +142,7 @@ class Store:
             shutil.copyfile(source, part)
         except OSError as exc:
             part.unlink(missing_ok=True)
-            raise _disk_error(exc, f"copying {source}") from None
+            raise disk_error(exc, f"copying {source}") from None
         self.adopt_partial(digest)
 
     # -- generations -------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ class Store:
             fsync_dir(self.generations)
         except OSError as exc:
             shutil.rmtree(building, ignore_errors=True)
-            raise _disk_error(exc, f"writing generation {manifest.generation}") from None
+            raise disk_error(exc, f"writing generation {manifest.generation}") from None
         return Generation(name, final, manifest)
 
     def switch_to(self, generation: Generation) -> None:
@@ -217,7 +217,7 @@ class Store:
             os.replace(tmp, self.current_link)
             fsync_dir(self.root)
         except OSError as exc:
-            raise _disk_error(exc, "switching to the new generation") from None
+            raise disk_error(exc, "switching to the new generation") from None
 
     def is_complete(self, generation: Generation, deep: bool = False) -> bool:
         """Every file present with its size (and, when `deep`, its sha256)."""

@@ -11,6 +11,7 @@ import http.server
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ class HostState:
     root: Path
     log: list[tuple[str, dict[str, str], int, int]] = field(default_factory=list)  # path, headers, status, bytes sent
     cut_after: dict[str, int] = field(default_factory=dict)  # path prefix -> bytes after which to drop the link
+    seconds_per_64k: float = 0.0  # a slow link: pause after each 64 KiB sent
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def requests(self, prefix: str = "") -> list[tuple[str, dict[str, str], int, int]]:
@@ -66,19 +68,28 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if status not in (304,):
-            self.wfile.write(sent)
+            for start in range(0, len(sent), 65536):
+                self.wfile.write(sent[start:start + 65536])
+                if self.state.seconds_per_64k:
+                    time.sleep(self.state.seconds_per_64k)
         self.wfile.flush()
         if cut is not None and cut < len(body):
             self.close_connection = True
             self.connection.shutdown(2)
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client killed mid-download is what some tests do on purpose
+
+
 class StaticHost:
     def __init__(self, root: Path) -> None:
         self.state = HostState(root)
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property

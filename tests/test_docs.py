@@ -27,6 +27,17 @@ def test_every_command_is_in_the_readme(command):
     assert f"`{command}" in README
 
 
+def sync_commands() -> list[str]:
+    from sync.cli import build_parser as sync_parser
+    sub = next(a for a in sync_parser()._actions if a.dest == "command")
+    return sorted(sub.choices)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("command", sync_commands())
+def test_every_sync_command_is_in_the_readme(command):
+    assert f"python -m sync {command}" in README
+
+
 @pytest.mark.parametrize("key", KIOSK_KEYS)
 def test_every_kiosk_key_is_in_the_readme(key):
     assert f"`{key}`" in README

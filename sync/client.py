@@ -8,6 +8,7 @@ works through the same checks.
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import random
 import threading
@@ -28,7 +29,7 @@ from .store import Store, disk_error, payload_of
 log = logging.getLogger(__name__)
 
 PARALLEL_DOWNLOADS = 3
-CHUNK = 1 << 16
+CHUNK = 1 << 18  # larger reads are faster, but a cut loses the read in progress
 
 
 class Source(Protocol):
@@ -36,7 +37,7 @@ class Source(Protocol):
         """(content, etag) of channels/<channel>/<name>; content None when unchanged since `etag`."""
 
     def fetch_blob(self, entry: FileEntry, store: Store) -> int:
-        """Put blob `entry.sha256` into store.partial_path(); returns bytes transferred."""
+        """Put blob `entry.sha256` into the store (verified); returns bytes transferred."""
 
 
 class HttpSource:
@@ -80,15 +81,22 @@ class HttpSource:
             return 0
         headers = {"Range": f"bytes={have}-"} if have else {}
         received = 0
+        digest = hashlib.sha256()  # hashed as it arrives, so the blob is not read a second time
         try:
             with self.session.get(url, headers=headers, timeout=self.timeout, stream=True) as response:
                 if response.status_code == 416:  # we already have it all
+                    store.adopt_partial(entry.sha256)
                     return 0
                 response.raise_for_status()
-                mode = "ab" if response.status_code == 206 and have else "wb"  # a host without Range sends it all
-                with part.open(mode) as out:
+                resuming = response.status_code == 206 and have > 0  # a host without Range sends it all
+                if resuming:
+                    with part.open("rb") as kept:
+                        while block := kept.read(CHUNK):
+                            digest.update(block)
+                with part.open("ab" if resuming else "wb") as out:
                     for chunk in response.iter_content(CHUNK):
                         out.write(chunk)
+                        digest.update(chunk)
                         received += len(chunk)
                         if out.tell() > entry.size:
                             raise FetchError(f"{url}: more bytes than the manifest's {entry.size}")
@@ -98,6 +106,7 @@ class HttpSource:
             if exc.errno == errno.ENOSPC:
                 part.unlink(missing_ok=True)  # leave the disk room for logs; the download starts over later
             raise disk_error(exc, f"downloading {entry.path}") from None
+        store.adopt_partial(entry.sha256, digest.hexdigest())
         return received
 
 
@@ -198,10 +207,7 @@ def fetch_missing(source: Source, store: Store, manifest: Manifest) -> int:
     missing = missing_blobs(manifest, store.blob_ids())
 
     def one(entry: FileEntry) -> int:
-        received = source.fetch_blob(entry, store)
-        if not store.has_blob(entry.sha256):
-            store.adopt_partial(entry.sha256)
-        return received
+        return source.fetch_blob(entry, store)
 
     if not missing:
         return 0

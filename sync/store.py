@@ -121,11 +121,11 @@ class Store:
     def partial_path(self, digest: str) -> Path:
         return self.partial / f"{digest}.part"
 
-    def adopt_partial(self, digest: str) -> None:
-        """Move a finished download into blobs/ once its sha256 matches."""
+    def adopt_partial(self, digest: str, actual: str | None = None) -> None:
+        """Move a finished download into blobs/ once its sha256 (`actual` if hashed on the way in) matches."""
         part = self.partial_path(digest)
         try:
-            actual = sha256_file(part)
+            actual = actual or sha256_file(part)
             if actual != digest:
                 part.unlink(missing_ok=True)
                 raise StoreError(f"blob {digest[:12]}… arrived with sha256 {actual[:12]}…; discarded, it will be fetched again")

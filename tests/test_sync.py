@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sync.client import FolderSource, HttpSource, sync_once
+from sync.client import CHUNK, FolderSource, HttpSource, sync_once
 from sync.envelope import seal
 from sync.keys import PublisherList, make_publisher, seal_publishers
 from sync.manifest import FileEntry, Manifest, build_manifest, manifest_payload
@@ -113,22 +113,22 @@ def test_one_changed_file_downloads_that_file_only(channel, store):
 
 
 def test_a_cut_download_resumes_where_it_stopped(channel, store):
-    big = os.urandom(400_000)
+    big = os.urandom(4_000_000)
     manifest = channel.publish({"playlists/main.yaml": PLAYLIST, "media/clip.mp4": big})
     digest = next(f.sha256 for f in manifest.files if f.path == "media/clip.mp4")
     with StaticHost(channel.root) as host:
-        host.state.cut_after[f"/blobs/{digest}"] = 200_000
+        host.state.cut_after[f"/blobs/{digest}"] = 2_000_000
         source = HttpSource(host.url, CHANNEL)
         cut = sync_once(source, store, channel.public, CHANNEL)
         assert cut.status == "failed" and store.current() is None  # nothing half-synced is shown
         kept = store.partial_path(digest).stat().st_size
-        assert 200_000 - 65_536 <= kept <= 200_000  # all but the last read buffer of what arrived
+        assert 2_000_000 - CHUNK <= kept <= 2_000_000  # all but the read in progress when the link dropped
         host.state.cut_after.clear()
         resumed = sync_once(source, store, channel.public, CHANNEL)
         last = host.state.requests(f"/blobs/{digest}")[-1]
     assert resumed.status == "updated"
     assert last[1].get("Range") == f"bytes={kept}-" and last[2] == 206
-    assert resumed.downloaded == 400_000 - kept  # the rest only
+    assert resumed.downloaded == 4_000_000 - kept  # the rest only
     assert (store.current().path / "media" / "clip.mp4").read_bytes() == big
 
 

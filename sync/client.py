@@ -47,15 +47,15 @@ class HttpSource:
         self.base = base_url.rstrip("/") + "/"
         self.channel = channel
         self.session = requests.Session()
-        if ca_file:
-            self.session.verify = ca_file
+        # Passed with every request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE in the environment.
+        self.verify: str | bool = ca_file or True
         self.timeout = (5.0, timeout)
 
     def get(self, name: str, etag: str | None) -> tuple[bytes | None, str | None]:
         url = f"{self.base}channels/{self.channel}/{name}"
         headers = {"If-None-Match": etag} if etag else {}
         try:
-            with self.session.get(url, headers=headers, timeout=self.timeout, stream=True) as response:
+            with self.session.get(url, headers=headers, timeout=self.timeout, stream=True, verify=self.verify) as response:
                 if response.status_code == 304:
                     return None, etag
                 if response.status_code == 404:
@@ -83,7 +83,7 @@ class HttpSource:
         received = 0
         digest = hashlib.sha256()  # hashed as it arrives, so the blob is not read a second time
         try:
-            with self.session.get(url, headers=headers, timeout=self.timeout, stream=True) as response:
+            with self.session.get(url, headers=headers, timeout=self.timeout, stream=True, verify=self.verify) as response:
                 if response.status_code == 416:  # we already have it all
                     store.adopt_partial(entry.sha256)
                     return 0

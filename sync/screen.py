@@ -69,12 +69,12 @@ def repair(store: Store, source: Source | None) -> str:
     newest other complete generation is switched in. Returns a one-line account.
     """
     current = store.current()
-    if current is None or not store.is_complete(current):
-        best = store.best_generation()
+    if current is None:
+        best = store.best_generation(deep=True)
         if best is None:
             return "no complete generation in the store"
         store.switch_to(best)
-        return f"generation {current.name if current else '?'} was incomplete; switched to {best.name}"
+        return f"no current generation; switched to {best.name}"
     damaged = store.damaged_files(current)
     if not damaged:
         return f"generation {current.name} checked: intact"
@@ -95,7 +95,7 @@ def repair(store: Store, source: Source | None) -> str:
                 raise SyncError(f"{entry.path} still differs after repair")
         return f"generation {current.name}: repaired {', '.join(damaged)} from the server"
     except (SyncError, OSError) as exc:
-        fallback = store.best_generation(exclude=[current.name])
+        fallback = store.best_generation(exclude=[current.name], deep=True)  # it may share the damaged blob
         if fallback is None:
             return f"generation {current.name}: {', '.join(damaged)} damaged, cannot repair ({exc}); nothing older to fall back on"
         store.switch_to(fallback)

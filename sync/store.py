@@ -244,11 +244,11 @@ class Store:
                 bad.append(entry.path)
         return bad
 
-    def best_generation(self, exclude: Iterable[str] = ()) -> Generation | None:
-        """The newest complete generation not known to be bad (nor in `exclude`)."""
+    def best_generation(self, exclude: Iterable[str] = (), deep: bool = False) -> Generation | None:
+        """The newest complete generation not known to be bad (nor in `exclude`); `deep` reads every file."""
         skip = self.bad_generations() | set(exclude)
         for generation in reversed(self.list_generations()):
-            if generation.name not in skip and self.is_complete(generation):
+            if generation.name not in skip and self.is_complete(generation, deep):
                 return generation
         return None
 

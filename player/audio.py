@@ -29,8 +29,7 @@ from .errors import MediaError, PlayerError
 log = logging.getLogger(__name__)
 
 RATE = 48000
-CHANNELS = 2
-FRAME_BYTES = 2 * CHANNELS  # one s16 stereo sample frame
+FRAME_BYTES = 4  # one s16 stereo sample frame
 CHUNK = 1024  # sample frames per callback (21 ms): also the device latency position() subtracts
 BUFFER_SECONDS = 0.5  # decoded sound held ahead of the device
 RESYNC = RATE // 20  # a timestamp gap over 50 ms in the sound is filled with silence (or cut)
@@ -49,9 +48,16 @@ class NoAudioDevice(AudioUnavailable):
     """SDL could not open a sound device (none present, or its driver failed)."""
 
 
-# --- SDL --------------------------------------------------------------------------------------
-
 _sdl_lib: ctypes.CDLL | None = None
+_open_devices = 0  # devices AudioTracks hold open now
+_devices_lock = threading.Lock()
+_warned: set[str] = set()
+
+
+def _warn_once(key: str, message: str) -> None:
+    """A warning the first time for `key`, debug after: a screen without sound says so once, not per item."""
+    log.log(logging.DEBUG if key in _warned else logging.WARNING, "%s", message)
+    _warned.add(key)
 
 
 def _sdl() -> ctypes.CDLL:
@@ -59,23 +65,16 @@ def _sdl() -> ctypes.CDLL:
 
     pygame-ce's AudioDevice.pause() and .close() keep the GIL while SDL takes the
     device lock, which SDL's audio thread holds while it waits for the GIL to run our
-    callback: a deadlock (a stress loop of pause/resume hung within 30 s). ctypes
-    releases the GIL around the call, and a paused device never calls back, so
-    close() after pausing this way is safe too.
+    callback: a deadlock (a stress loop of pause/resume with a busy thread hung).
+    ctypes releases the GIL around the call, and a paused device never calls back,
+    so close() after pausing this way is safe too.
     """
     global _sdl_lib
     if _sdl_lib is None:
-        import pygame._sdl2.audio  # noqa: F401 - maps the SDL library pygame uses into the process
+        import pygame._sdl2.audio  # noqa: F401 - maps pygame's SDL library into the process
 
-        path = None
-        try:
-            for line in Path("/proc/self/maps").read_text().splitlines():
-                name = line.rsplit("/", 1)[-1] if "/" in line else ""
-                if name.startswith("libSDL2-2"):  # libSDL2-2.0.so.0, or pygame's bundled libSDL2-2-<hash>...
-                    path = line[line.index("/"):]
-                    break
-        except OSError:
-            pass
+        mapped = (line[line.find("/"):] for line in Path("/proc/self/maps").read_text().splitlines() if "/" in line)
+        path = next((p for p in mapped if Path(p).name.startswith("libSDL2-2")), None)  # also libSDL2-2-<hash>
         lib = ctypes.CDLL(path or ctypes.util.find_library("SDL2") or "libSDL2-2.0.so.0")
         lib.SDL_PauseAudioDevice.argtypes = [ctypes.c_uint32, ctypes.c_int]
         lib.SDL_PauseAudioDevice.restype = None
@@ -95,15 +94,17 @@ def _open_device(name: str | None, chunk: int, callback: Any) -> Any:
             sdl2.init_subsystem(sdl2.INIT_AUDIO)
         _sdl()
         fmt = sdl_audio.AUDIO_S16LSB if sys.byteorder == "little" else sdl_audio.AUDIO_S16MSB
-        return sdl_audio.AudioDevice(name, False, RATE, fmt, CHANNELS, chunk, 0, callback)
+        return sdl_audio.AudioDevice(name, False, RATE, fmt, 2, chunk, 0, callback)
     except (RuntimeError, OSError) as exc:  # sdl2.error is a RuntimeError
         raise NoAudioDevice(f"no sound device ({exc or type(exc).__name__})") from None
 
 
-# --- decoding ---------------------------------------------------------------------------------
-
 class _Converter:
-    """Decoded frames to device bytes: s16 stereo at RATE, volume applied by FFmpeg's volume filter."""
+    """Decoded frames to device bytes: s16 stereo at RATE, volume applied by FFmpeg's volume filter.
+
+    Volume is applied here, on the decode thread, so SDL's callback (which takes the
+    GIL every 21 ms) only copies bytes.
+    """
 
     def __init__(self, volume: float) -> None:
         self._resampler = av.AudioResampler(format="s16", layout="stereo", rate=RATE)
@@ -128,10 +129,9 @@ class _Converter:
             yield from self._drain()
 
     def _drain(self) -> Iterator[bytes]:
-        assert self._graph is not None
         while True:
             try:
-                out = self._graph.pull()
+                out = self._graph.pull()  # type: ignore[union-attr]
             except (BlockingIOError, av.error.EOFError):
                 return
             yield _pcm(out)  # type: ignore[arg-type]
@@ -143,57 +143,59 @@ def _pcm(frame: av.AudioFrame) -> bytes:
 
 
 def _silence(frames: int) -> Iterator[bytes]:
-    step = RATE // 10
-    for start in range(0, frames, step):
-        yield bytes(min(step, frames - start) * FRAME_BYTES)
+    for start in range(0, frames, RATE // 10):
+        yield bytes(min(RATE // 10, frames - start) * FRAME_BYTES)
 
 
 class AudioTrack:
     """One item's sound. Created paused with its buffer filling; `play()` starts it, `close()` ends it.
 
-    `position()` is the media time being heard, in the clip's timeline: sample n of the
-    stream written to the device sits at `origin + n / RATE` seconds of the file, so
-    frame_at(position()) shows the picture that goes with it.
+    `position()` is the media time being heard, in the picture's timeline: sample n of
+    what goes to the device plays at media time n / RATE (`origin`, the picture's first
+    pts in the file, is time 0), so frame_at(position()) shows the picture that goes with it.
     """
 
     def __init__(self, path: Path, volume: float, device: str | None = None, *, origin: float | None = None,
                  loop: bool = False, loop_period: float | None = None, chunk: int = CHUNK) -> None:
         if not 0.0 <= volume <= 1.0:
             raise ValueError(f"volume must be between 0 and 1, not {volume}")
-        self.path = Path(path)
-        self.volume = volume
-        self.loop = loop
-        self.loop_period = loop_period  # seconds per pass when looping: the picture's length, so they stay in step
+        self.path, self.volume, self.loop = Path(path), volume, loop
+        self.loop_period = loop_period  # seconds per pass when looping: the picture's, so the two stay in step
         self.error: str | None = None
+        self.underruns = 0  # callbacks that found the buffer short before the sound was over (a gap heard)
         try:
             self._container = av.open(str(self.path))
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
             raise MediaError(f"{self.path}: cannot be read ({exc})") from None
         try:
             streams = self._container.streams
-            if not streams.audio:
-                raise NoAudioStream(f"{self.path}: the file has no sound")
+            if not streams.audio or streams.audio[0].codec_context is None:
+                raise NoAudioStream(f"{self.path}: the file has no sound" if not streams.audio
+                                    else f"{self.path}: the sound's codec is not supported")
             self._stream = streams.audio[0]
-            if self._stream.codec_context is None:
-                raise NoAudioStream(f"{self.path}: the sound's codec is not supported")
-            if origin is None:  # the picture's first presentation time: where VideoClip counts from
+            if origin is None:  # where VideoClip counts from
                 timed = streams.video[0] if streams.video else self._stream
                 origin = float(timed.start_time * timed.time_base) if timed.start_time is not None else 0.0
             self._origin = origin
             self._cond = threading.Condition()
             self._buffer = bytearray()
-            self._capacity = int(BUFFER_SECONDS * RATE) * FRAME_BYTES
-            self._stop = self._finished = self._playing = False
-            self._handed = 0  # sample frames the device has taken (silence counts once the sound is over)
-            self._last_n = 0  # ... in the latest callback
+            self._stop = self._finished = self._playing = self._stalled = self._silent = False
+            self._handed = self._last_n = 0  # sample frames the device took: in all, in the latest callback
             self._t_callback = self._t_play = 0.0
-            self._pos = 0.0  # the last position reported: it never goes back
-            self._stalled = False
-            self._device = _open_device(device, chunk, self._callback)
+            self._pos = self._pos_at_play = 0.0  # the last position reported: it never goes back
+            self._device: Any = None
+            self._device_args = (device, chunk)
+            self.latency = chunk / RATE
+            try:
+                self._open()
+            except NoAudioDevice:
+                if not _open_devices:  # none of ours holds a device: there is none to be had
+                    raise
+                # SDL's dummy and disk drivers (and an ALSA card without dmix) open one device at a time,
+                # and the item on screen holds it: open at play(), after the loop has closed that item.
         except BaseException:
             self._container.close()
             raise
-        self.latency = self._device.chunksize / RATE
         self._thread = threading.Thread(target=self._run, name=f"audio {self.path.name}", daemon=True)
         self._thread.start()
 
@@ -210,32 +212,39 @@ class AudioTrack:
             return self._finished and not self._buffer
 
     def play(self) -> None:
-        """Start or resume the sound (and the clock)."""
+        """Start or resume the sound and the clock (the monotonic clock, if no device can be had)."""
+        if self._playing or self._stop:
+            return
+        if self._device is None and not self._silent:
+            try:
+                self._open()
+            except NoAudioDevice as exc:
+                self._silent = True
+                _warn_once(str(exc), f"{self.path}: {exc}; this video plays silently")
         with self._cond:
-            if self._playing or self._device is None:
-                return
-            self._playing = True
-            self._t_play = time.monotonic()
-        _sdl().SDL_PauseAudioDevice(self._device.deviceid, 0)
+            self._playing, self._t_play, self._pos_at_play = True, time.monotonic(), self._pos
+        if self._device is not None:
+            _sdl().SDL_PauseAudioDevice(self._device.deviceid, 0)
 
     def pause(self) -> None:
         """Hold the sound; position() stays where it is until play()."""
         self.position()
         with self._cond:
-            if not self._playing or self._device is None:
-                return
-            self._playing = False
-        _sdl().SDL_PauseAudioDevice(self._device.deviceid, 1)
+            playing, self._playing = self._playing, False
+        if playing and self._device is not None:
+            _sdl().SDL_PauseAudioDevice(self._device.deviceid, 1)
 
     def position(self, now: float | None = None) -> float:
-        """Seconds of media heard so far: samples the device took, less its buffer, smoothed between callbacks."""
+        """Seconds of media heard: samples the device took, less its buffer, smoothed between callbacks."""
         now = time.monotonic() if now is None else now
         with self._cond:
             if not self._playing:
                 return self._pos
+            if self._device is None:  # no device after all: the monotonic clock
+                self._pos = self._pos_at_play + now - self._t_play
+                return self._pos
             base = self._handed / RATE - self.latency
-            ref = max(self._t_callback, self._t_play)
-            since = now - ref
+            since = now - max(self._t_callback, self._t_play)
             pos = base + min(since, self._last_n / RATE)
             if since > STALL_SECONDS:  # the device stopped calling back: keep the picture moving regardless
                 pos = base + self._last_n / RATE + since - STALL_SECONDS
@@ -247,21 +256,29 @@ class AudioTrack:
 
     def close(self) -> None:
         """Stop the sound and the decoding at once and free the device; safe to call more than once."""
+        global _open_devices
         with self._cond:
-            self._stop = True
-            self._playing = False
+            self._stop, self._playing = True, False
             self._cond.notify_all()
         device, self._device = self._device, None
         if device is not None:
             _sdl().SDL_PauseAudioDevice(device.deviceid, 1)  # without the GIL; then no callback can be running
             device.close()
+            with _devices_lock:
+                _open_devices -= 1
         self._thread.join(timeout=2.0)
         if self._thread.is_alive():
             log.warning("%s: the sound thread did not stop within 2 s", self.path)
 
-    # --- SDL's audio thread ----------------------------------------------------------------------
+    def _open(self) -> None:
+        global _open_devices
+        self._device = _open_device(*self._device_args, self._callback)
+        with _devices_lock:
+            _open_devices += 1
+        self.latency = self._device.chunksize / RATE
 
     def _callback(self, _device: object, stream: Any) -> None:
+        """SDL's audio thread: hand over buffered bytes, silence where there are none, and count them."""
         try:
             out = memoryview(stream)
             size = len(out)
@@ -272,8 +289,10 @@ class AudioTrack:
                 counted = take
                 if take < size:
                     out[take:] = bytes(size - take)  # s16 silence
-                    if self._finished:  # the sound is over: the clock runs on; an underrun does not count
+                    if self._finished:  # the sound is over: the clock runs on over silence
                         counted = size
+                    else:  # an underrun: not media time
+                        self.underruns += 1
                 self._handed += counted // FRAME_BYTES
                 self._last_n = counted // FRAME_BYTES
                 self._t_callback = time.monotonic()
@@ -281,9 +300,8 @@ class AudioTrack:
         except Exception:  # an exception here would reach SDL's C thread
             log.exception("%s: the sound callback failed", self.path)
 
-    # --- the decode thread -----------------------------------------------------------------------
-
     def _run(self) -> None:
+        """The decode thread: fill the buffer until the sound ends, it breaks, or close()."""
         written = 0.0
         try:
             for data in self._samples():
@@ -300,7 +318,7 @@ class AudioTrack:
                 self._cond.notify_all()
 
     def _samples(self) -> Iterator[bytes]:
-        """Device bytes where sample n plays at origin + n / RATE: gaps filled, a lead before the picture cut,
+        """Device bytes where sample n plays at media time n / RATE: gaps filled, a lead before the picture cut,
         each loop pass padded or cut to `loop_period`."""
         period = round(self.loop_period * RATE) if self.loop and self.loop_period else None
         written = start = 0  # sample frames: all so far, and where this pass began
@@ -338,25 +356,23 @@ class AudioTrack:
 
     def _put(self, data: bytes) -> bool:
         view = memoryview(data)
+        capacity = int(BUFFER_SECONDS * RATE) * FRAME_BYTES
         while view:
             with self._cond:
-                self._cond.wait_for(lambda: len(self._buffer) < self._capacity or self._stop)
+                self._cond.wait_for(lambda: len(self._buffer) < capacity or self._stop)
                 if self._stop:
                     return False
-                room = self._capacity - len(self._buffer)
+                room = capacity - len(self._buffer)
                 self._buffer += view[:room]
                 view = view[room:]
         return True
-
-
-_logged: set[str] = set()
 
 
 def open_audio(path: Path, volume: float, device: str | None = None, **options: Any) -> AudioTrack | None:
     """The item's sound, paused and buffering, or None: play the picture silently on the monotonic clock.
 
     None for volume 0 (no device is opened at all), a file without sound, or a machine
-    where SDL cannot open a sound device (one log line per kind of failure, not per item).
+    where SDL cannot open a sound device (one warning per reason, not one per item).
     `options` go to AudioTrack (origin, loop, loop_period, chunk).
     """
     if volume <= 0:
@@ -366,7 +382,5 @@ def open_audio(path: Path, volume: float, device: str | None = None, **options: 
     except NoAudioStream as exc:
         log.debug("%s; playing the picture alone", exc)
     except NoAudioDevice as exc:
-        level = logging.DEBUG if str(exc) in _logged else logging.WARNING
-        _logged.add(str(exc))
-        log.log(level, "%s: %s; videos play silently", path, exc)
+        _warn_once(str(exc), f"{path}: {exc}; videos play silently")
     return None

@@ -76,6 +76,7 @@ def expand_slots(playlist: Playlist, screen_languages: tuple[str, ...],
     for item in playlist.items:
         available = item.languages
         variants = tuple(code for code, _ in item.media if code != "default")
+        groups: list[tuple[str, ...]]
         if not available and variants and item.kind == "image":  # a poster per language: each in turn
             groups = [(code,) for code in order if code in variants or (code == order[0] and item.media_for(code))]
         elif not available:  # an image or video with no words: one slot, led by the first language

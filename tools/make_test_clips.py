@@ -5,6 +5,9 @@ blocks (bit i, most significant first, at `block_centres`), a red marker in the
 top-left corner of the upright picture, and a pattern that moves from frame to
 frame. Tests decode the number back from the pixels on screen.
 
+With `audio=`, a clip also carries a stereo 48 kHz sound track (`SOUNDS`): a steady
+tone, or a click at every whole second of media time, for sync checks.
+
     python tools/make_test_clips.py --demo media/      # media/sample-clip.mp4
     python tools/make_test_clips.py --all out/clips/   # one clip of each test kind
 """
@@ -12,6 +15,7 @@ frame. Tests decode the number back from the pixels on screen.
 from __future__ import annotations
 
 import argparse
+import array
 import colorsys
 import math
 import random
@@ -36,6 +40,48 @@ CODECS: dict[str, tuple[str, dict[str, str]]] = {
     "libvpx-vp9": ("webm", {"deadline": "realtime", "cpu-used": "8", "crf": "30", "b": "0", "row-mt": "1"}),
     "mpeg4": ("avi", {"qscale": "3"}),
 }
+
+
+# container extension -> audio codec for clips made with a sound track
+AUDIO_CODECS = {"mp4": "aac", "mkv": "aac", "webm": "libopus", "avi": "mp2"}
+AUDIO_RATE = 48000
+TONE_HZ = 440.0
+TONE_LEVEL = 0.5  # of full scale
+CLICK_SECONDS = 0.01  # each click: 10 ms of 1 kHz at CLICK_LEVEL, starting on a whole second
+CLICK_LEVEL = 0.8
+
+
+def _tone(start: int, count: int) -> list[int]:
+    w = 2 * math.pi * TONE_HZ / AUDIO_RATE
+    return [round(32767 * TONE_LEVEL * math.sin(w * n)) for n in range(start, start + count)]
+
+
+def _clicks(start: int, count: int) -> list[int]:
+    out = [0] * count
+    length = round(CLICK_SECONDS * AUDIO_RATE)
+    w = 2 * math.pi * 1000 / AUDIO_RATE
+    for second in range(start // AUDIO_RATE, (start + count) // AUDIO_RATE + 1):
+        first = second * AUDIO_RATE
+        for n in range(max(first, start), min(first + length, start + count)):
+            out[n - start] = round(32767 * CLICK_LEVEL * math.sin(w * (n - first)))
+    return out
+
+
+SOUNDS: dict[str, Callable[[int, int], list[int]]] = {"tone": _tone, "clicks": _clicks}
+
+
+def sound_frame(kind: str, start: int, count: int) -> av.AudioFrame:
+    """`count` stereo s16 samples of sound `kind` from sample `start` (at AUDIO_RATE), both channels alike."""
+    mono = array.array("h", SOUNDS[kind](start, count))
+    stereo = array.array("h", bytes(4 * count))
+    stereo[0::2] = mono
+    stereo[1::2] = mono
+    frame = av.AudioFrame(format="s16", layout="stereo", samples=count)
+    frame.planes[0].update(stereo.tobytes())
+    frame.sample_rate = AUDIO_RATE
+    frame.pts = start
+    frame.time_base = Fraction(1, AUDIO_RATE)
+    return frame
 
 
 def block_size(size: Size) -> int:
@@ -101,7 +147,8 @@ def draw_test_frame(size: Size, number: int, t: float) -> Image.Image:
 
 def make_clip(folder: Path, name: str, *, codec: str = "libx264", size: Size = (320, 180), fps: int = 30,
               seconds: float = 2.0, rotate: int = 0, vfr: bool = False, container: str | None = None,
-              draw: Draw = draw_test_frame, options: dict[str, str] | None = None, faststart: bool = False) -> Path:
+              draw: Draw = draw_test_frame, options: dict[str, str] | None = None, faststart: bool = False,
+              audio: str | None = None, audio_seconds: float | None = None, audio_codec: str | None = None) -> Path:
     """Encode a clip to folder/name.<ext> and return its path.
 
     `size` is the upright picture; `rotate` (0, 90, 180, 270) is how far a player
@@ -109,7 +156,9 @@ def make_clip(folder: Path, name: str, *, codec: str = "libx264", size: Size = (
     frames are stored turned the other way and the stream carries a display
     matrix saying so. `vfr` gives frames uneven durations (`frame_times`).
     `options` replace the encoder's defaults in CODECS; `faststart` puts an MP4's
-    index first, as files meant for streaming have it.
+    index first, as files meant for streaming have it. `audio` ("tone" or "clicks",
+    see SOUNDS) adds a sound track of `audio_seconds` (default: `seconds`) in
+    `audio_codec` (default: AUDIO_CODECS for the container).
     """
     if codec not in av.codecs_available:
         raise RuntimeError(f"this PyAV build has no {codec} encoder")
@@ -127,7 +176,17 @@ def make_clip(folder: Path, name: str, *, codec: str = "libx264", size: Size = (
         stream.options = dict(default_options if options is None else options)
         if rotate % 360:
             stream.set_display_rotation(-rotate)  # PyAV counts counter-clockwise
+        sound = None
+        if audio is not None:
+            sound = out.add_stream(audio_codec or AUDIO_CODECS.get(container or ext, "aac"), rate=AUDIO_RATE)
+            sound.layout = "stereo"
+        sound_total = round((seconds if audio_seconds is None else audio_seconds) * AUDIO_RATE)
+        sound_done = 0
         for number, t in enumerate(times):
+            while sound is not None and sound_done < min(sound_total, (t + 1) * AUDIO_RATE):  # a second ahead
+                count = min(1024, sound_total - sound_done)
+                out.mux(sound.encode(sound_frame(audio, sound_done, count)))  # type: ignore[arg-type]
+                sound_done += count
             picture = draw(size, number, float(t))
             if rotate % 360:
                 picture = picture.rotate(rotate, expand=True)  # PIL turns counter-clockwise
@@ -136,6 +195,12 @@ def make_clip(folder: Path, name: str, *, codec: str = "libx264", size: Size = (
             frame.time_base = Fraction(1, fps)
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+        while sound is not None and sound_done < sound_total:
+            count = min(1024, sound_total - sound_done)
+            out.mux(sound.encode(sound_frame(audio, sound_done, count)))  # type: ignore[arg-type]
+            sound_done += count
+        if sound is not None:
+            out.mux(sound.encode(None))
     if rotate % 360:
         with av.open(str(path)) as check:
             turned = -next(check.decode(video=0)).rotation % 360

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,6 @@ class KioskConfig:
     fallback: Fallback = Fallback()
     volume: float = 0.0
     sync: SyncSettings | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

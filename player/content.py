@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from .config import parse_color
+from .config import media_path, parse_color
 from .errors import ContentError, Problem
 from .fields import Reader
 from .languages import check_code
@@ -200,12 +200,11 @@ def _media(r: Reader, m: dict[str, Any], where: str) -> dict[str, str]:
         key = f"{where}.media" + ("" if isinstance(raw, str) else f".{code}")
         if code != "default" and check_code(code):
             r.error(key, check_code(code) or "", line_of(raw, code))
-        elif not isinstance(value, str) or not value.strip():
-            r.error(key, "must be a file name in the media folder", line_of(raw, code) or line_of(m, "media"))
-        elif value.startswith("/") or ".." in Path(value).parts:
-            r.error(key, f"{value!r} must be a path inside the media folder (no leading / or ..)", line_of(raw, code) or line_of(m, "media"))
         else:
-            out[str(code)] = value
+            try:
+                out[str(code)] = media_path(value)
+            except ValueError as exc:
+                r.error(key, str(exc), line_of(raw, code) or line_of(m, "media"))
     return out
 
 
@@ -218,10 +217,7 @@ def _background(r: Reader, m: dict[str, Any], where: str) -> Background:
     elif isinstance(raw, str):
         raw = {"image": raw}
     b = r.mapping(raw, f"{where}.background", {"color", "image"}, line_of(m, "background"))
-    image = r.field(b, "image", f"{where}.background", (str,), None)
-    if image and (image.startswith("/") or ".." in Path(image).parts):
-        r.error(f"{where}.background.image", f"{image!r} must be a path inside the media folder", line_of(m, "background"))
-        image = None
+    image = r.convert(b, "image", f"{where}.background", media_path, None)
     return Background(r.convert(b, "color", f"{where}.background", parse_color, Background.color), image)
 
 

@@ -151,3 +151,12 @@ def test_stacked_titles_keep_the_three_quarter_rule_when_space_is_short(renderer
 def test_jpeg_draft_size_allows_for_exif_orientation(stored, orientation, fit, wanted):
     from player.images import draft_size
     assert draft_size(stored, orientation, (1920, 1080), fit) == wanted
+
+
+@pytest.mark.parametrize("suffix", ["jpg", "png", "webp"])
+def test_jpeg_png_and_webp_all_show(tmp_path, suffix):
+    Image.new("RGB", (640, 360), (30, 140, 70)).save(tmp_path / f"photo.{suffix}")
+    image = load_image(tmp_path / f"photo.{suffix}", (1920, 1080), "fill")
+    assert image.get_size() == (1920, 1080)
+    color = image.get_at((960, 540))
+    assert abs(color.r - 30) < 8 and abs(color.g - 140) < 8 and abs(color.b - 70) < 8

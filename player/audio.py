@@ -18,7 +18,7 @@ import time
 from fractions import Fraction
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import av
 import av.error
@@ -34,6 +34,7 @@ CHUNK = 1024  # sample frames per callback (21 ms): also the device latency posi
 BUFFER_SECONDS = 0.5  # decoded sound held ahead of the device
 RESYNC = RATE // 20  # a timestamp gap over 50 ms in the sound is filled with silence (or cut)
 STALL_SECONDS = 0.5  # a device that stops calling back for this long no longer drives the clock
+HANDOVER_SECONDS = 1.0  # how long play() keeps trying for a device the previous item is still closing
 
 
 class AudioUnavailable(PlayerError):
@@ -99,42 +100,30 @@ def _open_device(name: str | None, chunk: int, callback: Any) -> Any:
         raise NoAudioDevice(f"no sound device ({exc or type(exc).__name__})") from None
 
 
-class _Converter:
-    """Decoded frames to device bytes: s16 stereo at RATE, volume applied by FFmpeg's volume filter.
+def _converter(volume: float) -> Callable[[av.AudioFrame | None], list[bytes]]:
+    """Decoded frames to device bytes: s16 stereo at RATE, scaled by FFmpeg's volume filter; None flushes.
 
     Volume is applied here, on the decode thread, so SDL's callback (which takes the
     GIL every 21 ms) only copies bytes.
     """
+    resampler = av.AudioResampler(format="s16", layout="stereo", rate=RATE)
+    if volume >= 1.0:
+        return lambda frame: [_pcm(out) for out in resampler.resample(frame)]
+    graph = av.filter.Graph()
+    source = graph.add_abuffer(format="s16", sample_rate=RATE, layout="stereo", time_base=Fraction(1, RATE))
+    gain = graph.add("volume", f"volume={volume:.4f}:precision=fixed")  # fixed: stays s16, exact for 0.5
+    graph.link_nodes(source, gain, graph.add("abuffersink")).configure()
 
-    def __init__(self, volume: float) -> None:
-        self._resampler = av.AudioResampler(format="s16", layout="stereo", rate=RATE)
-        self._graph: av.filter.Graph | None = None
-        if volume < 1.0:
-            graph = av.filter.Graph()
-            source = graph.add_abuffer(format="s16", sample_rate=RATE, layout="stereo", time_base=Fraction(1, RATE))
-            gain = graph.add("volume", f"volume={volume:.4f}:precision=fixed")  # fixed: stays s16, exact for 0.5
-            graph.link_nodes(source, gain, graph.add("abuffersink")).configure()
-            self._graph = graph
-
-    def convert(self, frame: av.AudioFrame | None) -> Iterator[bytes]:
-        """The bytes for `frame`; None flushes what the resampler and filter still hold."""
-        for out in self._resampler.resample(frame):
-            if self._graph is None:
-                yield _pcm(out)
-            else:
-                self._graph.push(out)
-                yield from self._drain()
-        if frame is None and self._graph is not None:
-            self._graph.push(None)
-            yield from self._drain()
-
-    def _drain(self) -> Iterator[bytes]:
+    def convert(frame: av.AudioFrame | None) -> list[bytes]:
+        for out in resampler.resample(frame) + ([None] if frame is None else []):
+            graph.push(out)
+        done = []
         while True:
             try:
-                out = self._graph.pull()  # type: ignore[union-attr]
+                done.append(_pcm(graph.pull()))  # type: ignore[arg-type]
             except (BlockingIOError, av.error.EOFError):
-                return
-            yield _pcm(out)  # type: ignore[arg-type]
+                return done
+    return convert
 
 
 def _pcm(frame: av.AudioFrame) -> bytes:
@@ -183,6 +172,8 @@ class AudioTrack:
             self._handed = self._last_n = 0  # sample frames the device took: in all, in the latest callback
             self._t_callback = self._t_play = 0.0
             self._pos = self._pos_at_play = 0.0  # the last position reported: it never goes back
+            self._drop = 0  # sample frames still to skip: the picture ran ahead while the device was busy
+            self._handover_until = 0.0
             self._device: Any = None
             self._device_args = (device, chunk)
             self.latency = chunk / RATE
@@ -212,18 +203,36 @@ class AudioTrack:
             return self._finished and not self._buffer
 
     def play(self) -> None:
-        """Start or resume the sound and the clock (the monotonic clock, if no device can be had)."""
+        """Start or resume the sound and the clock (the monotonic clock while no device can be had)."""
         if self._playing or self._stop:
             return
-        if self._device is None and not self._silent:
-            try:
-                self._open()
-            except NoAudioDevice as exc:
+        now = time.monotonic()
+        with self._cond:
+            self._playing, self._t_play, self._pos_at_play = True, now, self._pos
+        if self._device is not None:
+            _sdl().SDL_PauseAudioDevice(self._device.deviceid, 0)
+        elif not self._silent:
+            self._handover_until = now + HANDOVER_SECONDS
+            self._late_open(now)
+
+    def _late_open(self, now: float) -> None:
+        """Open the device deferred in __init__; the sound joins the picture where it is by now."""
+        try:
+            self._open()
+        except NoAudioDevice as exc:
+            if not (_open_devices and now < self._handover_until):  # not the item before, still letting go
                 self._silent = True
                 _warn_once(str(exc), f"{self.path}: {exc}; this video plays silently")
+            return
         with self._cond:
-            self._playing, self._t_play, self._pos_at_play = True, time.monotonic(), self._pos
-        if self._device is not None:
+            if self._playing:  # the monotonic clock's position up to now
+                self._pos = max(self._pos, self._pos_at_play + now - self._t_play)
+            skip = round(self._pos * RATE)
+            dropped = min(skip, len(self._buffer) // FRAME_BYTES)
+            del self._buffer[:dropped * FRAME_BYTES]
+            self._drop, self._handed, self._t_play = skip - dropped, skip, now
+            self._cond.notify_all()
+        if self._playing:
             _sdl().SDL_PauseAudioDevice(self._device.deviceid, 0)
 
     def pause(self) -> None:
@@ -237,10 +246,12 @@ class AudioTrack:
     def position(self, now: float | None = None) -> float:
         """Seconds of media heard: samples the device took, less its buffer, smoothed between callbacks."""
         now = time.monotonic() if now is None else now
+        if self._device is None and self._playing and not (self._silent or self._stop):
+            self._late_open(now)  # the item before may have let go of the device by now
         with self._cond:
             if not self._playing:
                 return self._pos
-            if self._device is None:  # no device after all: the monotonic clock
+            if self._device is None:  # no device (yet): the monotonic clock
                 self._pos = self._pos_at_play + now - self._t_play
                 return self._pos
             base = self._handed / RATE - self.latency
@@ -323,7 +334,7 @@ class AudioTrack:
         period = round(self.loop_period * RATE) if self.loop and self.loop_period else None
         written = start = 0  # sample frames: all so far, and where this pass began
         while not self._stop:
-            converter = _Converter(self.volume)
+            convert = _converter(self.volume)
             limit = start + period if period else None
             skip = 0
             for frame in chain(self._container.decode(self._stream), [None]):
@@ -336,7 +347,7 @@ class AudioTrack:
                         written = max(written, due)
                     elif gap < -RESYNC:  # sound from before the picture's first frame
                         skip -= gap
-                for data in converter.convert(frame):
+                for data in convert(frame):
                     n = len(data) // FRAME_BYTES
                     cut = min(skip, n)
                     skip -= cut
@@ -362,6 +373,9 @@ class AudioTrack:
                 self._cond.wait_for(lambda: len(self._buffer) < capacity or self._stop)
                 if self._stop:
                     return False
+                dropped = min(self._drop, len(view) // FRAME_BYTES)
+                self._drop -= dropped
+                view = view[dropped * FRAME_BYTES:]
                 room = capacity - len(self._buffer)
                 self._buffer += view[:room]
                 view = view[room:]

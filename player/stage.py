@@ -79,7 +79,8 @@ class SlotPainter:
                 media = slot.item.media_for(slot.language)
                 caption = self.renderer.caption_overlay(slot.item, slot.languages)
                 folder = Path(decision.media_dir) if decision.media_dir else self.config.media_dir
-                video = self.open_video(folder / str(media), self.renderer.canvas, slot.item.fit, slot.item.loop)  # type: ignore[operator]
+                video = self.open_video(folder / str(media), self.renderer.canvas, slot.item.fit, slot.item.loop,  # type: ignore[operator]
+                                        slot.item.volume)
                 if caption is None:
                     return Prepared(decision, video=video)
                 return Prepared(decision, video=video, overlay=caption.surface, overlay_at=caption.offset,
@@ -102,14 +103,24 @@ def make_renderer(config: KioskConfig) -> SlideRenderer:
 def video_opener(volume: float):  # noqa: ANN201 - returns the opener the painter calls
     """A function opening a video item for the loop, or None where PyAV cannot be imported."""
     try:
+        from .audio import open_audio
         from .video import VideoClip
     except ImportError as exc:
         log.error("video items will be skipped: %s", exc)
         return None
 
-    def open_video(path: Path, size: tuple[int, int], fit: str, loop: bool) -> object:
+    def open_video(path: Path, size: tuple[int, int], fit: str, loop: bool, item_volume: float | None = None) -> object:
+        """The clip, its first frame decoded; with sound on (screen or item volume), timed by the sound device."""
         clip = VideoClip(path, size, fit, loop=loop)
-        clip.start()
-        clip.first_frame(10.0)
+        try:
+            clip.start()
+            clip.first_frame(10.0)
+            track = open_audio(path, volume if item_volume is None else item_volume, origin=clip.start_time,
+                               loop=loop, loop_period=clip.duration if loop else None)
+        except BaseException:
+            clip.close()
+            raise
+        if track is not None:
+            clip.use_clock(track)  # frame_at then follows the samples the device has played
         return clip
     return open_video

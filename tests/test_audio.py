@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pygame
 import pytest
 
 from player.audio import RATE, AudioTrack, NoAudioStream, open_audio
@@ -33,6 +34,12 @@ import make_test_clips as clips  # noqa: E402
 
 SIZE = (320, 180)
 FPS = 30
+
+
+@pytest.fixture(scope="module", autouse=True)
+def device_free() -> None:
+    """SDL's dummy and disk drivers open one output device at a time: pygame.init() elsewhere has SDL_mixer on it."""
+    pygame.mixer.quit()
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +143,53 @@ def test_a_device_that_stops_consuming_does_not_freeze_the_picture(made: dict[st
     assert "the sound device stopped playing" in caplog.text
 
 
+@pytest.mark.skipif(os.environ["SDL_AUDIODRIVER"] != "dummy", reason="needs a driver with one device at a time")
+def test_the_next_item_gets_the_device_once_the_one_on_screen_lets_go(made: dict[str, Path],
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    before = sdl_audio_threads()
+    with AudioTrack(made["tone"], 1.0) as on_screen:
+        on_screen.play()
+        upcoming = AudioTrack(made["clicks"], 1.0)  # prepared while the item on screen holds the device
+        time.sleep(0.2)
+    assert sdl_audio_threads() == before
+    with upcoming:
+        upcoming.play()
+        assert sdl_audio_threads() == before + 1  # it opened the device at play()
+        time.sleep(0.5)
+        assert upcoming.position() == pytest.approx(0.5, abs=0.05) and upcoming.underruns == 0
+        late = AudioTrack(made["tone"], 1.0)  # and one told to play while another keeps holding it
+        with late, caplog.at_level(logging.WARNING, logger="player.audio"):
+            late.play()
+            time.sleep(1.2)  # it waits a second for the device, then gives up
+            assert late.position() == pytest.approx(1.2, abs=0.05)  # silent, on the monotonic clock
+    assert "tone.mp4: no sound device (Audio device already open); this video plays silently" in caplog.text
+    assert sdl_audio_threads() == before and not our_threads()
+
+
+@pytest.mark.skipif(os.environ["SDL_AUDIODRIVER"] != "dummy", reason="needs a driver with one device at a time")
+def test_the_sound_joins_the_picture_when_the_item_before_lets_go_late(made: dict[str, Path]) -> None:
+    def frames(seconds: float) -> None:  # the render loop asks for the position every frame
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            upcoming.position()
+            time.sleep(1 / 60)
+
+    before = sdl_audio_threads()
+    on_screen = AudioTrack(made["tone"], 1.0)
+    on_screen.play()
+    with AudioTrack(made["clicks"], 1.0) as upcoming:
+        upcoming.play()  # the loop shows the next item before the last one has closed (that runs on a thread)
+        started = time.monotonic()
+        frames(0.3)
+        threading.Thread(target=on_screen.close).start()
+        frames(0.5)
+        assert sdl_audio_threads() == before + 1 and upcoming._device is not None  # it has the device now
+        began, at = time.monotonic(), upcoming.position()
+        assert at == pytest.approx(began - started, abs=0.05)  # the picture's clock went on throughout
+        time.sleep(0.5)
+        assert upcoming.position() - at == pytest.approx(time.monotonic() - began, abs=0.03)
+
+
 def test_volume_zero_opens_no_device(made: dict[str, Path]) -> None:
     before = sdl_audio_threads()
     assert open_audio(made["tone"], 0.0) is None
@@ -184,6 +238,9 @@ def test_no_leak_over_50_opens(made: dict[str, Path]) -> None:
     for i in range(50):
         cycle(0.5 if i % 2 else 1.0)
     assert process.memory_info().rss - rss <= 5 * 2**20
+    settle = time.monotonic() + 1.0  # a joined thread's OS thread can take a moment more to go
+    while process.num_threads() > threads and time.monotonic() < settle:
+        time.sleep(0.01)
     assert process.num_fds() <= fds and process.num_threads() <= threads
 
 

@@ -45,3 +45,40 @@ def test_a_clip_plays_once_to_its_end_between_slides(tmp_path):
     assert "broken.mp4" in result.stderr
     # and the loop went on: the slide after the broken clip came round again
     assert [line["item"] for line in lines].count("hello") >= 4
+
+
+def _clip_screen(tmp_path: Path, volume: str) -> None:
+    playlist = ("items:\n  - {id: hello, type: text, duration: 0.6, text: {vi: 'Xin chào'}}\n"
+                f"  - {{id: clip, type: video, media: clip.mp4{volume}}}\n")
+    make_screen(tmp_path, {"main.yaml": playlist})
+    made = clips.make_clip(tmp_path / "media", "clip", seconds=1.5, audio="tone")
+    made.rename(tmp_path / "media" / "clip.mp4")
+
+
+def test_a_clip_with_sound_on_plays_through_the_sound_device(tmp_path):
+    _clip_screen(tmp_path, ", volume: 0.5")
+    sound = tmp_path / "sound.raw"
+    env = {"SDL_AUDIODRIVER": "disk", "SDL_DISKAUDIOFILE": str(sound)}
+    result = player_with_env(env, tmp_path, "run", "--headless", "--seconds", "4")
+    assert result.returncode == 0, result.stderr
+    lines = proof(tmp_path)
+    clip = next(line for line in lines if line["item"] == "clip")
+    assert clip["status"] == "completed" and 1.3 < clip["actual"] < 2.0
+    assert sound.stat().st_size > 48_000 * 4 * 1.0  # at least a second of 48 kHz stereo 16-bit went to the device
+
+
+def test_no_sound_device_plays_the_clip_silently(tmp_path):
+    _clip_screen(tmp_path, ", volume: 0.5")
+    result = player_with_env({"SDL_AUDIODRIVER": "nonesuch"}, tmp_path, "run", "--headless", "--seconds", "4")
+    assert result.returncode == 0, result.stderr
+    clip = next(line for line in proof(tmp_path) if line["item"] == "clip")
+    assert clip["status"] == "completed"
+    assert "sound" in result.stderr.lower()
+
+
+def player_with_env(extra: dict[str, str], cwd: Path, *args: str):  # noqa: ANN201
+    import os
+    import subprocess
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", PYTHONPATH=str(REPO), **extra)
+    return subprocess.run([sys.executable, "-m", "player", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=60)

@@ -212,6 +212,33 @@ def floor(path: Path, screen: pygame.Surface) -> dict[str, float]:
     return {"cpu": (cpu() - cpu0) / media, "fps": frames / (time.monotonic() - wall0)}
 
 
+def rss_over_plays(path: Path, plays: int = 50, seconds: float = 1.0) -> tuple[float, int]:
+    """RSS growth (MB) over `plays` opens of the clip, each played for `seconds` of media time as fast as it decodes."""
+    import psutil
+
+    process = psutil.Process()
+
+    def one() -> None:
+        clip = VideoClip(path, SCREEN, "fit")
+        try:
+            clip.first_frame(10.0)
+            t = 0.0
+            while t < seconds and not clip.ended:
+                if clip.frame_at(t) is not None:
+                    t += 1 / 30
+                else:
+                    time.sleep(0.001)
+        finally:
+            clip.close()
+
+    for _ in range(5):
+        one()
+    before = process.memory_info().rss
+    for _ in range(plays):
+        one()
+    return (process.memory_info().rss - before) / 2**20, plays
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=Path, default=ROOT / "out" / "bench-clips")
@@ -239,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
             f = floor(path, screen)
             print(f"{name} bare PyAV floor: {f['cpu']:.2f} CPU s per video s "
                   f"(decode+convert+blit, one thread, unpaced: {f['fps']:.0f} fps)")
+            print(f"{name} cpu_vs_floor {r['cpu'] / f['cpu']:.2f}x (target <= 1.3); dropped {r['dropped']} (target 0)")
+            growth, plays = rss_over_plays(path)
+            print(f"{name} rss_growth_mb {growth:.2f} over {plays} plays after 5 warm-up plays (target <= 5)")
             p = play_in_process(path, screen)
             print(f"{name} decoder process + shared memory: {p['dropped']} dropped of {p['shown'] + p['dropped']} "
                   f"frames, {p['cpu_total']:.2f} CPU s per video s (both processes), render tick work p50/p99/max "

@@ -197,6 +197,16 @@ def startup_seconds(config_path: Path, tries: int = 3) -> float:
     return statistics.median(results[1:]) if len(results) > 1 else float("nan")
 
 
+def video_bench() -> None:
+    """The video figures: bench/video_bench.py of this checkout (it encodes its own clips), in its own process."""
+    script = Path(__file__).resolve().parent.parent / "bench" / "video_bench.py"
+    if not script.exists():
+        print(f"video figures: {script} is not here (run from a checkout of the repository)")
+        return
+    sys.stdout.flush()
+    subprocess.run([sys.executable, str(script)], check=False)
+
+
 def bench_command(args: Any) -> int:
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -229,4 +239,6 @@ def bench_command(args: Any) -> int:
             before, after, changes = memory_run(config_path, args.changes, now)
             print(f"rss_growth_mb {after - before:.2f} over {changes} item changes after 100 warm-up (target <= 5); "
                   f"rss {before:.1f} -> {after:.1f} MB")
+    if args.only in (None, "video"):  # last: it shuts pygame down when it is done
+        video_bench()
     return 0

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=3, help="runs of the frame-time benchmark; the median is printed (default 3)")
     bench.add_argument("--seconds", type=float, default=8.0, help="length of one frame-time run (default 8)")
     bench.add_argument("--changes", type=int, default=2000, help="item changes for the memory figure (default 2000)")
-    bench.add_argument("--only", choices=("frames", "startup", "memory"), help="run one part only")
+    bench.add_argument("--only", choices=("frames", "startup", "video", "memory"), help="run one part only")
     return parser
 
 

@@ -82,3 +82,16 @@ def player_with_env(extra: dict[str, str], cwd: Path, *args: str):  # noqa: ANN2
     env = dict(os.environ, SDL_VIDEODRIVER="dummy", PYTHONPATH=str(REPO), **extra)
     return subprocess.run([sys.executable, "-m", "player", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=60)
+
+
+def test_a_set_duration_cuts_a_clip_and_loop_repeats_it_until_then(tmp_path):
+    playlist = ("items:\n  - {id: hello, type: text, duration: 0.5, text: {vi: 'Xin chào'}}\n"
+                "  - {id: short, type: video, media: clip.mp4, duration: 0.6}\n"
+                "  - {id: looped, type: video, media: clip.mp4, duration: 2.4, loop: true}\n")
+    make_screen(tmp_path, {"main.yaml": playlist})
+    clips.make_h264_mp4(tmp_path / "media", seconds=1.0).rename(tmp_path / "media" / "clip.mp4")
+    result = player_with_env({}, tmp_path, "run", "--headless", "--seconds", "5")
+    assert result.returncode == 0, result.stderr
+    lines = {line["item"]: line for line in reversed(proof(tmp_path))}  # the first showing of each
+    assert lines["short"]["status"] == "completed" and 0.5 < lines["short"]["actual"] < 0.8
+    assert lines["looped"]["status"] == "completed" and 2.3 < lines["looped"]["actual"] < 2.7  # past the 1 s clip

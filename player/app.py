@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import KioskConfig
+from .notify import Notifier, Watchdog
 from .wallclock import schedule_now, skew_seconds, start_trust
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages, source.check, on_switch)
     stopping = threading.Event()  # systemd stops us with SIGTERM: finish the frame, write the last proof line
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    notifier = Notifier.from_env(os.environ)  # systemd's Type=notify; a no-op when not run by systemd
+    watchdog = Watchdog.from_env(notifier, os.environ, os.getpid())
     loop.start(time.monotonic(), now)
     period = 1.0 / config.display.fps
     last = next_frame = time.monotonic()
@@ -142,7 +145,9 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             pygame.display.flip()
             if first:
                 log.info("first frame %.2f s after start", time.monotonic() - mono_start)
+                notifier.ready(f"playing on screen {config.screen_id}")
                 first = False
+            watchdog.beat(mono)  # from the loop itself: a frozen loop stops the pings and systemd restarts us
             if stopping.is_set():
                 return 0
             # Saved even while the clock is unset (then it is our estimate), so each reboot in a long
@@ -159,6 +164,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     except KeyboardInterrupt:
         return 130
     finally:
+        notifier.stopping()
         loop.stop(time.monotonic())
         if syncing is not None:
             syncing.stop()
@@ -167,3 +173,4 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
         writer.submit(lambda: write_last_seen(config.state_dir, final))
         writer.close()
         pygame.quit()
+        notifier.close()

@@ -10,6 +10,8 @@ import signal
 import threading
 import time
 from datetime import datetime
+
+import schedule
 from pathlib import Path
 
 from .config import KioskConfig
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 
 CLOCK_FILE = "clock.json"
 CLOCK_SAVE_SECONDS = 60.0
+OFF_CHECK_SECONDS = 0.5  # how often a screen switched off wakes to handle events and the watchdog
 
 
 def setup_logging(state_dir: Path | None, verbose: bool = False) -> None:
@@ -64,7 +67,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     from .proof import Background, ProofLog
     from .sequence import Decision
     from .source import ContentSource
-    from .status import NOW_PLAYING, now_playing, write_json
+    from .power import ScreenPower
+    from .status import NOW_PLAYING, POWER_FILE, now_playing, write_json
     from .supervise import sync_process
     from .transitions import to_panel
     from .stage import SlotPainter, font_overrides, make_renderer, video_opener
@@ -117,6 +121,16 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     notifier = Notifier.from_env(os.environ)  # systemd's Type=notify; a no-op when not run by systemd
     watchdog = Watchdog.from_env(notifier, os.environ, os.getpid())
+    clock_now = [now]  # the schedule time, for the jobs below
+
+    def power_changed(on: bool) -> None:
+        record = {"on": on, "since": clock_now[0].isoformat(timespec="seconds"), "method": config.power.method}
+        writer.submit(lambda: write_json(config.state_dir / POWER_FILE, record))
+
+    power = ScreenPower(config.power, power_changed)
+    power.check(now)
+    jobs = schedule.Scheduler()  # periodic jobs at the edge; the on/off decision itself is pure
+    jobs.every(config.power.check_seconds).seconds.do(lambda: power.check(clock_now[0]))
     loop.start(time.monotonic(), now)
     period = 1.0 / config.display.fps
     last = next_frame = time.monotonic()
@@ -138,11 +152,16 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             now, trust = schedule_now(trust, wall, mono)
             if trust.trusted and not was_trusted:
                 log.warning("the clock has been set (it was %.0f s behind); the schedule follows it again", skew)
-            loop.frame(canvas, mono, now, mono - last)
+            clock_now[0] = now
+            jobs.run_pending()
+            if power.on:
+                loop.frame(canvas, mono, now, mono - last)
+                if config.display.rotation:
+                    screen.blit(to_panel(canvas, config.display.rotation), (0, 0))
+                pygame.display.flip()
+            else:
+                next_frame = mono + OFF_CHECK_SECONDS - period  # the panel is off: draw nothing, look again soon
             last = mono
-            if config.display.rotation:
-                screen.blit(to_panel(canvas, config.display.rotation), (0, 0))
-            pygame.display.flip()
             if first:
                 log.info("first frame %.2f s after start", time.monotonic() - mono_start)
                 notifier.ready(f"playing on screen {config.screen_id}")

@@ -11,6 +11,8 @@ from typing import Any
 from .errors import ContentError, Problem
 from .fields import Reader
 from .languages import check_code
+from .power import PowerSettings
+from .when import parse_when
 from .yamlsource import line_of, load_yaml
 
 ROTATIONS = (0, 90, 180, 270)
@@ -94,6 +96,7 @@ class KioskConfig:
     fallback: Fallback = Fallback()
     volume: float = 0.0
     sync: SyncSettings | None = None
+    power: PowerSettings = PowerSettings()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -117,7 +120,7 @@ class KioskConfig:
 
 
 TOP_KEYS = {"screen", "display", "languages", "timezone", "content", "state_dir", "overlays",
-            "touch", "fallback", "audio", "sync"}
+            "touch", "fallback", "audio", "sync", "power"}
 _CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _ROOT_KEY = re.compile(r"^[A-Za-z0-9+/]{43}=$")
 
@@ -205,6 +208,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     fall = r.mapping(top.get("fallback"), "fallback", {"background", "image"}, line_of(top, "fallback"))
     audio = r.mapping(top.get("audio"), "audio", {"volume"}, line_of(top, "audio"))
     sync = _sync_settings(r, top, base)
+    power = _power_settings(r, top)
 
     if r.failed or screen_id is None:
         return None, r.problems
@@ -236,10 +240,42 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
         ),
         volume=r.number(audio, "volume", "audio", 0.0, low=0, high=1),
         sync=sync,
+        power=power,
     )
     if r.failed:
         return None, r.problems
     return config, r.problems
+
+
+def _power_settings(r: Reader, top: dict[str, Any]) -> PowerSettings:
+    if top.get("power") is None:
+        return PowerSettings()
+    m = r.mapping(top.get("power"), "power", {"on", "method", "on_command", "off_command", "check_seconds"}, line_of(top, "power"))
+    rules = []
+    raw_on = m.get("on")
+    if raw_on is not None:
+        if not isinstance(raw_on, list) or not raw_on:
+            r.error("power.on", "must be a list of rules like {weekdays: [mon, tue], times: [\"06:00-22:00\"]}",
+                    line_of(m, "on"))
+        else:
+            for i, rule in enumerate(raw_on):
+                errors = sum(p.severity == "error" for p in r.problems)
+                when = parse_when(r, rule, f"power.on[{i}]", line_of(raw_on, i))
+                if sum(p.severity == "error" for p in r.problems) == errors:
+                    rules.append(when)
+    methods = ("none", "cec", "vcgencmd", "xset", "command")
+    method = r.choice(m, "method", "power", methods, "none")
+    commands = {}
+    for key in ("on_command", "off_command"):
+        value = r.field(m, key, "power", (list,), [], what="a list of words, e.g. [vcgencmd, display_power, \"1\"]")
+        if not all(isinstance(word, (str, int)) for word in value):
+            r.error(f"power.{key}", "must be a list of words (text)", line_of(m, key))
+            value = []
+        commands[key] = tuple(str(word) for word in value)
+    if method == "command" and not (commands["on_command"] and commands["off_command"]):
+        r.error("power.method", "`command` needs both on_command and off_command", line_of(m, "method"))
+    return PowerSettings(tuple(rules), method or "none", commands["on_command"], commands["off_command"],
+                         r.number(m, "check_seconds", "power", 30.0, low=1, high=3600))
 
 
 def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings | None:

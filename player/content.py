@@ -13,7 +13,7 @@ from .fields import Reader
 from .languages import check_code
 from .model import (FITS, ITEM_KINDS, PRESENTATIONS, TRANSITIONS, Background, Content, Daypart, Item,
                     Playlist, Text, Transition)
-from .when import When, parse_range, parse_weekday, parse_window
+from .when import parse_when
 from .yamlsource import line_of, load_yaml
 
 SCHEDULE_FILE = "schedule.yaml"
@@ -254,29 +254,6 @@ def _stack_languages(r: Reader, m: dict[str, Any], where: str, screen_languages:
                 r.warn(f"{key}[{i}]", f"{code!r} is not in this screen's languages.order; it is shown only as a fallback", line_of(raw, i))
             out.append(code)
     return tuple(out)
-
-
-def parse_when(r: Reader, raw: Any, path: str, line: int | None) -> When:
-    if raw is None:
-        return When()
-    w = r.mapping(raw, path, {"weekdays", "times", "dates"}, line)
-    parts: dict[str, list[Any]] = {}
-    for key, parse in (("weekdays", parse_weekday), ("times", parse_window), ("dates", parse_range)):
-        value = w.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, list):
-            value = [value]
-        if not value:
-            r.error(f"{path}.{key}", "is an empty list, so this can never play; leave the key out to mean no limit", line_of(w, key))
-        parsed = []
-        for i, entry in enumerate(value):
-            try:
-                parsed.append(parse(entry))
-            except ValueError as exc:
-                r.error(f"{path}.{key}[{i}]", str(exc), line_of(value, i) or line_of(w, key))
-        parts[key] = parsed
-    return When(frozenset(parts.get("weekdays", [])), tuple(parts.get("times", [])), tuple(parts.get("dates", [])))
 
 
 def _load_schedule(path: Path, playlists: list[Playlist]) -> tuple[list[Daypart], list[Problem]]:

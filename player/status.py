@@ -12,6 +12,7 @@ from .config import KioskConfig
 from .sequence import Decision
 
 NOW_PLAYING = "now-playing.json"
+POWER_FILE = "power.json"
 
 
 def now_playing(decision: Decision, when: datetime, generation: str | None, clock: str) -> dict[str, Any]:
@@ -61,6 +62,10 @@ def status_lines(config: KioskConfig) -> list[str]:
         lines.append(f"clock        {playing.get('clock')}")
     else:
         lines.append("player       has not played anything yet")
+    power = _read(config.state_dir / POWER_FILE)
+    if power:
+        lines.append(f"screen power {'on' if power.get('on') else 'off'} since {power.get('since')} "
+                     f"(method {power.get('method')})")
     if config.sync is None:
         lines.append("sync         off (no `sync` section in kiosk.yaml): content from "
                      f"{config.playlists_dir} and {config.media_dir}")

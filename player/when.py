@@ -9,7 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .yamlsource import line_of
+
+if TYPE_CHECKING:
+    from .fields import Reader
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
@@ -162,3 +167,27 @@ def parse_weekday(value: Any) -> int:
 
 
 _FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_when(r: "Reader", raw: Any, path: str, line: int | None) -> When:
+    """A `when` mapping read with `r` (every problem reported there); an empty When if it is absent."""
+    if raw is None:
+        return When()
+    w = r.mapping(raw, path, {"weekdays", "times", "dates"}, line)
+    parts: dict[str, list[Any]] = {}
+    for key, parse in (("weekdays", parse_weekday), ("times", parse_window), ("dates", parse_range)):
+        value = w.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            value = [value]
+        if not value:
+            r.error(f"{path}.{key}", "is an empty list, so this can never play; leave the key out to mean no limit", line_of(w, key))
+        parsed = []
+        for i, entry in enumerate(value):
+            try:
+                parsed.append(parse(entry))
+            except ValueError as exc:
+                r.error(f"{path}.{key}[{i}]", str(exc), line_of(value, i) or line_of(w, key))
+        parts[key] = parsed
+    return When(frozenset(parts.get("weekdays", [])), tuple(parts.get("times", [])), tuple(parts.get("dates", [])))

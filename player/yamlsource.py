@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,16 @@ class LineList(list):  # type: ignore[type-arg]
 
 class _Loader(yaml.SafeLoader):
     pass
+
+
+# YAML 1.1 reads on/off/yes/no as true/false, which would turn a key named `on` or the
+# Norwegian language code `no` into booleans; like YAML 1.2, only true and false are.
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:

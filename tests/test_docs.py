@@ -14,7 +14,8 @@ KIOSK_KEYS = ["screen.id", "screen.name", "display.fullscreen", "display.size", 
               "content.media", "state_dir", "overlays.clock", "overlays.ticker", "overlays.shift_every",
               "overlays.shift_pixels", "touch.enabled", "touch.idle_timeout", "fallback.background", "fallback.image",
               "audio.volume", "sync.server", "sync.channel", "sync.root_key", "sync.ca_file", "sync.poll_seconds",
-              "sync.store_limit_mb", "sync.keep_generations"]
+              "sync.store_limit_mb", "sync.keep_generations", "power.on", "power.method", "power.on_command",
+              "power.off_command", "power.check_seconds"]
 
 
 def commands() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from player.fields import Reader
-from player.content import parse_when
+from player.when import parse_when
 from tests.conftest import at
 
 

@@ -49,6 +49,17 @@ def _running(pid: object) -> bool:
     return True
 
 
+def last_errors(log_file: Path, count: int = 3, tail_bytes: int = 256_000) -> list[str]:
+    """The last few ERROR lines of the player's log (only its tail is read)."""
+    try:
+        with log_file.open("rb") as src:
+            src.seek(max(0, log_file.stat().st_size - tail_bytes))
+            text = src.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return [line[:200] for line in text.splitlines() if " ERROR " in line][-count:]
+
+
 def status_lines(config: KioskConfig) -> list[str]:
     from .source import store_root
 
@@ -66,6 +77,9 @@ def status_lines(config: KioskConfig) -> list[str]:
     if power:
         lines.append(f"screen power {'on' if power.get('on') else 'off'} since {power.get('since')} "
                      f"(method {power.get('method')})")
+    errors = last_errors(config.state_dir / "player.log")
+    lines.append("last errors  " + ("none in the log" if not errors else errors[0]))
+    lines += [f"             {line}" for line in errors[1:]]
     if config.sync is None:
         lines.append("sync         off (no `sync` section in kiosk.yaml): content from "
                      f"{config.playlists_dir} and {config.media_dir}")

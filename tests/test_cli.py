@@ -169,3 +169,12 @@ def test_sigterm_stops_cleanly_with_a_last_proof_line(tmp_path):
     assert proc.wait(timeout=10) == 0
     lines = [json.loads(line) for line in (tmp_path / "state" / "proof-of-play.jsonl").read_text().splitlines()]
     assert lines[-1]["status"] == "cut" and lines[-1]["reason"] == "player stopped"
+
+
+def test_status_shows_the_last_errors(tmp_path):
+    make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={})
+    (tmp_path / "media" / "river.jpg").write_bytes(b"broken")
+    assert player("run", "--headless", "--seconds", "4", cwd=tmp_path).returncode == 0
+    status = player("status", cwd=tmp_path)
+    assert "last errors  " in status.stdout and "river.jpg" in status.stdout
+    assert "player       not running (last seen)" in status.stdout

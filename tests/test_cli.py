@@ -174,7 +174,7 @@ def test_sigterm_stops_cleanly_with_a_last_proof_line(tmp_path):
 def test_status_shows_the_last_errors(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={})
     (tmp_path / "media" / "river.jpg").write_bytes(b"broken")
-    assert player("run", "--headless", "--seconds", "4", cwd=tmp_path).returncode == 0
+    assert player("run", "--headless", "--seconds", "6", cwd=tmp_path).returncode == 0  # past the photo at 4 s
     status = player("status", cwd=tmp_path)
     assert "last errors  " in status.stdout and "river.jpg" in status.stdout
     assert "player       not running (last seen)" in status.stdout

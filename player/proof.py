@@ -73,6 +73,7 @@ class ProofLog:
     def __init__(self, path: Path, writer: Background, max_bytes: int = 10 * 2**20) -> None:
         self.path = path
         self.max_bytes = max_bytes
+        self._ends_clean = False  # checked once: a line cut by a power loss must not swallow the next one
         self.writer = writer
         self._warned = False
 
@@ -89,12 +90,24 @@ class ProofLog:
                     if source.exists():
                         os.replace(source, self.path.with_name(f"{self.path.name}.{older}"))
             with self.path.open("a", encoding="utf-8") as out:
+                if not self._ends_clean:
+                    out.write(self._separator())
+                    self._ends_clean = True
                 out.write(line)
             self._warned = False
         except OSError as exc:
             if not self._warned:  # a full disk must not flood the log either
                 log.error("cannot write proof of play to %s: %s", self.path, exc)
                 self._warned = True
+
+
+    def _separator(self) -> str:
+        try:
+            with self.path.open("rb") as src:
+                src.seek(-1, os.SEEK_END)
+                return "" if src.read(1) == b"\n" else "\n"
+        except OSError:  # empty or missing: nothing to close
+            return ""
 
 
 def read_proof(path: Path) -> list[dict[str, object]]:

@@ -1,0 +1,575 @@
+"""A sped-up soak of the player: days of virtual time with dayparts, syncs and faults; one line per figure.
+
+    .venv/bin/python bench/soak.py [--days 7] [--seconds-per-frame 1.0] [--item-seconds 120] [--quick]
+
+The screen's objects are built as `python -m player run` builds them (player.bench.Rig, with the
+sync store's ContentSource asked at item boundaries) on SDL's dummy driver. A virtual monotonic
+clock moves on by --seconds-per-frame each frame and the wall time (Asia/Ho_Chi_Minh) with it, so
+the night playlist takes over at 22:00 and gives way at 06:00 every day. On the way, signed
+generations arrive through the real sync code (a published folder, sync_once), some of them
+unplayable; media files are damaged and later mended; NTP moves the wall clock back and forward by
+hours. When a switch needs the preparer thread, the driver waits for it in real time, as a screen
+waits for it in screen time.
+
+Measured: exceptions out of the loop, RSS from the warm-up's end (the first virtual hour) to the
+end, open file descriptors, switches, skips, rollbacks, daypart changes and how late they came,
+proof-of-play lines. Exit status 0 when every target is met. --quick plays one night (10 hours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import os
+import statistics
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sync_bench import CHANNEL  # noqa: E402
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+START = datetime(2026, 11, 23, 21, 30, tzinfo=VN)  # a Monday evening: the first hour already crosses 22:00
+HOUR = 3600.0
+NIGHT = ("22:00", "06:00")
+STALL_SECONDS = 30.0  # real seconds a switch may wait for the preparer before it counts as a stall
+RSS_TARGET_MB = 10.0
+SPREAD = {"welcome": 1.0, "hours": 0.8, "customs": 1.1, "news": 0.7, "scenery": 1.3, "closed": 0.9}  # x item seconds
+ITEM_OF = {"photo0.jpg": "welcome", "night.jpg": "night-gate"}  # the item showing each damaged file
+
+
+# -- content -----------------------------------------------------------------------------------------
+
+def make_media() -> dict[str, bytes]:
+    """JPEGs for the playlists, and a file named .jpg that is not an image (it must be skipped)."""
+    from PIL import Image, ImageDraw
+
+    out = {}
+    for n, (name, color) in enumerate((("photo0.jpg", (30, 110, 160)), ("photo1.jpg", (160, 120, 40)),
+                                       ("night.jpg", (10, 20, 50)), ("bg.jpg", (12, 40, 80)))):
+        image = Image.new("RGB", (1600, 900), color)
+        draw = ImageDraw.Draw(image)
+        for k in range(30):
+            x, y = (k * 97 + n * 31) % 1600, (k * 53 + n * 17) % 900
+            draw.ellipse((x, y, x + 160, y + 160), fill=(200, 60 + 5 * k, 90 + 20 * n))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=85)
+        out[name] = buffer.getvalue()
+    out["broken.jpg"] = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(256)) * 8  # a JPEG header, then noise
+    return out
+
+
+def playlists(version: int, seconds: float) -> dict[str, str]:
+    """Content version `version`: a daytime loop (with a broken image), a night loop, and their schedule."""
+    import yaml
+
+    s = {key: round(seconds * factor, 1) for key, factor in SPREAD.items()}  # unequal: boundaries drift over the day
+
+    def text(**languages: tuple[str, str]) -> dict[str, dict[str, str]]:
+        return {code: {"title": title, "body": body} if body else {"title": title}
+                for code, (title, body) in languages.items()}
+
+    news = {"id": f"news-{version}", "type": "text", "duration": s["news"],
+            "text": text(vi=(f"Bản tin số {version}", "Thông báo mới"), en=(f"Bulletin {version}", "A new notice"))}
+    daytime = {
+        "id": "daytime", "duration": seconds, "transition": {"type": "crossfade", "duration": 0.8},
+        "ticker": {"vi": "Chào mừng đến Cửa khẩu Quốc tế Tịnh Biên", "en": "Welcome to Tinh Bien",
+                   "km": "សូម\u200bស្វាគមន៍", "zh": "欢迎光临静边国际口岸"},
+        "items": [
+            {"id": "welcome", "type": "image", "media": "photo0.jpg", "fit": "fill", "duration": s["welcome"],
+             "text": text(vi=("Chào mừng", ""), en=("Welcome", ""))},
+            {"id": "hours", "type": "text", "duration": s["hours"], "presentation": "stack",
+             "stack_languages": ["vi", "en"],
+             "background": {"color": "#0b1e3a", "image": "bg.jpg"},
+             "text": text(vi=("Giờ mở cửa", "Hằng ngày 06:00 – 22:00"), en=("Opening hours", "Daily 06:00 – 22:00"))},
+            {"id": "broken-poster", "type": "image", "media": "broken.jpg"},
+            {"id": "customs", "type": "text", "duration": s["customs"],  # rotates through all four languages
+             "text": text(vi=("Hải quan", "Khai báo ngoại tệ trên 5.000 USD"), en=("Customs", "Declare over 5,000 USD"),
+                          km=("គយ", "ប្រកាស\u200bរូបិយប័ណ្ណ\u200bបរទេស"), zh=("海关", "携带超过5000美元现金须申报"))},
+            news,
+            {"id": "scenery", "type": "image", "media": "photo1.jpg", "fit": "fit", "duration": s["scenery"]},
+        ]}
+    night = {
+        "id": "night", "duration": seconds, "transition": {"type": "crossfade", "duration": 1.0},
+        "ticker": {"vi": "Cửa khẩu đóng cửa từ 22:00 đến 06:00", "en": "The gate is closed from 22:00 to 06:00",
+                   "km": "ច្រកទ្វារ\u200bបិទ", "zh": "口岸于 22:00 至 06:00 关闭"},
+        "items": [
+            {"id": "night-gate", "type": "image", "media": "night.jpg", "fit": "fill",
+             "text": text(vi=("Cửa khẩu đã đóng cửa", ""), en=("The border gate is closed", ""))},
+            {"id": "closed", "type": "text", "duration": s["closed"], "presentation": "stack",
+             "stack_languages": ["vi", "en", "km", "zh"],
+             "text": text(vi=("Mở cửa lúc 06:00", ""), en=("Opens at 06:00", ""), km=("បើក\u200bម៉ោង ០៦:០០", ""),
+                          zh=("06:00 开放", ""))},
+            news,
+        ]}
+    schedule = {"dayparts": [{"playlist": "daytime"},
+                             {"playlist": "night", "priority": 10, "when": {"times": [f"{NIGHT[0]}-{NIGHT[1]}"]}}]}
+    return {name: yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+            for name, data in (("daytime.yaml", daytime), ("night.yaml", night), ("schedule.yaml", schedule))}
+
+
+def content_files(version: int, seconds: float, media: dict[str, bytes]) -> dict[str, bytes]:
+    files = {f"playlists/{name}": text.encode("utf-8") for name, text in playlists(version, seconds).items()}
+    files.update({f"media/{name}": data for name, data in media.items()})
+    return files
+
+
+def publish(publisher, files: dict[str, bytes]) -> None:  # noqa: ANN001 - sync_bench's Publisher
+    """Sign `files` as the next generation of the channel (no validation: a broken one must reach the screen)."""
+    publisher.files = {}
+    for path, data in files.items():
+        publisher.put(path, data)
+    publisher.publish()
+
+
+def make_soak_screen(root: Path, size: tuple[int, int], root_key: str, files: dict[str, bytes]) -> Path:
+    """A synced screen folder: kiosk.yaml with a sync section, and local content (version 0) to start on."""
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    config = root / "kiosk.yaml"
+    config.write_text(
+        "screen: {id: soak-01, name: {vi: 'Cửa khẩu Quốc tế Tịnh Biên', en: 'Tinh Bien International Border Gate'}}\n"
+        f"display: {{fullscreen: false, size: [{size[0]}, {size[1]}], width_mm: 952}}\n"
+        "languages: {order: [vi, en, km, zh]}\nstate_dir: state\n"
+        f"sync: {{server: 'http://127.0.0.1:9/', channel: {CHANNEL}, root_key: '{root_key}', keep_generations: 3}}\n",
+        encoding="utf-8")
+    return config
+
+
+# -- the plan ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fault:
+    at: float  # virtual seconds after the start
+    kind: str  # "publish", "publish-bad", "damage", "mend" or "jump"
+    hours: float = 0.0  # jump: how far NTP moves the wall clock
+    file: str = ""  # damage, mend: the media file
+
+
+def plan_faults(hours: float) -> list[Fault]:
+    """What happens when, from START (Monday 21:30): the first night has one of everything, later days more."""
+    plan = [
+        Fault(0.25 * HOUR, "publish"),                  # 21:45 the first generation replaces the local folders
+        Fault(1.50 * HOUR, "jump", hours=-2),           # 23:00 NTP sets the clock back to 21:00: daytime again
+        Fault(2.25 * HOUR, "jump", hours=+2),           # 21:45 and forward to 23:45: night again
+        Fault(3.00 * HOUR, "damage", file="night.jpg"),  # 00:30 a night picture goes bad on disk
+        Fault(3.75 * HOUR, "mend", file="night.jpg"),    # 01:15 and is mended
+        Fault(4.50 * HOUR, "publish-bad"),              # 02:00 a signed generation that cannot play
+        Fault(5.50 * HOUR, "publish"),                  # 03:00 a good one after it
+    ]
+    for day in range(1, 1 + int(hours // 24) + 1):
+        plan.append(Fault((day * 24 - 10) * HOUR, "publish"))  # 11:30 each day
+    plan += [
+        Fault(40.0 * HOUR, "damage", file="photo0.jpg"),  # Wednesday 13:30, in the daytime loop
+        Fault(41.0 * HOUR, "mend", file="photo0.jpg"),
+        Fault(79.5 * HOUR, "jump", hours=+5),            # Friday 05:00 -> 10:00: the night ends early
+        Fault(81.5 * HOUR, "jump", hours=-5),            # 12:00 -> 07:00
+        Fault(114.0 * HOUR, "publish-bad"),              # Saturday 15:30
+    ]
+    return sorted((f for f in plan if f.at < hours * HOUR), key=lambda f: f.at)
+
+
+def expected_playlist(now: datetime) -> str:
+    clock = f"{now:%H:%M}"
+    return "night" if clock >= NIGHT[0] or clock < NIGHT[1] else "daytime"
+
+
+# -- the run -------------------------------------------------------------------------------------------
+
+@dataclass
+class SoakReport:
+    hours: float
+    seconds_per_frame: float
+    item_seconds: float
+    frames: int = 0
+    real_seconds: float = 0.0
+    escaped: int = 0  # exceptions out of Loop.frame
+    tracebacks: list[str] = field(default_factory=list)
+    thread_deaths: int = 0
+    stalls: int = 0
+    rss_warm_mb: float = 0.0
+    rss_end_mb: float = 0.0
+    rss_max_mb: float = 0.0
+    rss_hourly_mb: list[float] = field(default_factory=list)  # from the warm-up's end, once a virtual hour
+    fds_start: int = 0
+    fds_warm: int = 0
+    fds_end: int = 0
+    fds_new: list[str] = field(default_factory=list)  # files open at the end that were not after the warm-up
+    switches: int = 0
+    fallback_shows: int = 0
+    daypart_changes: list[tuple[str, str, str]] = field(default_factory=list)  # (wall time, from, to)
+    worst_daypart_lag: float = 0.0  # virtual seconds the screen showed the other daypart's playlist
+    midnights: int = 0
+    black_frames: int = 0
+    worst_frame_ms: float = 0.0
+    check_ms: dict[str, float] = field(default_factory=dict)  # worst ContentSource.check: look, load, rollback
+    published: list[str] = field(default_factory=list)  # good generations delivered to the store
+    refused: list[str] = field(default_factory=list)  # unplayable generations delivered
+    played: list[str] = field(default_factory=list)  # generations the loop put on screen, in order
+    rolled_back: list[str] = field(default_factory=list)  # the store's bad list at the end
+    current_at_end: str = ""
+    damage: list[tuple[str, str, str]] = field(default_factory=list)  # (file, damaged at, mended at) wall times
+    proof: list[dict] = field(default_factory=list)
+    log_counts: Counter = field(default_factory=Counter)
+    log_samples: dict[str, str] = field(default_factory=dict)
+
+
+class _LogTally(logging.Handler):
+    """Counts the player's warnings and errors by kind (their format string), keeping one example of each."""
+
+    def __init__(self, report: SoakReport) -> None:
+        super().__init__(logging.WARNING)
+        self.report = report
+
+    def emit(self, record: logging.LogRecord) -> None:
+        key = f"{record.levelname} {record.name}: {record.msg}"
+        self.report.log_counts[key] += 1
+        self.report.log_samples.setdefault(key, record.getMessage()[:300] + (" [traceback]" if record.exc_info else ""))
+
+
+def open_fds() -> list[str]:
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            out.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass  # the listing's own descriptor, closed by now
+    return out
+
+
+class Soak:
+    """One synced screen under test: its objects (as `player run` wires them), the virtual clocks, the faults."""
+
+    def __init__(self, root: Path, report: SoakReport, size: tuple[int, int]) -> None:
+        import pygame
+
+        from player.bench import Rig
+        from player.source import ContentSource
+        from sync.keys import public_text
+        from sync.store import Store
+        from sync_bench import Publisher  # a channel folder signed with real keys, as `sync publish` lays it out
+
+        self.report = report
+        self.mono, self.offset = 0.0, timedelta(0)  # virtual monotonic seconds; how far NTP moved the wall clock
+        self.media = make_media()
+        self.publisher = Publisher(root / "published")
+        config_path = make_soak_screen(root / "screen", size, public_text(self.publisher.root_key.public_key()),
+                                       content_files(0, report.item_seconds, self.media))
+        self.rig = Rig(config_path, self.wall())
+        self.config = self.rig.config
+        self.store = Store(self.config.state_dir / "store").open()
+        self.source = ContentSource(self.config)
+        self.loop = self.rig.loop
+        self.loop.program = self.source.first(self.wall())
+        self.loop.new_content, self.loop.on_switch = self._check, self._switched
+        canvas = self.config.display.canvas
+        screen = self.rig.screen
+        self.target = screen if screen is not None and screen.get_size() == canvas else pygame.Surface(canvas)
+        self.shown: str | None = None  # the playlist on screen
+        self.wrong_since: float | None = None  # since when it has not been the one the wall time asks for
+        self.damaged: dict[str, tuple[bytes, str]] = {}
+
+    def wall(self) -> datetime:
+        return START + timedelta(seconds=self.mono) + self.offset
+
+    # -- what `player run` would do at a boundary, observed -------------------------------------------
+
+    def _check(self, now: datetime):  # noqa: ANN202 - a Program or None, as source.check
+        """source.check, timed: it runs inside a frame at each boundary."""
+        link = self.store.current_link
+        before, t0 = os.readlink(link) if link.is_symlink() else "", time.perf_counter()
+        program = self.source.check(now)
+        ms = (time.perf_counter() - t0) * 1000
+        after = os.readlink(link) if link.is_symlink() else ""
+        doing = "load" if program is not None else "rollback" if after != before else "look"
+        self.report.check_ms[doing] = max(self.report.check_ms.get(doing, 0.0), ms)
+        return program
+
+    def _switched(self, decision, when: datetime) -> None:  # noqa: ANN001 - a Decision
+        from player.status import NOW_PLAYING, now_playing, write_json
+
+        report, slot = self.report, decision.slot
+        report.fallback_shows += slot is None
+        playlist = slot.playlist if slot else "_fallback"
+        if self.shown is not None and playlist != self.shown:
+            report.daypart_changes.append((when.isoformat(timespec="seconds"), self.shown, playlist))
+        self.shown = playlist
+        if self.source.generation and (not report.played or report.played[-1] != self.source.generation):
+            report.played.append(self.source.generation)
+        record = now_playing(decision, when, self.source.generation, "set")  # the status file, as `player run` writes it
+        self.rig.writer.submit(lambda: write_json(self.config.state_dir / NOW_PLAYING, record))
+
+    # -- faults ------------------------------------------------------------------------------------------
+
+    def inject(self, fault: Fault) -> None:
+        from sync.client import FolderSource, sync_once
+
+        stamp = self.wall().isoformat(timespec="seconds")
+        if fault.kind == "jump":
+            self.offset += timedelta(hours=fault.hours)
+        elif fault.kind in ("publish", "publish-bad"):
+            version = self.publisher.generation + 1
+            files = content_files(version, self.report.item_seconds, self.media) if fault.kind == "publish" else \
+                {"playlists/daytime.yaml": b"items: [unclosed\n", "playlists/night.yaml": b"id: night\nitems: 7\n"}
+            publish(self.publisher, files)
+            keep = self.config.sync.keep_generations if self.config.sync else 3
+            result = sync_once(FolderSource(self.publisher.root, CHANNEL), self.store,
+                               self.publisher.root_key.public_key(), CHANNEL, keep=keep)
+            if result.status != "updated":
+                raise RuntimeError(f"the soak's sync of generation {version} did not apply: {result.message}")
+            (self.report.published if fault.kind == "publish" else self.report.refused).append(f"{CHANNEL}-{version:010d}")
+        else:
+            current = self.store.current()
+            assert current is not None, "nothing synced yet to damage"
+            path = current.path / "media" / fault.file
+            if fault.kind == "damage":
+                original = path.read_bytes()
+                with path.open("r+b") as out:  # a bad sector: same size, other bytes (the blob shares the inode)
+                    out.write(bytes(len(original) // 2))
+                self.damaged[fault.file] = (original, stamp)
+            else:
+                original, since = self.damaged.pop(fault.file)
+                path.write_bytes(original)
+                self.report.damage.append((fault.file, since, stamp))
+
+    # -- frames ------------------------------------------------------------------------------------------
+
+    def _frame(self, now: datetime, dt: float) -> None:
+        try:
+            self.loop.frame(self.target, self.mono, now, dt)
+        except Exception:
+            self.report.escaped += 1
+            if len(self.report.tracebacks) < 5:
+                self.report.tracebacks.append(traceback.format_exc())
+
+    def step(self, faults: list[Fault]) -> None:
+        """One virtual frame; a switch that waits for the preparer waits in real time, the screen's clock stands."""
+        import pygame
+
+        report, loop = self.report, self.loop
+        self.mono += report.seconds_per_frame
+        while faults and faults[0].at <= self.mono:
+            self.inject(faults.pop(0))
+        now = self.wall()
+        before, t0 = loop.switches, time.perf_counter()
+        self._frame(now, report.seconds_per_frame)
+        report.worst_frame_ms = max(report.worst_frame_ms, (time.perf_counter() - t0) * 1000)
+        deadline = time.monotonic() + STALL_SECONDS
+        while loop.switches == before and loop.pending is not None and loop.current is not None \
+                and loop.current.due(self.mono):
+            if time.monotonic() > deadline or report.escaped > 1000:
+                report.stalls += 1
+                break
+            time.sleep(0.0005)
+            self._frame(now, 0.0)
+        report.frames += 1
+        slot = loop.current.prepared.decision.slot if loop.current is not None else None
+        if (slot.playlist if slot else None) != expected_playlist(now):
+            self.wrong_since = self.mono if self.wrong_since is None else self.wrong_since
+            report.worst_daypart_lag = max(report.worst_daypart_lag, self.mono - self.wrong_since)
+        else:
+            self.wrong_since = None
+        if report.frames % 997 == 0 and pygame.transform.average_color(self.target)[:3] == (0, 0, 0):
+            report.black_frames += 1
+
+
+def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seconds: float = 120.0,
+             size: tuple[int, int] = (960, 540), warmup_hours: float = 1.0,
+             progress: Callable[[str], None] | None = None) -> SoakReport:
+    """Play `hours` of virtual time on a synced screen under `root`, injecting plan_faults(hours)."""
+    import psutil
+    import pygame
+
+    from player.proof import read_proof
+
+    if not pygame.display.get_init():
+        pygame.display.init()
+        pygame.font.init()
+        import pygame.freetype
+        pygame.freetype.init()
+    if pygame.display.get_surface() is None:
+        pygame.display.set_mode(size)
+    process = psutil.Process()
+    hook, report = threading.excepthook, SoakReport(hours, seconds_per_frame, item_seconds)
+    tally = _LogTally(report)
+    logging.getLogger().addHandler(tally)
+
+    def died(args: threading.ExceptHookArgs) -> None:
+        report.thread_deaths += 1
+        report.tracebacks.append("".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)))
+    threading.excepthook = died
+    soak: Soak | None = None
+    begin = time.monotonic()
+    try:
+        soak = Soak(root, report, size)
+        faults, warm_fds = plan_faults(hours), []
+        soak.loop.start(soak.mono, soak.wall())
+        report.fds_start = len(open_fds())
+        last_date, next_sample, next_day = soak.wall().date(), warmup_hours * HOUR, 24 * HOUR
+        while soak.mono < hours * HOUR and report.escaped <= 1000:
+            soak.step(faults)
+            if soak.wall().date() > last_date:
+                report.midnights += (soak.wall().date() - last_date).days
+                last_date = soak.wall().date()
+            if soak.mono >= next_sample:  # the warm-up's end, then once a virtual hour
+                rss = process.memory_info().rss / 2**20
+                if not report.rss_warm_mb:
+                    report.rss_warm_mb, warm_fds = rss, open_fds()
+                    report.fds_warm = len(warm_fds)
+                report.rss_max_mb = max(report.rss_max_mb, rss)
+                report.rss_hourly_mb.append(rss)
+                next_sample += HOUR
+            if progress is not None and soak.mono >= next_day:
+                progress(f"day {soak.mono / (24 * HOUR):.0f} done after {time.monotonic() - begin:.0f} s: "
+                         f"{soak.loop.switches} switches, rss {process.memory_info().rss / 2**20:.1f} MB")
+                next_day += 24 * HOUR
+        report.rss_end_mb = process.memory_info().rss / 2**20
+        end_fds = open_fds()
+        report.fds_end, report.fds_new = len(end_fds), sorted((Counter(end_fds) - Counter(warm_fds)).elements())
+        report.switches = soak.loop.switches
+    finally:
+        report.real_seconds = time.monotonic() - begin
+        if soak is not None:
+            try:
+                soak.loop.stop(soak.mono)
+            finally:
+                soak.rig.close()
+        threading.excepthook = hook
+        logging.getLogger().removeHandler(tally)
+    report.rolled_back = sorted(soak.store.bad_generations())
+    current = soak.store.current()
+    report.current_at_end = current.name if current else ""
+    proof = soak.loop.proof
+    if proof is not None:
+        for older in range(3, 0, -1):  # rotated files first, oldest first
+            report.proof += read_proof(proof.path.with_name(f"{proof.path.name}.{older}"))
+        report.proof += read_proof(proof.path)
+    return report
+
+
+# -- the figures ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: str
+    target: str
+    ok: bool = True
+
+    def line(self) -> str:
+        return f"{self.name} {self.value} ({self.target})" + ("" if self.ok else "  <-- MISSED")
+
+
+def proof_of(report: SoakReport, item: str, status: str, after: str = "", before: str = "~") -> list[dict]:
+    return [p for p in report.proof if p["item"] == item and p["status"] == status and after <= str(p["start"]) < before]
+
+
+def figures(report: SoakReport) -> list[Figure]:
+    growth = report.rss_end_mb - report.rss_warm_mb
+    hourly = report.rss_hourly_mb
+    day = max(1, min(24, len(hourly) // 2))  # a frame's surface more or less makes single samples noisy at 1080p
+    trend = statistics.median(hourly[-day:]) - statistics.median(hourly[:day]) if hourly else 0.0
+    skipped = [p for p in report.proof if p["status"] == "skipped"]
+    shown = [p for p in report.proof if p["status"] != "skipped"]
+    lag_limit = report.item_seconds * max(SPREAD.values()) + 2 * report.seconds_per_frame + 1.0
+    days = report.hours / 24
+    midnights = ((START + timedelta(hours=report.hours)).date() - START.date()).days
+    expected_changes = 2 * int(days) if days >= 1 else 2
+    broken_shown = len(proof_of(report, "broken-poster", "completed")) + len(proof_of(report, "broken-poster", "cut"))
+    damage_ok = all(proof_of(report, ITEM_OF[f], "skipped", hit, mend) and proof_of(report, ITEM_OF[f], "completed", mend)
+                    for f, hit, mend in report.damage)
+    played_all = all(name in report.played for name in report.published)
+    none_bad = not any(name in report.played for name in report.refused)
+    rolled = [name for name in report.refused if name in report.rolled_back]
+    rate = report.frames / report.real_seconds if report.real_seconds else 0.0
+    return [
+        Figure("virtual_hours", f"{report.hours:g}", f"{report.frames} frames of {report.seconds_per_frame:g} s, "
+               f"items of {report.item_seconds:g} s, {report.real_seconds:.0f} s real, {rate:.0f} frames/s"),
+        Figure("exceptions_escaped", str(report.escaped), "target 0", report.escaped == 0),
+        Figure("thread_deaths", str(report.thread_deaths), "target 0", report.thread_deaths == 0),
+        Figure("switch_stalls", str(report.stalls), f"target 0 waits over {STALL_SECONDS:g} s for the preparer",
+               report.stalls == 0),
+        Figure("rss_growth_mb", f"{growth:.2f}", f"target <= {RSS_TARGET_MB:g}; {report.rss_warm_mb:.1f} MB after the "
+               f"warm-up -> {report.rss_end_mb:.1f} MB, peak {report.rss_max_mb:.1f} MB", growth <= RSS_TARGET_MB),
+        Figure("rss_trend_mb", f"{trend:.2f}", f"median of the last {day} hourly samples minus the first {day}; "
+               "information only"),
+        Figure("open_fds", f"{report.fds_start} -> {report.fds_warm} -> {report.fds_end}",
+               "start -> after the warm-up -> end; target: no growth after the warm-up"
+               + (f"; new: {', '.join(report.fds_new[:5])}" if report.fds_new else ""),
+               report.fds_end <= report.fds_warm),
+        Figure("item_switches", str(report.switches), "target > 0", report.switches > 0),
+        Figure("fallback_shows", str(report.fallback_shows), "target 0: there is always content to play",
+               report.fallback_shows == 0),
+        Figure("black_frames_sampled", str(report.black_frames), "target 0", report.black_frames == 0),
+        Figure("skips", str(len(skipped)), f"broken image {len(proof_of(report, 'broken-poster', 'skipped'))} times, "
+               f"shown {broken_shown} times (target 0); damaged files skipped then shown again: "
+               f"{'yes' if damage_ok else 'NO'}", broken_shown == 0 and len(skipped) > 0 and damage_ok),
+        Figure("rollbacks", str(len(report.rolled_back)), f"target {len(report.refused)}: every unplayable generation, "
+               f"none of them shown; ends on {report.current_at_end}",
+               len(rolled) == len(report.refused) and none_bad and report.current_at_end == (report.published or [""])[-1]),
+        Figure("generations_played", f"{sum(n in report.played for n in report.published)} of {len(report.published)}",
+               "target: every good generation published", played_all),
+        Figure("daypart_changes", str(len(report.daypart_changes)), f"target >= {expected_changes}: 22:00 and 06:00 "
+               "each day, plus clock jumps", len(report.daypart_changes) >= expected_changes),
+        Figure("daypart_lag_worst_s", f"{report.worst_daypart_lag:.0f}", f"target <= {lag_limit:.0f}: the other "
+               "daypart's playlist stays up one item at most", report.worst_daypart_lag <= lag_limit),
+        Figure("midnights", str(report.midnights), f"target {midnights}", report.midnights == midnights),
+        Figure("proof_of_play_lines", str(len(report.proof)), f"target {report.switches + len(skipped)}: one per "
+               f"slot shown ({len(shown)}) and per skip", len(shown) == report.switches and len(report.proof) > 0),
+        Figure("worst_frame_ms", f"{report.worst_frame_ms:.1f}", "real time of one Loop.frame call, information only"),
+        Figure("content_check_worst_ms", " ".join(f"{k} {v:.1f}" for k, v in sorted(report.check_ms.items())),
+               "ContentSource.check inside a frame at a boundary: a look, a new generation, a rollback; information only"),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--days", type=float, default=7.0, help="virtual days to play (default 7)")
+    parser.add_argument("--seconds-per-frame", type=float, default=1.0, help="virtual seconds per frame (default 1)")
+    parser.add_argument("--item-seconds", type=float, default=120.0, help="each item's duration (default 120)")
+    parser.add_argument("--size", type=int, nargs=2, default=(960, 540), metavar=("W", "H"))
+    parser.add_argument("--quick", action="store_true", help="10 virtual hours: one night with every fault")
+    parser.add_argument("--keep", type=Path, help="play under this folder and keep it (default: a temporary one)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print the player's warnings and errors")
+    args = parser.parse_args(argv)
+    os.environ["SDL_VIDEODRIVER"] = "dummy"
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    logging.basicConfig(level=logging.WARNING)  # the soak counts warnings and errors; -v prints them too
+    if not args.verbose:
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(logging.CRITICAL)
+    hours = 10.0 if args.quick else args.days * 24
+    import tempfile
+
+    def progress(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="kiosk-soak-") as tmp:
+        root = args.keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        report = run_soak(root, hours, args.seconds_per_frame, args.item_seconds, tuple(args.size), progress=progress)
+    results = figures(report)
+    for figure in results:
+        print(figure.line())
+    for key, count in report.log_counts.most_common():
+        print(f"log {count}x {key.split(':')[0]}: {report.log_samples[key]}")
+    for text in report.tracebacks:
+        print(text, file=sys.stderr)
+    return 0 if all(f.ok for f in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -249,6 +249,19 @@ def open_fds() -> list[str]:
     return out
 
 
+def settled_fds(writer) -> list[str]:  # noqa: ANN001 - the player's Background writer
+    """Open files once the writer thread has caught up; the fewest of a few looks, so a file the preparer
+    has open for a moment (a picture being read) is not taken for a leak."""
+    done = threading.Event()
+    writer.submit(done.set)
+    done.wait(5.0)
+    looks = []
+    for _ in range(5):
+        looks.append(open_fds())
+        time.sleep(0.02)
+    return min(looks, key=len)
+
+
 class Soak:
     """One synced screen under test: its objects (as `player run` wires them), the virtual clocks, the faults."""
 
@@ -416,7 +429,7 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
         soak = Soak(root, report, size)
         faults, warm_fds = plan_faults(hours), []
         soak.loop.start(soak.mono, soak.wall())
-        report.fds_start = len(open_fds())
+        report.fds_start = len(settled_fds(soak.rig.writer))
         last_date, next_sample, next_day = soak.wall().date(), warmup_hours * HOUR, 24 * HOUR
         while soak.mono < hours * HOUR and report.escaped <= 1000:
             soak.step(faults)
@@ -426,7 +439,7 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
             if soak.mono >= next_sample:  # the warm-up's end, then once a virtual hour
                 rss = process.memory_info().rss / 2**20
                 if not report.rss_warm_mb:
-                    report.rss_warm_mb, warm_fds = rss, open_fds()
+                    report.rss_warm_mb, warm_fds = rss, settled_fds(soak.rig.writer)
                     report.fds_warm = len(warm_fds)
                 report.rss_max_mb = max(report.rss_max_mb, rss)
                 report.rss_hourly_mb.append(rss)
@@ -436,7 +449,7 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
                          f"{soak.loop.switches} switches, rss {process.memory_info().rss / 2**20:.1f} MB")
                 next_day += 24 * HOUR
         report.rss_end_mb = process.memory_info().rss / 2**20
-        end_fds = open_fds()
+        end_fds = settled_fds(soak.rig.writer)
         report.fds_end, report.fds_new = len(end_fds), sorted((Counter(end_fds) - Counter(warm_fds)).elements())
         report.switches = soak.loop.switches
     finally:

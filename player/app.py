@@ -66,7 +66,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     from .prepare import Preparer
     from .proof import Background, ProofLog
     from .sequence import Decision
-    from .source import ContentSource
+    from .source import ContentSource, WatchedSource
     from .power import ScreenPower
     from .status import NOW_PLAYING, POWER_FILE, now_playing, write_json
     from .supervise import sync_process
@@ -99,6 +99,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     screen.fill(config.fallback.background)
     pygame.display.flip()
 
+    clock_now = [now]  # the schedule time as of the last frame, for the jobs and threads below
     source = ContentSource(config)
     program = source.first(now)
     syncing = sync_process(config.path).start() if config.sync else None
@@ -116,12 +117,13 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
         record = now_playing(decision, when, source.generation, trust.label)
         writer.submit(lambda: write_json(config.state_dir / NOW_PLAYING, record))
 
-    loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages, source.check, on_switch)
+    watched = WatchedSource(source, lambda: clock_now[0]).start() if config.sync else None
+    loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages,
+                watched.check if watched else None, on_switch)
     stopping = threading.Event()  # systemd stops us with SIGTERM: finish the frame, write the last proof line
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     notifier = Notifier.from_env(os.environ)  # systemd's Type=notify; a no-op when not run by systemd
     watchdog = Watchdog.from_env(notifier, os.environ, os.getpid())
-    clock_now = [now]  # the schedule time, for the jobs below
 
     def power_changed(on: bool) -> None:
         record = {"on": on, "since": clock_now[0].isoformat(timespec="seconds"), "method": config.power.method}
@@ -187,6 +189,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
         loop.stop(time.monotonic())
         if syncing is not None:
             syncing.stop()
+        if watched is not None:
+            watched.stop()
         preparer.close()
         final = schedule_now(trust, datetime.now(tz), time.monotonic())[0]
         writer.submit(lambda: write_last_seen(config.state_dir, final))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from .config import KioskConfig
 from .errors import ContentError
@@ -104,3 +106,42 @@ class ContentSource:
                 log.warning("switched back to generation %s", previous.name)
         except Exception as exc:  # a failing disk must not stop the loop; the old content is still on screen
             log.error("rollback of %s failed: %s", bad, exc)
+
+
+class WatchedSource:
+    """Runs a ContentSource's checks on a thread of its own: parsing a new generation (tens of ms) never
+    happens inside a frame; the loop only picks up a Program that is already loaded."""
+
+    def __init__(self, source: ContentSource, clock: Callable[[], datetime], interval: float = 1.0) -> None:
+        self.source = source
+        self._clock = clock
+        self._interval = interval
+        self._ready: Program | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="content-watch", daemon=True)
+
+    def start(self) -> "WatchedSource":
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                program = self.source.check(self._clock())
+            except Exception:  # a bad generation must never end the watching
+                log.exception("checking for new content failed")
+                continue
+            if program is not None:
+                with self._lock:
+                    self._ready = program
+
+    def check(self, now: datetime) -> Program | None:
+        """The newest loaded generation since the last call, if any (called at item boundaries)."""
+        with self._lock:
+            program, self._ready = self._ready, None
+        return program
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -21,9 +21,10 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sync", description=(
-        "Getting content from the office to the Tịnh Biên screens: make keys, sign a channel's publisher "
-        "list with the root key, and publish content (blobs plus a signed manifest) to a folder that any "
-        "static web host, rsync or a USB stick can carry."))
+        "Getting content from the office to the Tịnh Biên screens. At the office: make keys, sign a channel's "
+        "publisher list with the root key, and publish content (blobs plus a signed manifest) to a folder that "
+        "any static web host, rsync or a USB stick can carry. On a screen: run the sync client (the player "
+        "starts it) or import a published folder from a USB stick."))
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug lines too")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -50,7 +50,7 @@ need_venv() {
     fi
     if [ ! -f "$stamp" ] || [ "$here/pyproject.toml" -nt "$stamp" ]; then
         echo "installing Python packages into .venv (pip)"
-        "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$here[test]" \
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$here[test,server]" \
             || { echo "pip install failed; see the messages above" >&2; exit 1; }
         touch "$stamp"
     fi

@@ -1,0 +1,92 @@
+"""The FastAPI application: records, channels and routes put together, with JSON errors that say what is wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from . import content_api, fleet_api, records_api
+from .bodies import BodyLimit
+from .channels import Channels, Refused
+from .db import Database
+from .monitor import watch
+from .settings import ServerSettings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """The Tịnh Biên central server. Screens read channels in the static layout
+(`GET /channels/{channel}/manifest`, `/publishers`, `/notices`, `GET /blobs/{sha256}` with Range),
+long-polling with `If-None-Match` and `?wait=`; staff publish, watch the fleet, export proof of play
+and post signed urgent notices with `Authorization: Bearer staff.…` tokens. Errors are JSON:
+`{"error": "what is wrong and what to do", "status": 4xx}`."""
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    settings.data.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database)
+    channels = Channels(settings.content, db)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def expire_notices() -> None:
+            stamp = datetime.now(timezone.utc)
+            for channel in db.channels():
+                if channels.document(channel, "notices") is not None:
+                    await channels.rebuild_notices(channel, stamp)
+
+        task = asyncio.create_task(watch(db, settings.offline_after, settings.webhook, time.time, expire_notices))
+        try:
+            yield
+        finally:
+            task.cancel()
+            db.close()
+
+    app = FastAPI(title="Tịnh Biên kiosk server", version=_version(), description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings, app.state.db, app.state.channels = settings, db, channels
+    app.add_middleware(BodyLimit, limit=settings.limits.request_kb * 1024,
+                       exempt=r"^/api/(blobs/[0-9a-f]{64}|channels/[^/]+/(manifest|publishers)|screenshot)$")
+    app.include_router(content_api.router)
+    app.include_router(fleet_api.router)
+    app.include_router(records_api.router)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "status": exc.status, **exc.extra}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()))
+            problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        return JSONResponse({"error": "; ".join(problems[:10]) or "the request is malformed", "status": 422},
+                            status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404:
+            message = f"no such resource: {request.url.path} (the API is described at /docs and /openapi.json)"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
+        return JSONResponse({"error": message, "status": exc.status_code}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    return app
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("tinhbien-kiosk")
+    except Exception:  # not installed as a package (a bare checkout)
+        return "0"

@@ -1,0 +1,66 @@
+"""Request bodies with a size limit: refused from Content-Length when it says too much, counted when it does not."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Awaitable, Callable
+
+from fastapi import Request
+
+from .channels import Refused
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"the body is {declared} bytes; this request takes at most {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Refused(413, f"the body is larger than the {limit} bytes this request takes")
+    return bytes(body)
+
+
+class BodyLimit:
+    """ASGI middleware: JSON requests larger than `limit` get 413 before anything parses them.
+
+    Blob uploads, manifests and screenshots (the paths matching `exempt`) have their own, larger limits.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, exempt: str) -> None:
+        self.app, self.limit, self.exempt = app, limit, re.compile(exempt)
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
+                       send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http" or self.exempt.match(scope["path"]):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            return await _too_large(send, self.limit)
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise Refused(413, f"the body is larger than the {self.limit} bytes this request takes")
+            return message
+
+        return await self.app(scope, counted, send)
+
+
+async def _too_large(send: Callable[[Message], Awaitable[None]], limit: int) -> None:
+    body = (f'{{"error":"the body is larger than the {limit} bytes this request takes (limits.request_kb)",'
+            f'"status":413}}').encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

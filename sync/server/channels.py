@@ -1,0 +1,259 @@
+"""Channels on the server's disk, in the static layout screens read, with checked publishing and long-poll wake-ups.
+
+    content/blobs/<sha256>                 uploaded, hash-checked, renamed into place
+    content/channels/<name>/publishers     root-signed list of publisher keys
+    content/channels/<name>/manifest       publisher-signed; replaced by rename only after every check
+    content/channels/<name>/notices        the live signed notices (rebuilt from the database)
+
+A manifest is announced (written and its waiters woken) only after its signature,
+channel, generation and every blob it names have been checked, so a kill -9 at
+any moment leaves either the old generation or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import AsyncIterator
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ..client import verify_manifest
+from ..envelope import open_sealed, signer_of
+from ..errors import ManifestError, SignatureError, SyncError
+from ..files import fsync_dir, write_atomic
+from ..keys import PublisherList, open_publishers, public_from_text
+from ..manifest import Manifest, check_channel, parse_manifest
+from ..notice import Notice, notices_document, parse_notice
+from .db import Database
+
+log = logging.getLogger(__name__)
+
+DOCUMENTS = ("manifest", "publishers", "notices")
+PUBLISHED_MODE = 0o644
+
+
+class Refused(Exception):
+    """A request the server will not carry out: an HTTP status and a message that says what to do."""
+
+    def __init__(self, status: int, message: str, **extra: object) -> None:
+        super().__init__(message)
+        self.status, self.message, self.extra = status, message, extra
+
+
+@dataclass(frozen=True)
+class Document:
+    data: bytes
+    etag: str  # quoted, as in the header
+
+
+def etag_of(data: bytes) -> str:
+    return '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+
+
+class Channels:
+    def __init__(self, content: Path, db: Database) -> None:
+        self.content, self.db = content, db
+        self.blobs = content / "blobs"
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        (content / "channels").mkdir(parents=True, exist_ok=True)
+        self._docs: dict[tuple[str, str], Document] = {}
+        self._changed: dict[tuple[str, str], asyncio.Event] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        for stale in self.blobs.glob(".upload-*"):  # uploads cut by a crash
+            stale.unlink(missing_ok=True)
+        for folder in (content / "channels").iterdir():
+            for name in DOCUMENTS:
+                path = folder / name
+                if path.is_file():
+                    data = path.read_bytes()
+                    self._docs[(folder.name, name)] = Document(data, etag_of(data))
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    def document(self, channel: str, name: str) -> Document | None:
+        return self._docs.get((channel, name))
+
+    async def wait_for_change(self, channel: str, name: str, etag: str | None, seconds: float) -> Document | None:
+        """The document once its ETag differs from `etag` (at once if it already does), or None after `seconds`."""
+        key = (channel, name)
+        doc = self._docs.get(key)
+        if doc is not None and doc.etag != etag:
+            return doc
+        event = self._changed.setdefault(key, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), seconds)
+        except TimeoutError:
+            return None
+        doc = self._docs.get(key)
+        return doc if doc is not None and doc.etag != etag else None
+
+    def blob_path(self, digest: str) -> Path:
+        return self.blobs / digest
+
+    def missing(self, wanted: dict[str, int]) -> list[str]:
+        """Which of {sha256: size} the server lacks (a file of another size counts as missing)."""
+        out = []
+        for digest, size in wanted.items():
+            try:
+                if os.stat(self.blobs / digest).st_size == size:
+                    continue
+            except OSError:
+                pass
+            out.append(digest)
+        return out
+
+    def current(self, channel: str) -> Manifest | None:
+        doc = self._docs.get((channel, "manifest"))
+        if doc is None:
+            return None
+        return parse_manifest(doc.data[doc.data.index(b"\n") + 1:])
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    async def receive_blob(self, digest: str, chunks: AsyncIterator[bytes], limit: int) -> int:
+        """Stream an upload to a temporary file, check its SHA-256, then rename it into place."""
+        tmp = self.blobs / f".upload-{digest[:16]}-{secrets.token_hex(4)}"
+        hasher, size = hashlib.sha256(), 0
+        try:
+            with tmp.open("wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise Refused(413, f"blob is larger than the server's limit of {limit} bytes (limits.blob_mb)")
+                    hasher.update(chunk)
+                    out.write(chunk)
+                await asyncio.to_thread(_flush, out)
+            if hasher.hexdigest() != digest:
+                raise Refused(422, f"the uploaded bytes hash to {hasher.hexdigest()}, not {digest}; nothing was kept")
+            os.chmod(tmp, PUBLISHED_MODE)
+            os.replace(tmp, self.blobs / digest)
+            fsync_dir(self.blobs)
+            return size
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    async def publish_manifest(self, channel: str, envelope: bytes, actor: str, now: datetime) -> Manifest:
+        """Check a signed manifest against the channel's publishers, generation and blobs; then announce it."""
+        async with self._lock(channel):
+            plist = self._publishers(channel)
+            try:
+                manifest = verify_manifest(envelope, plist, channel)
+            except SignatureError as exc:
+                raise Refused(422, f"{exc}; the publisher list of {channel} (version {plist.version}) names: "
+                              f"{', '.join(f'{p.name} ({p.id})' for p in plist.publishers)}") from None
+            except ManifestError as exc:
+                raise Refused(422, str(exc)) from None
+            current = self.current(channel)
+            have = current.generation if current else 0
+            if manifest.generation <= have:
+                raise Refused(409, f"generation {manifest.generation} is stale: {channel} is at generation {have}; "
+                              f"publish generation {have + 1} (someone else may have published meanwhile)",
+                              current_generation=have)
+            lacking = self.missing({f.sha256: f.size for f in manifest.files})
+            if lacking:
+                raise Refused(409, f"the manifest names {len(lacking)} blob(s) the server does not hold; upload them "
+                              "first (PUT /api/blobs/SHA256)", missing=lacking[:100])
+            await asyncio.to_thread(self._write, channel, "manifest", envelope)
+            self.announce(channel, "manifest", envelope)
+            self.db.audit(now.isoformat(timespec="seconds"), actor, "publish", channel, {
+                "generation": manifest.generation, "files": len(manifest.files), "bytes": manifest.total_bytes,
+                "signed_by": signer_of(envelope, "manifest"), "previous": have})
+            log.info("%s published %s generation %d (%d files)", actor, channel, manifest.generation, len(manifest.files))
+            return manifest
+
+    async def set_publishers(self, channel: str, envelope: bytes, actor: str, now: datetime) -> PublisherList:
+        async with self._lock(channel):
+            root = self._root(channel)
+            doc = self._docs.get((channel, "publishers"))
+            have = open_publishers(doc.data, root, channel).version if doc else 0
+            try:
+                plist = open_publishers(envelope, root, channel)
+            except (SignatureError, ManifestError) as exc:
+                raise Refused(422, f"{exc} (the list must be signed by the root key registered for {channel})") from None
+            if plist.version <= have:
+                raise Refused(409, f"publisher list version {plist.version} is not newer than the {have} held; "
+                              f"sign version {have + 1}", current_version=have)
+            await asyncio.to_thread(self._write, channel, "publishers", envelope)
+            self.announce(channel, "publishers", envelope)
+            self.db.audit(now.isoformat(timespec="seconds"), actor, "publishers", channel, {
+                "version": plist.version, "publishers": [f"{p.name} ({p.id})" for p in plist.publishers]})
+            return plist
+
+    def check_notice(self, envelope: bytes) -> Notice:
+        """A notice signed by a key every channel it names trusts (the server cannot make one itself)."""
+        try:
+            signer_of(envelope, "notice")  # the header is well-formed and says "notice"
+        except SignatureError as exc:
+            raise Refused(422, str(exc)) from None
+        payload = envelope[envelope.index(b"\n") + 1:]
+        try:
+            unverified = parse_notice(payload)
+        except ManifestError as exc:
+            raise Refused(422, str(exc)) from None
+        for channel in unverified.channels:
+            plist = self._publishers(channel)
+            try:
+                open_sealed(envelope, "notice", plist.key)
+            except SignatureError as exc:
+                raise Refused(422, f"{exc} (checked against the publisher list of channel {channel})") from None
+        return unverified
+
+    async def rebuild_notices(self, channel: str, now: datetime) -> None:
+        """Rewrite channels/<channel>/notices from the live notices; screens waiting on it wake up."""
+        live = []
+        for row in self.db.notices():
+            if channel in row["channels"] and datetime.fromisoformat(row["expires"]) > now:
+                live.append(row["envelope"])
+        data = notices_document(live)
+        doc = self._docs.get((channel, "notices"))
+        if doc is None or doc.data != data:
+            await asyncio.to_thread(self._write, channel, "notices", data)
+            self.announce(channel, "notices", data)
+
+    # --- inside --------------------------------------------------------------------------------------------
+
+    def _lock(self, channel: str) -> asyncio.Lock:
+        return self._locks.setdefault(channel, asyncio.Lock())
+
+    def _root(self, channel: str) -> Ed25519PublicKey:
+        text = self.db.root_key(channel)
+        if text is None:
+            raise Refused(404, f"no channel {channel!r} on this server; an admin adds it with "
+                          f"python -m sync server channel add {channel} --root ROOT.pub")
+        return public_from_text(text)
+
+    def _publishers(self, channel: str) -> PublisherList:
+        root = self._root(channel)
+        doc = self._docs.get((channel, "publishers"))
+        if doc is None:
+            raise Refused(409, f"channel {channel} has no publisher list yet; whoever holds the root key runs "
+                          f"python -m sync sign-publishers --channel {channel} --to SERVER_URL ...")
+        try:
+            return open_publishers(doc.data, root, channel)
+        except SyncError as exc:
+            raise Refused(409, f"the publisher list held for {channel} does not verify against its root key ({exc}); "
+                          "sign a new one") from None
+
+    def _write(self, channel: str, name: str, data: bytes) -> None:
+        write_atomic(self.content / "channels" / check_channel(channel) / name, data, PUBLISHED_MODE)
+
+    def announce(self, channel: str, name: str, data: bytes) -> None:
+        """Serve `data` from now on and wake everyone long-polling it (call on the event loop)."""
+        self._docs[(channel, name)] = Document(data, etag_of(data))
+        event = self._changed.pop((channel, name), None)
+        if event is not None:
+            event.set()
+
+
+def _flush(out: object) -> None:
+    out.flush()  # type: ignore[attr-defined]
+    os.fsync(out.fileno())  # type: ignore[attr-defined]
+
+

@@ -1,0 +1,161 @@
+"""Routes for content: the static layout screens read (with long-poll) and the publish API staff write with."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path as PathParam, Query, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from ..keys import public_from_text
+from ..manifest import check_channel
+from ..errors import ManifestError
+from .auth import admin, require_channel, staff
+from .bodies import read_body
+from .channels import Channels, Refused
+from .db import Staff
+
+router = APIRouter()
+SHA256 = r"^[0-9a-f]{64}$"
+CHANNEL = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+ChannelName = Annotated[str, PathParam(pattern=CHANNEL, description="channel name")]
+Digest = Annotated[str, PathParam(pattern=SHA256, description="the blob's SHA-256, lower-case hex")]
+_EMPTY_NOTICES = b'{"format":1,"notices":[]}'
+
+
+def channels(request: Request) -> Channels:
+    return request.app.state.channels  # type: ignore[no-any-return]
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).astimezone()
+
+
+# --- what screens read (any static host serves the same) -----------------------------------------------------
+
+@router.get("/channels/{channel}/{name}", tags=["screens"], summary="A channel's manifest, publisher list or notices",
+            responses={304: {"description": "not modified (If-None-Match)"}, 404: {"description": "nothing published"}})
+async def channel_document(request: Request, channel: ChannelName,
+                           name: Annotated[str, PathParam(pattern=r"^(manifest|publishers|notices)$")],
+                           wait: Annotated[float, Query(ge=0, le=600, description="long-poll: seconds to wait for a "
+                                                        "change when If-None-Match matches")] = 0,
+                           if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    store = channels(request)
+    limit = request.app.state.settings.long_poll_max_seconds
+    doc = store.document(channel, name)
+    if doc is not None and doc.etag != if_none_match:
+        return _document(doc.data, doc.etag)
+    if doc is None and name == "notices":  # no notice ever posted: an empty list, so screens can long-poll it
+        store.announce(channel, name, _EMPTY_NOTICES)
+        return await channel_document(request, channel, name, wait, if_none_match)
+    if wait > 0 and doc is not None:
+        changed = await store.wait_for_change(channel, name, if_none_match, min(wait, limit))
+        if changed is not None:
+            return _document(changed.data, changed.etag)
+    if doc is None:
+        raise Refused(404, f"nothing is published to channel {channel!r} yet")
+    return Response(status_code=304, headers={"ETag": doc.etag, "X-Long-Poll-Max": f"{limit:g}"})
+
+
+def _document(data: bytes, etag: str) -> Response:
+    return Response(data, media_type="application/octet-stream", headers={"ETag": etag, "Cache-Control": "no-cache"})
+
+
+@router.get("/blobs/{digest}", tags=["screens"], summary="A file's bytes by SHA-256 (supports Range)",
+            responses={206: {"description": "partial content"}, 404: {"description": "no such blob"}})
+async def blob(request: Request, digest: Digest) -> Response:
+    path = channels(request).blob_path(digest)
+    if not path.is_file():
+        raise Refused(404, f"no blob {digest} on this server")
+    return FileResponse(path, media_type="application/octet-stream",
+                        headers={"ETag": f'"{digest}"', "Cache-Control": "public, max-age=31536000, immutable"})
+
+
+# --- publishing ----------------------------------------------------------------------------------------------
+
+class BlobList(BaseModel):
+    blobs: dict[Annotated[str, Field(pattern=SHA256)], Annotated[int, Field(ge=0)]] = Field(
+        description="{sha256: size} of the files a manifest will name", max_length=20000)
+
+
+@router.post("/api/blobs/missing", tags=["publish"], summary="Which of these blobs the server lacks")
+async def missing_blobs(request: Request, body: BlobList, who: Annotated[Staff, Depends(staff)]) -> dict[str, list[str]]:
+    return {"missing": channels(request).missing(body.blobs)}
+
+
+@router.put("/api/blobs/{digest}", tags=["publish"], summary="Upload one file's bytes; kept only if they hash to DIGEST",
+            openapi_extra={"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                              "format": "binary"}}}}})
+async def upload_blob(request: Request, digest: Digest, who: Annotated[Staff, Depends(staff)]) -> JSONResponse:
+    store = channels(request)
+    limit = request.app.state.settings.limits.blob_mb * 2**20
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"blob is {declared} bytes; the server takes at most {limit} (limits.blob_mb)")
+    size = await store.receive_blob(digest, request.stream(), limit)
+    return JSONResponse({"sha256": digest, "size": size}, status_code=201)
+
+
+_SIGNED = {"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.post("/api/channels/{channel}/manifest", tags=["publish"], openapi_extra=_SIGNED,
+             summary="Publish a signed manifest (KIOSK-SIGNED envelope); screens are told at once")
+async def publish_manifest(request: Request, channel: ChannelName, who: Annotated[Staff, Depends(staff)]) -> JSONResponse:
+    require_channel(who, channel)
+    envelope = await read_body(request, request.app.state.settings.limits.manifest_kb * 1024)
+    manifest = await channels(request).publish_manifest(channel, envelope, who.name, now())
+    return JSONResponse({"channel": channel, "generation": manifest.generation, "files": len(manifest.files)},
+                        status_code=201)
+
+
+@router.put("/api/channels/{channel}/publishers", tags=["publish"], openapi_extra=_SIGNED,
+            summary="Replace the channel's publisher list (signed by its root key, version going up)")
+async def put_publishers(request: Request, channel: ChannelName, who: Annotated[Staff, Depends(staff)]) -> dict[str, object]:
+    require_channel(who, channel)
+    envelope = await read_body(request, 256 * 1024)
+    plist = await channels(request).set_publishers(channel, envelope, who.name, now())
+    return {"channel": channel, "version": plist.version, "publishers": [p.name for p in plist.publishers]}
+
+
+class NewChannel(BaseModel):
+    root_key: str = Field(description="the channel's root public key: 44 characters of base64 (ROOT.pub)")
+
+
+@router.put("/api/channels/{channel}", tags=["admin"], summary="Add a channel, or change its root key (admin)")
+async def put_channel(request: Request, channel: ChannelName, body: NewChannel,
+                      who: Annotated[Staff, Depends(admin)]) -> dict[str, str]:
+    try:
+        public_from_text(body.root_key)
+        check_channel(channel)
+    except (ValueError, ManifestError) as exc:
+        raise Refused(422, f"root_key: {exc}") from None
+    stamp = now().isoformat(timespec="seconds")
+    request.app.state.db.add_channel(channel, body.root_key.strip(), stamp)
+    request.app.state.db.audit(stamp, who.name, "channel", channel, {"root_key": body.root_key.strip()})
+    return {"channel": channel}
+
+
+@router.get("/api/channels", tags=["publish"], summary="Channels with their current generation")
+async def list_channels(request: Request, who: Annotated[Staff, Depends(staff)]) -> list[dict[str, object]]:
+    store = channels(request)
+    out: list[dict[str, object]] = []
+    for name in request.app.state.db.channels():
+        current = store.current(name)
+        out.append({"channel": name, "generation": current.generation if current else 0,
+                    "created": current.created if current else None, "files": len(current.files) if current else 0,
+                    "may_publish": who.may(name)})
+    return out
+
+
+@router.get("/api/audit", tags=["publish"], summary="Who published what and when, newest first")
+async def audit(request: Request, who: Annotated[Staff, Depends(staff)],
+                channel: Annotated[str | None, Query(pattern=CHANNEL)] = None,
+                limit: Annotated[int, Query(ge=1, le=10000)] = 200) -> list[dict[str, object]]:
+    if channel:
+        require_channel(who, channel)
+    rows = request.app.state.db.audit_log(limit, channel)
+    return [r for r in rows if r["channel"] is None or who.may(r["channel"])]
+

@@ -1,0 +1,233 @@
+"""The server's records in SQLite: channels, staff, screens, the audit log, proof of play and notices.
+
+One connection in WAL mode behind a lock: every call is a short transaction, so a
+kill -9 at any point leaves the file consistent (SQLite's journal rolls back the
+transaction in flight).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from .tokens import NewToken, Presented, matches
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS channels (
+    name TEXT PRIMARY KEY, root_key TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS staff (
+    name TEXT PRIMARY KEY, token_id TEXT UNIQUE, token_hash TEXT, channels TEXT NOT NULL,
+    admin INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL, revoked TEXT);
+CREATE TABLE IF NOT EXISTS screens (
+    id TEXT PRIMARY KEY, channel TEXT NOT NULL, token_id TEXT UNIQUE, token_hash TEXT,
+    offline_after REAL, created TEXT NOT NULL, revoked TEXT, last_seen REAL, heartbeat TEXT,
+    screenshot_at REAL, screenshot_wanted INTEGER NOT NULL DEFAULT 0, flagged TEXT);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    channel TEXT, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS proof (
+    screen TEXT NOT NULL, id TEXT NOT NULL, start TEXT NOT NULL, item TEXT NOT NULL, playlist TEXT NOT NULL,
+    language TEXT NOT NULL, planned REAL, actual REAL NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,
+    received TEXT NOT NULL, PRIMARY KEY (screen, id));
+CREATE INDEX IF NOT EXISTS proof_start ON proof (start);
+CREATE TABLE IF NOT EXISTS notices (
+    id TEXT PRIMARY KEY, envelope BLOB NOT NULL, channels TEXT NOT NULL, expires TEXT NOT NULL,
+    posted_by TEXT NOT NULL, posted TEXT NOT NULL, cleared TEXT);
+"""
+
+PROOF_COLUMNS = ("screen", "id", "start", "item", "playlist", "language", "planned", "actual", "status", "reason")
+
+
+@dataclass(frozen=True)
+class Staff:
+    name: str
+    channels: tuple[str, ...]  # ("*",) for every channel
+    admin: bool
+
+    def may(self, channel: str) -> bool:
+        return self.admin or "*" in self.channels or channel in self.channels
+
+
+@dataclass(frozen=True)
+class Screen:
+    id: str
+    channel: str
+    offline_after: float | None
+    last_seen: float | None
+    heartbeat: dict[str, Any] | None
+    screenshot_at: float | None
+    screenshot_wanted: bool
+    flagged: str | None
+    revoked: bool
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _many(self, statements: list[tuple[str, tuple[Any, ...]]]) -> int:
+        """Several statements in one transaction; returns the rows changed."""
+        with self._lock:
+            changed = 0
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, args in statements:
+                    changed += self._db.execute(sql, args).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return changed
+
+    # --- channels and staff --------------------------------------------------------------------------------
+
+    def add_channel(self, name: str, root_key: str, now: str) -> None:
+        self._run("INSERT INTO channels (name, root_key, created) VALUES (?, ?, ?) "
+                  "ON CONFLICT (name) DO UPDATE SET root_key = excluded.root_key", (name, root_key, now))
+
+    def root_key(self, channel: str) -> str | None:
+        rows = self._run("SELECT root_key FROM channels WHERE name = ?", (channel,))
+        return rows[0]["root_key"] if rows else None
+
+    def channels(self) -> list[str]:
+        return [r["name"] for r in self._run("SELECT name FROM channels ORDER BY name")]
+
+    def add_staff(self, name: str, channels: list[str], admin: bool, token: NewToken, now: str) -> None:
+        self._run("INSERT INTO staff (name, token_id, token_hash, channels, admin, created) VALUES (?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT (name) DO UPDATE SET token_id = excluded.token_id, token_hash = excluded.token_hash, "
+                  "channels = excluded.channels, admin = excluded.admin, revoked = NULL",
+                  (name, token.id, token.secret_hash, json.dumps(channels), int(admin), now))
+
+    def revoke_staff(self, name: str, now: str) -> bool:
+        return bool(self._many([("UPDATE staff SET revoked = ?, token_hash = NULL WHERE name = ?", (now, name))]))
+
+    def staff_by_token(self, presented: Presented) -> Staff | None:
+        rows = self._run("SELECT * FROM staff WHERE token_id = ? AND revoked IS NULL", (presented.id,))
+        if not rows or not rows[0]["token_hash"] or not matches(presented, rows[0]["token_hash"]):
+            return None
+        row = rows[0]
+        return Staff(row["name"], tuple(json.loads(row["channels"])), bool(row["admin"]))
+
+    def staff(self) -> list[dict[str, Any]]:
+        return [{"name": r["name"], "channels": json.loads(r["channels"]), "admin": bool(r["admin"]),
+                 "created": r["created"], "revoked": r["revoked"]} for r in self._run("SELECT * FROM staff ORDER BY name")]
+
+    # --- screens -------------------------------------------------------------------------------------------
+
+    def add_screen(self, screen_id: str, channel: str, token: NewToken, offline_after: float | None, now: str) -> None:
+        self._run("INSERT INTO screens (id, channel, token_id, token_hash, offline_after, created) VALUES (?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, token_id = excluded.token_id, "
+                  "token_hash = excluded.token_hash, offline_after = excluded.offline_after, revoked = NULL",
+                  (screen_id, channel, token.id, token.secret_hash, offline_after, now))
+
+    def revoke_screen(self, screen_id: str, now: str) -> bool:
+        return bool(self._many([("UPDATE screens SET revoked = ?, token_hash = NULL WHERE id = ?", (now, screen_id))]))
+
+    def screen_by_token(self, presented: Presented) -> Screen | None:
+        rows = self._run("SELECT * FROM screens WHERE token_id = ? AND revoked IS NULL", (presented.id,))
+        if not rows or not rows[0]["token_hash"] or not matches(presented, rows[0]["token_hash"]):
+            return None
+        return _screen(rows[0])
+
+    def screen(self, screen_id: str) -> Screen | None:
+        rows = self._run("SELECT * FROM screens WHERE id = ?", (screen_id,))
+        return _screen(rows[0]) if rows else None
+
+    def screens(self) -> list[Screen]:
+        return [_screen(r) for r in self._run("SELECT * FROM screens ORDER BY id")]
+
+    def heartbeat(self, screen_id: str, when: float, beat: dict[str, Any]) -> bool:
+        """Store the latest heartbeat; returns (and clears) whether staff asked for a screenshot."""
+        with self._lock:
+            row = self._db.execute("SELECT screenshot_wanted FROM screens WHERE id = ?", (screen_id,)).fetchone()
+            self._db.execute("UPDATE screens SET last_seen = ?, heartbeat = ?, screenshot_wanted = 0 WHERE id = ?",
+                             (when, json.dumps(beat, ensure_ascii=False), screen_id))
+        return bool(row and row[0])
+
+    def want_screenshot(self, screen_id: str) -> bool:
+        return bool(self._many([("UPDATE screens SET screenshot_wanted = 1 WHERE id = ?", (screen_id,))]))
+
+    def screenshot_taken(self, screen_id: str, when: float) -> None:
+        self._run("UPDATE screens SET screenshot_at = ? WHERE id = ?", (when, screen_id))
+
+    def set_flag(self, screen_id: str, flag: str | None) -> None:
+        self._run("UPDATE screens SET flagged = ? WHERE id = ?", (flag, screen_id))
+
+    # --- audit ---------------------------------------------------------------------------------------------
+
+    def audit(self, now: str, actor: str, action: str, channel: str | None, detail: dict[str, Any]) -> None:
+        self._run("INSERT INTO audit (time, actor, action, channel, detail) VALUES (?, ?, ?, ?, ?)",
+                  (now, actor, action, channel, json.dumps(detail, ensure_ascii=False, sort_keys=True)))
+
+    def audit_log(self, limit: int = 200, channel: str | None = None) -> list[dict[str, Any]]:
+        where, args = ("WHERE channel = ?", (channel,)) if channel else ("", ())
+        rows = self._run(f"SELECT * FROM audit {where} ORDER BY seq DESC LIMIT ?", (*args, limit))
+        return [{"seq": r["seq"], "time": r["time"], "actor": r["actor"], "action": r["action"], "channel": r["channel"],
+                 "detail": json.loads(r["detail"])} for r in rows]
+
+    # --- proof of play -------------------------------------------------------------------------------------
+
+    def add_proof(self, screen_id: str, lines: list[dict[str, Any]], now: str) -> int:
+        """Insert the lines not already held (same screen and id); returns how many were new."""
+        sql = ("INSERT OR IGNORE INTO proof (screen, id, start, item, playlist, language, planned, actual, status, "
+               "reason, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        return self._many([(sql, (screen_id, line["id"], line["start"], line["item"], line["playlist"],
+                                  line["language"], line["planned"], line["actual"], line["status"], line["reason"], now))
+                           for line in lines])
+
+    def proof(self, start: str | None, end: str | None, screen: str | None, item: str | None) -> Iterator[tuple[Any, ...]]:
+        """Proof lines ordered by start time; `start`/`end` compare as ISO text (inclusive, exclusive)."""
+        clauses, args = [], []
+        for sql, value in (("start >= ?", start), ("start < ?", end), ("screen = ?", screen), ("item = ?", item)):
+            if value:
+                clauses.append(sql)
+                args.append(value)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._run(f"SELECT {', '.join(PROOF_COLUMNS)} FROM proof {where} ORDER BY start, screen, id", tuple(args))
+        return (tuple(r) for r in rows)
+
+    # --- notices -------------------------------------------------------------------------------------------
+
+    def add_notice(self, notice_id: str, envelope: bytes, channels: list[str], expires: str, who: str, now: str) -> bool:
+        return bool(self._many([("INSERT OR IGNORE INTO notices (id, envelope, channels, expires, posted_by, posted) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", (notice_id, envelope, json.dumps(channels), expires, who, now))]))
+
+    def clear_notice(self, notice_id: str, now: str) -> list[str] | None:
+        """Mark a notice cleared; returns its channels, or None when there is no such live notice."""
+        with self._lock:
+            row = self._db.execute("UPDATE notices SET cleared = ? WHERE id = ? AND cleared IS NULL RETURNING channels",
+                                   (now, notice_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def notices(self, include_cleared: bool = False) -> list[dict[str, Any]]:
+        where = "" if include_cleared else "WHERE cleared IS NULL"
+        return [{"id": r["id"], "envelope": bytes(r["envelope"]), "channels": json.loads(r["channels"]),
+                 "expires": r["expires"], "posted_by": r["posted_by"], "posted": r["posted"], "cleared": r["cleared"]}
+                for r in self._run(f"SELECT * FROM notices {where} ORDER BY posted")]
+
+
+def _screen(row: sqlite3.Row) -> Screen:
+    return Screen(row["id"], row["channel"], row["offline_after"], row["last_seen"],
+                  json.loads(row["heartbeat"]) if row["heartbeat"] else None, row["screenshot_at"],
+                  bool(row["screenshot_wanted"]), row["flagged"], row["revoked"] is not None)

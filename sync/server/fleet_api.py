@@ -1,0 +1,150 @@
+"""Routes for the fleet: screen tokens, heartbeats, screenshots, the screen list and the HTML status page."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path as PathParam, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from ..files import write_atomic
+from .auth import require_channel, screen, staff
+from .bodies import read_body
+from .channels import Refused
+from .content_api import CHANNEL, now
+from .db import Database, Screen, Staff
+from .monitor import screen_status
+from .page import status_page
+from .tokens import make_token
+
+router = APIRouter()
+SCREEN_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+ScreenId = Annotated[str, PathParam(pattern=SCREEN_ID, description="the screen's id (kiosk.yaml screen.id)")]
+PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
+
+
+def db(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+class Heartbeat(BaseModel):
+    version: str = Field(max_length=64, description="the player's software version")
+    generation: int | None = Field(None, ge=0, description="content generation playing")
+    item: str | None = Field(None, max_length=300, description="what is on screen now")
+    playlist: str | None = Field(None, max_length=200)
+    uptime: float = Field(ge=0, description="seconds since the player started")
+    free_disk_mb: float | None = Field(None, ge=0)
+    clock: datetime = Field(description="the screen's wall clock when it sent this, with offset")
+    clock_trusted: bool = True
+    last_error: str | None = Field(None, max_length=2000)
+    fallback: bool = Field(False, description="the fallback slide is showing (nothing playable)")
+    screen_on: bool | None = None
+
+
+@router.post("/api/heartbeat", tags=["screens"], summary="A screen says it is alive and what it shows")
+async def heartbeat(request: Request, beat: Heartbeat, me: Annotated[Screen, Depends(screen)]) -> dict[str, object]:
+    received = time.time()
+    record = beat.model_dump(mode="json")
+    if beat.clock.tzinfo is not None:
+        record["clock_offset_s"] = round(beat.clock.timestamp() - received, 2)
+    wanted = db(request).heartbeat(me.id, received, record)
+    return {"server_time": now().isoformat(timespec="milliseconds"), "screenshot": wanted,
+            "heartbeat_seconds": request.app.state.settings.heartbeat_seconds}
+
+
+_IMAGE = {"requestBody": {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
+                                      "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.put("/api/screenshot", tags=["screens"], openapi_extra=_IMAGE, status_code=204,
+            summary="A screen uploads what it shows (PNG or JPEG)")
+async def put_screenshot(request: Request, me: Annotated[Screen, Depends(screen)]) -> Response:
+    data = await read_body(request, request.app.state.settings.limits.screenshot_kb * 1024)
+    if not data.startswith((PNG, JPEG)):
+        raise Refused(415, "a screenshot must be a PNG or JPEG image")
+    folder = request.app.state.settings.screenshots
+    write_atomic(folder / f"{me.id}.img", data)
+    db(request).screenshot_taken(me.id, time.time())
+    return Response(status_code=204)
+
+
+class NewScreen(BaseModel):
+    id: str = Field(pattern=SCREEN_ID, description="the screen's id, as in its kiosk.yaml screen.id")
+    channel: str = Field(pattern=CHANNEL)
+    offline_after: float | None = Field(None, ge=30, le=604800,
+                                        description="seconds of silence before it is flagged (default: the server's)")
+
+
+@router.post("/api/screens", tags=["fleet"], status_code=201,
+             summary="Issue a screen's token (shown once; issuing again replaces the old one)")
+async def add_screen(request: Request, body: NewScreen, who: Annotated[Staff, Depends(staff)]) -> dict[str, str]:
+    require_channel(who, body.channel)
+    existing = db(request).screen(body.id)
+    if existing is not None:
+        require_channel(who, existing.channel)
+    token = make_token("screen")
+    stamp = now().isoformat(timespec="seconds")
+    db(request).add_screen(body.id, body.channel, token, body.offline_after, stamp)
+    db(request).audit(stamp, who.name, "screen token", body.channel, {"screen": body.id})
+    return {"id": body.id, "channel": body.channel, "token": token.text}
+
+
+@router.delete("/api/screens/{screen_id}/token", tags=["fleet"], status_code=204,
+               summary="Revoke a screen's token (a stolen screen can no longer report)")
+async def revoke_screen(request: Request, screen_id: ScreenId, who: Annotated[Staff, Depends(staff)]) -> Response:
+    found = _screen(request, screen_id, who)
+    stamp = now().isoformat(timespec="seconds")
+    db(request).revoke_screen(found.id, stamp)
+    db(request).audit(stamp, who.name, "screen revoked", found.channel, {"screen": found.id})
+    return Response(status_code=204)
+
+
+@router.get("/api/screens", tags=["fleet"], summary="Every screen: online or offline, last seen, flags, last heartbeat")
+async def list_screens(request: Request, who: Annotated[Staff, Depends(staff)]) -> list[dict[str, object]]:
+    settings = request.app.state.settings
+    return [screen_status(s, time.time(), settings.offline_after).as_json()
+            for s in db(request).screens() if who.may(s.channel)]
+
+
+@router.post("/api/screens/{screen_id}/screenshot-request", tags=["fleet"], status_code=202,
+             summary="Ask a screen for a fresh screenshot (it sends one after its next heartbeat)")
+async def request_screenshot(request: Request, screen_id: ScreenId, who: Annotated[Staff, Depends(staff)]) -> dict[str, str]:
+    found = _screen(request, screen_id, who)
+    db(request).want_screenshot(found.id)
+    return {"screen": found.id, "status": "requested"}
+
+
+@router.get("/api/screens/{screen_id}/screenshot", tags=["fleet"], summary="The screen's latest screenshot",
+            responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}, 404: {"description": "none yet"}})
+async def get_screenshot(request: Request, screen_id: ScreenId, who: Annotated[Staff, Depends(staff)]) -> Response:
+    found = _screen(request, screen_id, who)
+    path = request.app.state.settings.screenshots / f"{found.id}.img"
+    if not path.is_file():
+        raise Refused(404, f"screen {found.id} has not sent a screenshot yet")
+    with path.open("rb") as f:
+        kind = "image/png" if f.read(8) == PNG else "image/jpeg"
+    return FileResponse(path, media_type=kind, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/status", tags=["fleet"], response_class=HTMLResponse,
+            summary="The status page for staff: every screen with its latest screenshot (log in with your token)")
+async def status(request: Request) -> Response:
+    try:
+        who = staff(request)
+    except Refused as exc:
+        return JSONResponse({"error": exc.message, "status": exc.status}, status_code=exc.status,
+                            headers={"WWW-Authenticate": 'Basic realm="kiosk status: any name, your staff token as password"'})
+    settings = request.app.state.settings
+    rows = [screen_status(s, time.time(), settings.offline_after) for s in db(request).screens() if who.may(s.channel)]
+    return HTMLResponse(status_page(rows, now()))
+
+
+def _screen(request: Request, screen_id: str, who: Staff) -> Screen:
+    found = db(request).screen(screen_id)
+    if found is None:
+        raise Refused(404, f"no screen {screen_id!r}; issue its token with POST /api/screens")
+    require_channel(who, found.channel)
+    return found

@@ -1,0 +1,65 @@
+"""The staff status page (pure): one HTML document listing every screen, its state and its latest screenshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from .monitor import ScreenStatus
+
+STYLE = """
+body{font-family:'Noto Sans',sans-serif;margin:1.5em;background:#f4f6f8;color:#17202a}
+h1{font-size:1.4em} table{border-collapse:collapse;width:100%;background:#fff}
+th,td{border-bottom:1px solid #d5dbe0;padding:.5em;text-align:left;vertical-align:top;font-size:.95em}
+.ok{color:#0b6b2b;font-weight:bold} .off{color:#a40e0e;font-weight:bold} .flag{background:#fff2c6}
+img{width:320px;border:1px solid #8895a0} .muted{color:#5d6d7e}
+"""
+
+
+def status_page(rows: list[ScreenStatus], now: datetime) -> str:
+    online = sum(1 for r in rows if r.online)
+    flagged = sum(1 for r in rows if r.flag)
+    body = "".join(_row(r) for r in rows) or '<tr><td colspan="6" class="muted">no screens yet</td></tr>'
+    return f"""<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30">
+<title>Tịnh Biên screens</title><style>{STYLE}</style></head><body>
+<h1>Tịnh Biên screens: {online} of {len(rows)} online, {flagged} flagged</h1>
+<p class="muted">as of {escape(now.isoformat(timespec="seconds"))}; this page reloads every 30 s</p>
+<table><tr><th>screen</th><th>state</th><th>playing</th><th>screen health</th><th>last error</th><th>screenshot</th></tr>
+{body}</table></body></html>"""
+
+
+def _row(r: ScreenStatus) -> str:
+    beat = r.heartbeat or {}
+    state = '<span class="ok">online</span>' if r.online else '<span class="off">offline</span>'
+    if r.revoked:
+        state = '<span class="muted">revoked</span>'
+    seen = f"last seen {escape(r.last_seen)}" if r.last_seen else "never seen"
+    flag = f"<br><b>{escape(r.flag)}</b>" if r.flag else ""
+    playing = (f"{escape(str(beat.get('item') or '–'))}<br><span class=muted>generation {beat.get('generation', '–')}, "
+               f"{escape(str(beat.get('playlist') or ''))}</span>")
+    health = (f"version {escape(str(beat.get('version', '–')))}<br>up {_duration(beat.get('uptime'))}<br>"
+              f"free disk {_number(beat.get('free_disk_mb'), 'MB')}<br>clock {_offset(beat.get('clock_offset_s'))}")
+    shot = (f'<img src="/api/screens/{escape(r.id)}/screenshot" alt="screenshot of {escape(r.id)}" loading="lazy">'
+            f"<br><span class=muted>{escape(r.screenshot_at or '')}</span>") if r.screenshot_at else "<span class=muted>none yet</span>"
+    css = ' class="flag"' if r.flag else ""
+    return (f"<tr{css}><td><b>{escape(r.id)}</b><br><span class=muted>{escape(r.channel)}</span></td>"
+            f"<td>{state}<br><span class=muted>{seen}</span>{flag}</td><td>{playing}</td><td>{health}</td>"
+            f"<td>{escape(str(beat.get('last_error') or '–'))}</td><td>{shot}</td></tr>\n")
+
+
+def _duration(seconds: object) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "–"
+    days, rest = divmod(int(seconds), 86400)
+    return f"{days} d {rest // 3600} h" if days else f"{rest // 3600} h {rest % 3600 // 60} min"
+
+
+def _number(value: object, unit: str) -> str:
+    return f"{value:,.0f} {unit}" if isinstance(value, (int, float)) else "–"
+
+
+def _offset(value: object) -> str:
+    if not isinstance(value, (int, float)):
+        return "–"
+    return "in step" if abs(value) < 2 else f"{value:+.0f} s off the server"

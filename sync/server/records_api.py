@@ -1,0 +1,143 @@
+"""Routes for proof of play (batched upload, deduplicated; CSV export) and urgent notices (signed; post, list, clear)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Annotated, Iterator
+
+from fastapi import APIRouter, Depends, Path as PathParam, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from .auth import require_channel, screen, staff
+from .bodies import read_body
+from .channels import Channels, Refused
+from .content_api import now
+from .db import PROOF_COLUMNS, Database, Screen, Staff
+from .fleet_api import SCREEN_ID
+
+router = APIRouter()
+
+
+def db(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+class ProofLine(BaseModel):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="the line's unique id (the player's uuid)")
+    screen: str | None = Field(None, max_length=64)
+    item: str = Field(max_length=300)
+    playlist: str = Field(max_length=200)
+    language: str = Field(max_length=16)
+    start: str = Field(min_length=10, max_length=40, description="ISO 8601 time it started, with offset")
+    planned: float | None = None
+    actual: float = Field(ge=0)
+    status: str = Field(max_length=32)
+    reason: str = Field("", max_length=500)
+
+
+class ProofBatch(BaseModel):
+    lines: list[ProofLine] = Field(max_length=100000)
+
+
+@router.post("/api/proof", tags=["screens"], summary="A screen uploads proof-of-play lines; lines already held are ignored")
+async def upload_proof(request: Request, batch: ProofBatch, me: Annotated[Screen, Depends(screen)]) -> dict[str, int]:
+    limit = request.app.state.settings.limits.proof_batch
+    if len(batch.lines) > limit:
+        raise Refused(413, f"{len(batch.lines)} lines in one batch; send at most {limit} (limits.proof_batch)")
+    lines = [line.model_dump() for line in batch.lines]
+    added = db(request).add_proof(me.id, lines, now().isoformat(timespec="seconds"))
+    return {"received": len(lines), "added": added, "duplicates": len(lines) - added}
+
+
+@router.get("/api/proof.csv", tags=["fleet"], response_class=StreamingResponse,
+            summary="Proof of play as CSV, by date range (screen's local dates), screen and item",
+            responses={200: {"content": {"text/csv": {}}}})
+async def export_proof(request: Request, who: Annotated[Staff, Depends(staff)],
+                       start: Annotated[date | None, Query(alias="from", description="first day, YYYY-MM-DD")] = None,
+                       end: Annotated[date | None, Query(alias="to", description="last day (inclusive), YYYY-MM-DD")] = None,
+                       screen_id: Annotated[str | None, Query(alias="screen", pattern=SCREEN_ID)] = None,
+                       item: Annotated[str | None, Query(max_length=300)] = None) -> Response:
+    if start and end and end < start:
+        raise Refused(422, f"to ({end}) is before from ({start})")
+    allowed = {s.id for s in db(request).screens() if who.may(s.channel)}
+    if screen_id is not None and screen_id not in allowed:
+        raise Refused(404 if db(request).screen(screen_id) is None else 403, f"no screen {screen_id!r} you may see")
+    rows = db(request).proof(start.isoformat() if start else None,
+                             (end + timedelta(days=1)).isoformat() if end else None, screen_id, item)
+
+    def lines() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(PROOF_COLUMNS)
+        for row in rows:
+            if row[0] in allowed:
+                writer.writerow(row)
+            if out.tell() > 65536:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    name = f"proof-of-play-{start or 'start'}-{end or 'now'}.csv"
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+_SIGNED = {"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.post("/api/notices", tags=["notices"], openapi_extra=_SIGNED, status_code=201,
+             summary="Post an urgent notice, signed with a publisher key (python -m sync notice makes one)")
+async def post_notice(request: Request, who: Annotated[Staff, Depends(staff)]) -> JSONResponse:
+    envelope = await read_body(request, request.app.state.settings.limits.request_kb * 1024)
+    store: Channels = request.app.state.channels
+    notice = store.check_notice(envelope)
+    for channel in notice.channels:
+        require_channel(who, channel)
+    stamp = now()
+    if notice.expires <= stamp:
+        raise Refused(422, f"the notice expired at {notice.expires.isoformat()}; nothing was posted")
+    if not db(request).add_notice(notice.id, envelope, list(notice.channels), notice.expires.isoformat(), who.name,
+                                  stamp.isoformat(timespec="seconds")):
+        raise Refused(409, f"a notice with id {notice.id} was posted already; a new notice needs a new id")
+    db(request).audit(stamp.isoformat(timespec="seconds"), who.name, "notice", ",".join(notice.channels),
+                      {"id": notice.id, "level": notice.level, "expires": notice.expires.isoformat(),
+                       "screens": list(notice.screens), "texts": dict(notice.texts)})
+    for channel in notice.channels:
+        await store.rebuild_notices(channel, stamp)
+    return JSONResponse({"id": notice.id, "channels": list(notice.channels), "expires": notice.expires.isoformat()},
+                        status_code=201)
+
+
+@router.get("/api/notices", tags=["notices"], summary="Notices not cleared (expired ones included, marked)")
+async def list_notices(request: Request, who: Annotated[Staff, Depends(staff)]) -> list[dict[str, object]]:
+    stamp = now()
+    store: Channels = request.app.state.channels
+    out: list[dict[str, object]] = []
+    for row in db(request).notices():
+        if any(who.may(c) for c in row["channels"]):
+            notice = store.check_notice(row["envelope"])
+            out.append({"id": row["id"], "level": notice.level, "texts": dict(notice.texts), "channels": row["channels"],
+                        "screens": list(notice.screens), "expires": row["expires"], "posted_by": row["posted_by"],
+                        "posted": row["posted"], "expired": notice.expires <= stamp})
+    return out
+
+
+@router.delete("/api/notices/{notice_id}", tags=["notices"], status_code=204, summary="Clear a notice before it expires")
+async def clear_notice(request: Request, notice_id: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{8,64}$")],
+                       who: Annotated[Staff, Depends(staff)]) -> Response:
+    rows = {r["id"]: r for r in db(request).notices()}
+    if notice_id not in rows:
+        raise Refused(404, f"no live notice {notice_id!r} (already cleared, or never posted)")
+    for channel in rows[notice_id]["channels"]:
+        require_channel(who, channel)
+    stamp = now()
+    db(request).clear_notice(notice_id, stamp.isoformat(timespec="seconds"))
+    db(request).audit(stamp.isoformat(timespec="seconds"), who.name, "notice cleared",
+                      ",".join(rows[notice_id]["channels"]), {"id": notice_id})
+    for channel in rows[notice_id]["channels"]:
+        await request.app.state.channels.rebuild_notices(channel, stamp)
+    return Response(status_code=204)

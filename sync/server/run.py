@@ -1,0 +1,77 @@
+"""Starting the server: settings from server.yaml, then uvicorn in the foreground, or in a thread for tests and benches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from player.errors import ContentError
+from player.yamlsource import load_yaml
+
+from .app import create_app
+from .settings import ServerSettings, SettingsError, parse_settings
+
+log = logging.getLogger(__name__)
+
+
+def load_settings(path: Path | None) -> ServerSettings:
+    """server.yaml's settings (paths relative to its folder); the embedded defaults when `path` is None."""
+    if path is None:
+        return ServerSettings(data=Path("server-data"))
+    try:
+        raw = load_yaml(path)
+    except ContentError as exc:
+        raise SettingsError("; ".join(str(p) for p in exc.problems)) from None
+    return parse_settings(raw, str(path), path.parent)
+
+
+def uvicorn_config(settings: ServerSettings, log_level: str = "info") -> uvicorn.Config:
+    tls = {}
+    if settings.tls_cert and settings.tls_key:
+        for path in (settings.tls_cert, settings.tls_key):
+            if not path.is_file():
+                raise SettingsError(f"tls: {path} does not exist (a PEM file)")
+        tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
+    return uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
+                          timeout_keep_alive=75, backlog=4096, timeout_graceful_shutdown=2, **tls)  # type: ignore[arg-type]
+
+
+def serve(settings: ServerSettings) -> None:
+    uvicorn.Server(uvicorn_config(settings)).run()
+
+
+@dataclass
+class Running:
+    """A server started by start_in_thread: its base URL, and stop()."""
+
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def start_in_thread(settings: ServerSettings, log_level: str = "warning") -> Running:
+    """Run the server on settings.host (port 0: any free port) in a daemon thread; returns once it listens."""
+    server = uvicorn.Server(uvicorn_config(settings, log_level))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="kiosk-server", daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        if not thread.is_alive():
+            raise RuntimeError("the server stopped while starting (see the log)")
+        threading.Event().wait(0.02)
+    else:
+        raise RuntimeError("the server did not start within 10 s")
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    scheme = "https" if settings.tls_cert else "http"
+    return Running(f"{scheme}://{host}:{port}", server, thread)

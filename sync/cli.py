@@ -1,4 +1,7 @@
-"""The sync command line: keygen, sign-publishers, publish. A thin layer that turns errors into messages and exit codes."""
+"""The sync command line: keys, publishing (to a folder or the server), notices, the screen's client, the server.
+
+A thin layer that turns library errors into messages and exit codes.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,14 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
 from player.errors import ContentError
 
 from .errors import SyncError
+
+if TYPE_CHECKING:
+    from .upload import StaffClient
 
 DEFAULT_CONFIG = Path("kiosk.yaml")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -35,22 +41,42 @@ def build_parser() -> argparse.ArgumentParser:
     signp = sub.add_parser("sign-publishers", help="sign the list of publisher keys a channel's screens trust")
     signp.add_argument("--root", type=Path, required=True, help="the root private key (ROOT.key)")
     signp.add_argument("--channel", required=True, help="channel name (lower-case letters, digits, '-', '_')")
-    signp.add_argument("--to", required=True, help="the published folder (DEST)")
+    signp.add_argument("--to", required=True, help="the published folder (DEST), or the central server's URL")
     signp.add_argument("--version", type=int, required=True,
                        help="list version; must be higher than the one at DEST (revoke = a new version without the key)")
     signp.add_argument("--add", action="append", default=[], metavar="LABEL=FILE.pub",
                        help="a publisher to trust; repeat for each (LABEL defaults to the file's name)")
     signp.add_argument("--force", action="store_true", help="replace the list at DEST even if its version is not lower")
+    _server_options(signp)
 
     publish = sub.add_parser("publish", help="validate, hash and publish content: missing blobs first, signed manifest last")
     publish.add_argument("--channel", required=True, help="channel name (lower-case letters, digits, '-', '_')")
-    publish.add_argument("--to", required=True, help="the published folder (DEST); a server URL comes with the central server")
+    publish.add_argument("--to", required=True, help="the published folder (DEST), or the central server's URL "
+                         "(https://…: uploads only the files it lacks, then the signed manifest)")
     publish.add_argument("--key", type=Path, required=True, help="your publisher private key (NAME.key)")
     publish.add_argument("--content", type=Path,
                          help="folder holding playlists/ and media/ (default: the folder of --config)")
     publish.add_argument("--config", type=Path,
                          help="kiosk.yaml to validate against (default: ./kiosk.yaml, or CONTENT/kiosk.yaml with --content)")
     publish.add_argument("--dry-run", action="store_true", help="say what would change and write nothing")
+    _server_options(publish)
+
+    notice = sub.add_parser("notice", help="post, list or clear urgent notices on the central server",
+                            description="An urgent notice shows over everything on the screens it names within seconds, "
+                            "until it expires or is cleared. It is signed with your publisher key, so screens know the "
+                            "server did not make it up.")
+    notice.add_argument("action", choices=["post", "list", "clear"])
+    notice.add_argument("--to", required=True, help="the central server's URL")
+    notice.add_argument("--key", type=Path, help="your publisher private key (post)")
+    notice.add_argument("--channel", action="append", default=[], help="a channel whose screens show it (repeat)")
+    notice.add_argument("--screen", action="append", default=[], help="only these screens (repeat; default: all)")
+    notice.add_argument("--level", choices=["urgent", "warning", "info"], default="urgent",
+                        help="urgent fills the screen; warning and info are a band at the top (default: urgent)")
+    notice.add_argument("--text", action="append", default=[], metavar="LANG=TEXT",
+                        help="the notice in one language, e.g. vi='Cổng tạm đóng' (repeat for en, km, zh)")
+    notice.add_argument("--expires", default="2h", help="how long it shows: 30m, 2h, 1d, or an ISO time (default 2h)")
+    notice.add_argument("--id", help="the notice to clear (from notice list)")
+    _server_options(notice)
 
     run = sub.add_parser("run", help="the screen's sync client: poll the channel in kiosk.yaml's sync section, forever")
     run.add_argument("--config", type=Path, default=Path("kiosk.yaml"), help="the screen's kiosk.yaml (default: ./kiosk.yaml)")
@@ -59,7 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="apply a published folder (a USB stick) to this screen, with the same checks as a sync")
     imp.add_argument("path", type=Path, help="the published folder (it holds blobs/ and channels/)")
     imp.add_argument("--config", type=Path, default=Path("kiosk.yaml"), help="the screen's kiosk.yaml (default: ./kiosk.yaml)")
+
+    from .server.cli import add_parsers
+    add_parsers(sub)
     return parser
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--token-file", type=Path, help="file holding your staff token for a server URL "
+                        "(default: $KIOSK_STAFF_TOKEN)")
+    parser.add_argument("--ca-file", help="certificate authority for the server's HTTPS (a private CA's PEM)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         "publish": publish_command,
         "run": run_command,
         "import": import_command,
+        "notice": notice_command,
+        "serve": _server("serve_command"),
+        "server": _server("server_command"),
     }
     from .publish import ContentRejected
     try:
@@ -96,6 +134,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _server(name: str) -> Callable[[argparse.Namespace], int]:
+    def command(args: argparse.Namespace) -> int:
+        from .server import cli
+        return getattr(cli, name)(args)  # type: ignore[no-any-return]
+    return command
+
+
 def keygen_command(args: argparse.Namespace) -> int:
     from .publish import keygen
     made = keygen(args.name, args.out)
@@ -110,13 +155,21 @@ def keygen_command(args: argparse.Namespace) -> int:
 def sign_publishers_command(args: argparse.Namespace) -> int:
     from .keys import read_private
     from .publish import read_public, sign_publishers
-    dest = _folder(args.to)
-    if dest is None:
-        return 2
     adds = []
     for spec in args.add:
         label, _, file = spec.partition("=") if "=" in spec else ("", "", spec)
         adds.append((label or Path(file).stem, read_public(Path(file))))
+    if _is_server(args.to):
+        from .keys import PublisherList, make_publisher, seal_publishers
+        plist = PublisherList(args.channel, args.version, tuple(make_publisher(label, key) for label, key in adds))
+        _client(args).put_publishers(args.channel, seal_publishers(plist, read_private(args.root)))
+        print(f"uploaded the publisher list of channel {plist.channel}, version {plist.version}, to {args.to}:")
+        for p in plist.publishers:
+            print(f"  {p.name}: {p.id}")
+        return 0
+    dest = _folder(args.to)
+    if dest is None:
+        return 2
     plist = sign_publishers(read_private(args.root), args.channel, dest, args.version, adds, args.force)
     print(f"signed the publisher list of channel {plist.channel}, version {plist.version}:")
     for p in plist.publishers:
@@ -127,13 +180,20 @@ def sign_publishers_command(args: argparse.Namespace) -> int:
 def publish_command(args: argparse.Namespace) -> int:
     from .keys import read_private
     from .publish import apply_plan, prepare_publish
-    dest = _folder(args.to)
+    from .upload import apply_server_plan, prepare_server_publish
+    server = _is_server(args.to)
+    dest: Path | str | None = args.to if server else _folder(args.to)
     if dest is None:
         return 2
     config = args.config or (args.content / "kiosk.yaml" if args.content else DEFAULT_CONFIG)
     content = args.content or config.parent
     key = read_private(args.key)
-    plan = prepare_publish(args.channel, dest, key, content, config, datetime.now().astimezone())
+    now = datetime.now().astimezone()
+    client = _client(args) if server else None
+    if client is not None:
+        plan = prepare_server_publish(client, args.channel, key, content, config, now)
+    else:
+        plan = prepare_publish(args.channel, Path(args.to), key, content, config, now)
     for problem in plan.warnings:
         print(problem, file=sys.stderr)
     for entry in plan.diff.added:
@@ -145,7 +205,10 @@ def publish_command(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if not args.dry_run:
         with ProgressBar(sys.stderr) as bar:
-            apply_plan(plan, key, bar)
+            if client is not None:
+                apply_server_plan(client, plan, key, bar)
+            else:
+                apply_plan(plan, key, bar)
     blobs = f"{len(plan.to_copy)} blob(s), {human_bytes(plan.copy_bytes)}"
     channel, generation = plan.manifest.channel, plan.manifest.generation
     if not plan.writes_manifest:
@@ -196,13 +259,76 @@ def import_command(args: argparse.Namespace) -> int:
     return 1 if result.status == "failed" else 0
 
 
+def notice_command(args: argparse.Namespace) -> int:
+    from .keys import read_private
+    from .notice import build_notice
+    from .upload import seal_notice
+
+    if not _is_server(args.to):
+        print(f"error: {args.to}: notices go to the central server (--to https://…)", file=sys.stderr)
+        return 2
+    client = _client(args)
+    if args.action == "list":
+        for row in client.request("GET", "/api/notices").json():
+            state = "expired" if row["expired"] else f"until {row['expires']}"
+            texts = "; ".join(f"{k}: {v}" for k, v in row["texts"].items())
+            print(f"{row['id']}  {row['level']}  {', '.join(row['channels'])}  {state}  by {row['posted_by']}\n    {texts}")
+        return 0
+    if args.action == "clear":
+        if not args.id:
+            print("error: notice clear needs --id (see notice list)", file=sys.stderr)
+            return 2
+        client.clear_notice(args.id)
+        print(f"cleared notice {args.id}; screens drop it within seconds")
+        return 0
+    missing = [flag for flag, value in (("--key", args.key), ("--channel", args.channel), ("--text", args.text)) if not value]
+    if missing:
+        print(f"error: notice post needs {', '.join(missing)}", file=sys.stderr)
+        return 2
+    import uuid
+    now = datetime.now().astimezone().replace(microsecond=0)
+    texts = []
+    for spec in args.text:
+        language, sep, text = spec.partition("=")
+        if not sep:
+            print(f"error: --text {spec!r}: write LANG=TEXT, e.g. vi='Cổng tạm đóng'", file=sys.stderr)
+            return 2
+        texts.append((language.strip(), text))
+    notice = build_notice(uuid.uuid4().hex, args.level, texts, args.channel, args.screen, now,
+                          _expiry(args.expires, now))
+    answer = client.post_notice(seal_notice(notice, read_private(args.key)))
+    print(f"posted notice {answer['id']} to {', '.join(answer['channels'])} until {answer['expires']}")
+    return 0
+
+
+def _expiry(text: str, now: datetime) -> datetime:
+    from datetime import timedelta
+    match = re.match(r"^(\d+)\s*(m|min|h|d)$", text.strip())
+    if match:
+        unit = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+        return now + timedelta(**{unit: int(match.group(1))})
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--expires {text!r}: write 30m, 2h, 1d or an ISO time like 2026-11-26T18:00+07:00") from None
+    return when if when.tzinfo else when.astimezone()
+
+
+def _is_server(to: str) -> bool:
+    return to.lower().startswith(("http://", "https://"))
+
+
+def _client(args: argparse.Namespace) -> StaffClient:
+    import os
+
+    from .upload import StaffClient, read_token
+    return StaffClient(args.to, read_token(args.token_file, os.environ), args.ca_file)
+
+
 def _folder(to: str) -> Path | None:
-    """DEST as a folder; a URL is refused with a message (the central server brings the upload API)."""
+    """DEST as a folder; a URL other than http(s) is refused with a message."""
     if _URL.match(to):
-        if to.lower().startswith(("http://", "https://")):
-            print("error: publishing to a server comes with the central server; publish to a folder for now", file=sys.stderr)
-        else:
-            print(f"error: {to}: --to must be a folder", file=sys.stderr)
+        print(f"error: {to}: --to must be a folder or an http(s):// server URL", file=sys.stderr)
         return None
     return Path(to)
 

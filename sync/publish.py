@@ -68,7 +68,7 @@ class SourceFile:
 class PublishPlan:
     """What a publish does to DEST: the manifest to write (if any) and the blobs DEST lacks."""
 
-    dest: Path
+    dest: Path | str  # a folder, or the server's URL
     manifest: Manifest  # the new manifest, or the current one when nothing changed
     previous: Manifest | None
     diff: ManifestDiff
@@ -249,6 +249,14 @@ def check_trusted(dest: Path, channel: str, signer: str) -> None:
 def plan_publish(channel: str, dest: Path, files: list[SourceFile], signer: str, now: datetime) -> PublishPlan:
     """Compare the content with DEST: the next generation's manifest and the blobs DEST lacks. Writes nothing."""
     previous, previous_signer = read_current(dest, channel)
+    return plan_against(channel, dest, previous, previous_signer, files, signer, now,
+                        lambda entries: [e for e in entries if not _has_blob(dest, e)])
+
+
+def plan_against(channel: str, dest: Path | str, previous: Manifest | None, previous_signer: str | None,
+                 files: list[SourceFile], signer: str, now: datetime,
+                 lacking: Callable[[list[FileEntry]], list[FileEntry]]) -> PublishPlan:
+    """The next generation's manifest after `previous`, and the blobs `lacking` says the destination needs."""
     draft = build_manifest(channel, (previous.generation if previous else 0) + 1, now, [f.entry for f in files])
     payload = manifest_payload(draft)
     if len(payload) > MAX_MANIFEST_BYTES:
@@ -257,16 +265,17 @@ def plan_publish(channel: str, dest: Path, files: list[SourceFile], signer: str,
     diff = diff_manifests(previous, draft)
     resign = previous is not None and diff.empty and previous_signer != signer
     manifest = draft if previous is None or not diff.empty or resign else previous
-    wanted: dict[str, SourceFile] = {}
+    unique: dict[str, SourceFile] = {}
     for f in files:
-        if f.entry.sha256 not in wanted and not _has_blob(dest, f.entry):
-            wanted[f.entry.sha256] = f
-    return PublishPlan(dest, manifest, previous, diff, tuple(wanted.values()), resign)
+        unique.setdefault(f.entry.sha256, f)
+    needed = {e.sha256 for e in lacking([f.entry for f in unique.values()])}
+    return PublishPlan(dest, manifest, previous, diff, tuple(f for d, f in unique.items() if d in needed), resign)
 
 
 def apply_plan(plan: PublishPlan, key: Ed25519PrivateKey, progress: Progress | None = None) -> None:
     """Copy the missing blobs, each verified and renamed into place, then write the signed manifest last."""
-    blobs = plan.dest / "blobs"
+    dest = Path(plan.dest)
+    blobs = dest / "blobs"
     blobs.mkdir(parents=True, exist_ok=True)
     total, done = plan.copy_bytes, 0
     if plan.to_copy:
@@ -276,10 +285,10 @@ def apply_plan(plan: PublishPlan, key: Ed25519PrivateKey, progress: Progress | N
     fsync_dir(blobs)
     if not plan.writes_manifest:
         return
-    lacking = [f.path for f in plan.manifest.files if not _has_blob(plan.dest, f)]
+    lacking = [f.path for f in plan.manifest.files if not _has_blob(dest, f)]
     if lacking:
         raise StoreError(f"blobs for {', '.join(lacking[:5])} vanished from {blobs}; the manifest was not written")
-    path = manifest_path(plan.dest, plan.manifest.channel)
+    path = manifest_path(dest, plan.manifest.channel)
     _write_published(path, seal(manifest_payload(plan.manifest), "manifest", key))
     log.info("wrote %s: generation %d, %d file(s)", path, plan.manifest.generation, len(plan.manifest.files))
 

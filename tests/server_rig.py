@@ -1,0 +1,92 @@
+"""A real central server on 127.0.0.1 port 0 with a channel, keys and tokens, for the server tests and benches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sync.envelope import seal
+from sync.keys import PublisherList, make_publisher, public_text, seal_publishers
+from sync.manifest import FileEntry, build_manifest, manifest_payload
+from sync.server.db import Database
+from sync.server.run import Running, start_in_thread
+from sync.server.settings import ServerSettings
+from sync.server.tokens import make_token
+
+import hashlib
+
+
+@dataclass
+class Rig:
+    url: str
+    data: Path
+    running: Running
+    root: Ed25519PrivateKey
+    publisher: Ed25519PrivateKey
+    admin_token: str  # staff "lan": admin, every channel
+    channel: str = "gate"
+
+    @property
+    def db(self) -> Database:
+        return self.running.server.config.app.state.db  # type: ignore[no-any-return]
+
+    def staff(self, token: str | None = None) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token or self.admin_token}"
+        return session
+
+    def add_staff(self, name: str, channels: list[str], admin: bool = False) -> str:
+        token = make_token("staff")
+        self.db.add_staff(name, channels, admin, token, _now())
+        return token.text
+
+    def add_screen(self, screen_id: str, channel: str | None = None, offline_after: float | None = None) -> str:
+        answer = self.staff().post(f"{self.url}/api/screens", json={"id": screen_id, "channel": channel or self.channel,
+                                                                   "offline_after": offline_after})
+        answer.raise_for_status()
+        return answer.json()["token"]  # type: ignore[no-any-return]
+
+    def upload(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        self.staff().put(f"{self.url}/api/blobs/{digest}", data=data).raise_for_status()
+        return digest
+
+    def manifest(self, generation: int, files: dict[str, bytes], key: Ed25519PrivateKey | None = None,
+                 channel: str | None = None) -> bytes:
+        """A signed manifest naming `files` (path: bytes); the bytes are not uploaded."""
+        entries = [FileEntry(path, hashlib.sha256(data).hexdigest(), len(data)) for path, data in files.items()]
+        manifest = build_manifest(channel or self.channel, generation, datetime.now(timezone.utc), entries)
+        return seal(manifest_payload(manifest), "manifest", key or self.publisher)
+
+    def publish(self, generation: int, files: dict[str, bytes]) -> requests.Response:
+        for data in files.values():
+            self.upload(data)
+        return self.staff().post(f"{self.url}/api/channels/{self.channel}/manifest", data=self.manifest(generation, files))
+
+    def stop(self) -> None:
+        self.running.stop()
+
+
+def start_rig(data: Path, **settings: Any) -> Rig:
+    """A server on a free port with channel "gate", its root and publisher keys, and an admin staff token."""
+    config = replace(ServerSettings(data=data, port=0), **settings)
+    root, publisher = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    db = Database(config.database)
+    db.add_channel("gate", public_text(root.public_key()), _now())
+    admin = make_token("staff")
+    db.add_staff("lan", ["*"], True, admin, _now())
+    db.close()
+    running = start_in_thread(config)
+    rig = Rig(running.url, data, running, root, publisher, admin.text)
+    plist = PublisherList("gate", 1, (make_publisher("office", publisher.public_key()),))
+    rig.staff().put(f"{rig.url}/api/channels/gate/publishers", data=seal_publishers(plist, root)).raise_for_status()
+    return rig
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

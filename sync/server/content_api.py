@@ -46,21 +46,23 @@ async def channel_document(request: Request, channel: ChannelName,
     limit = request.app.state.settings.long_poll_max_seconds
     doc = store.document(channel, name)
     if doc is not None and doc.etag != if_none_match:
-        return _document(doc.data, doc.etag)
+        return _document(doc.data, doc.etag, limit)
     if doc is None and name == "notices":  # no notice ever posted: an empty list, so screens can long-poll it
         store.announce(channel, name, _EMPTY_NOTICES)
         return await channel_document(request, channel, name, wait, if_none_match)
     if wait > 0 and doc is not None:
         changed = await store.wait_for_change(channel, name, if_none_match, min(wait, limit))
         if changed is not None:
-            return _document(changed.data, changed.etag)
+            return _document(changed.data, changed.etag, limit)
     if doc is None:
         raise Refused(404, f"nothing is published to channel {channel!r} yet")
     return Response(status_code=304, headers={"ETag": doc.etag, "X-Long-Poll-Max": f"{limit:g}"})
 
 
-def _document(data: bytes, etag: str) -> Response:
-    return Response(data, media_type="application/octet-stream", headers={"ETag": etag, "Cache-Control": "no-cache"})
+def _document(data: bytes, etag: str, limit: float) -> Response:
+    """The document; X-Long-Poll-Max tells the screen's client this host holds requests (a static host does not)."""
+    return Response(data, media_type="application/octet-stream",
+                    headers={"ETag": etag, "Cache-Control": "no-cache", "X-Long-Poll-Max": f"{limit:g}"})
 
 
 @router.get("/blobs/{digest}", tags=["screens"], summary="A file's bytes by SHA-256 (supports Range)",

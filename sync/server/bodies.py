@@ -6,6 +6,7 @@ import re
 from typing import Any, Awaitable, Callable
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 
 from .channels import Refused
 
@@ -51,7 +52,10 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise Refused(413, f"the body is larger than the {self.limit} bytes this request takes")
+                    # An HTTPException, because FastAPI turns anything else raised while it reads a body into
+                    # "400 There was an error parsing the body".
+                    raise HTTPException(413, f"the body is larger than the {self.limit} bytes this request takes "
+                                        "(limits.request_kb)")
             return message
 
         return await self.app(scope, counted, send)

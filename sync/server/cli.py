@@ -6,6 +6,7 @@ Imports nothing of FastAPI until a command runs, so screens without the `server`
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -69,6 +70,7 @@ def server_command(args: argparse.Namespace) -> int:
     from ..manifest import check_channel
     from ..publish import read_public
     from .db import Database
+    from .fleet_api import SCREEN_ID
     from .tokens import make_token
 
     settings = _settings(args)
@@ -87,6 +89,10 @@ def server_command(args: argparse.Namespace) -> int:
             if args.action == "add":
                 if not args.channel:
                     print("error: screen add needs --channel", file=sys.stderr)
+                    return 2
+                if not re.match(SCREEN_ID, args.id):  # the id names its screenshot file: no '/' or '..'
+                    print(f"error: screen id {args.id!r} must be letters, digits, '.', '-' or '_' (64 at most), "
+                          "as kiosk.yaml's screen.id", file=sys.stderr)
                     return 2
                 token = make_token("screen")
                 db.add_screen(args.id, check_channel(args.channel), token, args.offline_after, stamp)

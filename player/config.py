@@ -73,9 +73,12 @@ class SyncSettings:
     channel: str
     root_key: str  # base64 Ed25519 public key that signs the channel's publisher list
     ca_file: str | None = None  # private certificate authority for HTTPS
-    poll_seconds: float = 60.0
+    poll_seconds: float = 60.0  # between polls of a static host; the central server is long-polled instead
     store_limit_mb: int = 4000
     keep_generations: int = 3
+    token_file: str | None = None  # this screen's token for the central server: heartbeats, screenshots, proof
+    heartbeat_seconds: float = 30.0
+    screenshot_seconds: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -281,7 +284,8 @@ def _power_settings(r: Reader, top: dict[str, Any]) -> PowerSettings:
 def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings | None:
     if top.get("sync") is None:
         return None
-    keys = {"server", "channel", "root_key", "ca_file", "poll_seconds", "store_limit_mb", "keep_generations"}
+    keys = {"server", "channel", "root_key", "ca_file", "poll_seconds", "store_limit_mb", "keep_generations",
+            "token_file", "heartbeat_seconds", "screenshot_seconds"}
     m = r.mapping(top.get("sync"), "sync", keys, line_of(top, "sync"))
     server = r.field(m, "server", "sync", (str,), what="the channel's base URL, e.g. https://office.example/kiosk/")
     if server and not server.startswith(("http://", "https://")):
@@ -295,12 +299,16 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
     ca_file = r.field(m, "ca_file", "sync", (str,), None)
     if ca_file and not (base / ca_file).is_file():
         r.error("sync.ca_file", f"{base / ca_file} does not exist", line_of(m, "ca_file"))
+    token_file = r.field(m, "token_file", "sync", (str,), None)
     settings = SyncSettings(
         server=server or "", channel=channel or "", root_key=(root_key or "").strip(),
         ca_file=str(base / ca_file) if ca_file else None,
         poll_seconds=r.number(m, "poll_seconds", "sync", 60.0, low=1, high=86400),
         store_limit_mb=r.number(m, "store_limit_mb", "sync", 4000, low=50, whole=True),
         keep_generations=r.number(m, "keep_generations", "sync", 3, low=1, high=50, whole=True),
+        token_file=str(base / token_file) if token_file else None,
+        heartbeat_seconds=r.number(m, "heartbeat_seconds", "sync", 30.0, low=5, high=3600),
+        screenshot_seconds=r.number(m, "screenshot_seconds", "sync", 300.0, low=30, high=86400),
     )
     return settings
 

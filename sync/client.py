@@ -43,19 +43,28 @@ class Source(Protocol):
 class HttpSource:
     """A channel on any static HTTP host (or the central server): base/channels/<channel>/…, base/blobs/<sha256>."""
 
-    def __init__(self, base_url: str, channel: str, ca_file: str | None = None, timeout: float = 20.0) -> None:
+    def __init__(self, base_url: str, channel: str, ca_file: str | None = None, timeout: float = 20.0,
+                 wait: float = 0.0) -> None:
         self.base = base_url.rstrip("/") + "/"
         self.channel = channel
         self.session = requests.Session()
         # Passed with every request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE in the environment.
         self.verify: str | bool = ca_file or True
         self.timeout = (5.0, timeout)
+        self.wait = wait  # long-poll: ask the central server to hold an unchanged answer this long
+        self.long_poll = False  # the host said it holds requests (the central server); a static host does not
 
     def get(self, name: str, etag: str | None) -> tuple[bytes | None, str | None]:
         url = f"{self.base}channels/{self.channel}/{name}"
         headers = {"If-None-Match": etag} if etag else {}
+        params, timeout = {}, self.timeout
+        if etag and self.wait > 0 and name != "publishers":
+            params, timeout = {"wait": f"{self.wait:g}"}, (self.timeout[0], self.timeout[1] + self.wait)
         try:
-            with self.session.get(url, headers=headers, timeout=self.timeout, stream=True, verify=self.verify) as response:
+            with self.session.get(url, headers=headers, params=params, timeout=timeout, stream=True,
+                                  verify=self.verify) as response:
+                if "X-Long-Poll-Max" in response.headers:
+                    self.long_poll = True
                 if response.status_code == 304:
                     return None, etag
                 if response.status_code == 404:
@@ -220,22 +229,26 @@ def backoff_seconds(failures: int, base: float, ceiling: float, rng: random.Rand
     return min(ceiling, base * 2 ** min(failures, 16)) * rng.uniform(0.5, 1.5)
 
 
-def run_forever(poll: Callable[[], SyncResult], interval: float, stop: threading.Event,
+def run_forever(poll: Callable[[], SyncResult], interval: float | Callable[[], float], stop: threading.Event,
                 rng: random.Random | None = None, max_backoff: float = 900.0) -> None:
-    """Poll every `interval` seconds; after failures wait longer (with jitter) until one succeeds."""
+    """Poll every `interval` seconds; after failures wait longer (with jitter) until one succeeds.
+
+    `interval` may be a function: a long-polled server is asked again at once, a static host after poll_seconds.
+    """
     rng = rng or random.Random()
     failures = 0
     while not stop.is_set():
         result = poll()
+        base = interval() if callable(interval) else interval
         if result.status == "failed":
             failures += 1
-            wait = backoff_seconds(failures, min(interval, 10.0), max(interval, max_backoff), rng)
+            wait = backoff_seconds(failures, min(base, 10.0) or 1.0, max(base, max_backoff), rng)
             log.warning("sync failed (%d in a row): %s; next try in %.0f s", failures, result.message, wait)
         else:
             if failures or result.status == "updated":
                 log.info("sync %s: %s", result.status, result.message)
             failures = 0
-            wait = interval
+            wait = base
         stop.wait(wait)
 
 

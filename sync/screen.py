@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -16,6 +17,8 @@ from player.source import store_root
 
 from .client import FolderSource, HttpSource, Source, SyncResult, fetch_missing, run_forever, sync_once
 from .errors import SyncError
+from .fleet import Reporter, read_token, screen_facts, software_version
+from .notice_feed import follow_notices
 from .keys import public_from_text
 from .files import sha256_file
 from .store import Store
@@ -102,12 +105,18 @@ def repair(store: Store, source: Source | None) -> str:
         return f"generation {current.name}: {', '.join(damaged)} damaged and not repairable ({exc}); rolled back to {fallback.name}"
 
 
+LONG_POLL_SECONDS = 50.0  # under the server's long_poll_max_seconds default (60) and common proxy timeouts
+
+
 def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime]) -> None:
-    """Poll the server until `stop` is set; the store is checked for damage first, in the background."""
+    """Poll the server until `stop` is set; notices and (with a token) reports run beside it in threads.
+
+    The store is checked for damage first, in the background.
+    """
     settings = settings_of(config)
     store = open_store(config)
     key = root_key(settings)
-    source = HttpSource(settings.server, settings.channel, settings.ca_file)
+    source = HttpSource(settings.server, settings.channel, settings.ca_file, wait=LONG_POLL_SECONDS)
 
     def check() -> None:
         try:
@@ -116,10 +125,33 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
             log.exception("store check failed")
 
     threading.Thread(target=check, name="store-check", daemon=True).start()
+    notices = HttpSource(settings.server, settings.channel, settings.ca_file, wait=LONG_POLL_SECONDS)
+    threading.Thread(target=_guarded(lambda: follow_notices(notices, store, key, settings.channel, config.screen_id,
+                                                            clock, stop)), name="notices", daemon=True).start()
+    if settings.token_file:
+        started = time.monotonic()
+        try:
+            reporter = Reporter(settings.server, read_token(settings.token_file), config.state_dir, settings.ca_file,
+                                lambda: screen_facts(config.state_dir, store.root, started, software_version(), clock))
+            threading.Thread(target=_guarded(lambda: reporter.run(stop, settings.heartbeat_seconds)),
+                             name="reporter", daemon=True).start()
+        except SyncError as exc:
+            log.error("%s; no heartbeats, screenshots or proof uploads until it is fixed", exc)
 
     def poll() -> SyncResult:
         result = sync_once(source, store, key, settings.channel, settings.keep_generations,
                            settings.store_limit_mb * 2**20)
         return record(store, result, clock(), settings.server)
 
-    run_forever(poll, settings.poll_seconds, stop)
+    # A server that holds requests is asked again at once (it answers the moment a generation is
+    # published); a static host is asked every poll_seconds.
+    run_forever(poll, lambda: 0.2 if source.long_poll else settings.poll_seconds, stop)
+
+
+def _guarded(job: Callable[[], None]) -> Callable[[], None]:
+    def run_job() -> None:
+        try:
+            job()
+        except Exception:  # a bug here must not end content sync; the thread's work is lost until restart
+            log.exception("%s stopped", threading.current_thread().name)
+    return run_job

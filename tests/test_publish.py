@@ -233,10 +233,17 @@ def test_after_a_revocation_the_new_publisher_re_signs_the_same_content_as_a_new
     assert plan.resign and not plan.to_copy and screen_view(office).generation == 2
 
 
-def test_help_and_a_server_url(tmp_path):
+def test_help_and_a_server_url_without_a_token(tmp_path):
     result = sync_cli("--help", cwd=tmp_path)
     assert result.returncode == 0
-    assert all(command in result.stdout for command in ("keygen", "sign-publishers", "publish"))
+    assert all(command in result.stdout for command in ("keygen", "sign-publishers", "publish", "notice", "serve"))
     keygen("office", tmp_path)
-    url = sync_cli("publish", "--channel", CHANNEL, "--to", "https://cms.example/", "--key", "office.key", cwd=tmp_path)
-    assert url.returncode == 2 and "comes with the central server" in url.stderr
+    env_token = os.environ.pop("KIOSK_STAFF_TOKEN", None)
+    try:
+        url = sync_cli("publish", "--channel", CHANNEL, "--to", "https://cms.example/", "--key", "office.key", cwd=tmp_path)
+    finally:
+        if env_token is not None:
+            os.environ["KIOSK_STAFF_TOKEN"] = env_token
+    assert url.returncode == 1 and "needs your staff token" in url.stderr
+    other = sync_cli("publish", "--channel", CHANNEL, "--to", "ftp://cms.example/", "--key", "office.key", cwd=tmp_path)
+    assert other.returncode == 2 and "folder or an http(s):// server URL" in other.stderr

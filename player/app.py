@@ -68,6 +68,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     from .sequence import Decision
     from .source import ContentSource, WatchedSource
     from .power import ScreenPower
+    from .notices import notice_board
+    from .screenshots import Screenshots
     from .status import NOW_PLAYING, POWER_FILE, now_playing, write_json
     from .supervise import sync_process
     from .transitions import to_panel
@@ -113,8 +115,10 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     overlays = Overlays(config.display.canvas, renderer.floor, overlay_setters.setter, config.overlays.clock,
                         config.overlays.ticker, config.overlays.shift_every, config.overlays.shift_pixels)
 
+    started = time.time()
+
     def on_switch(decision: Decision, when: datetime) -> None:
-        record = now_playing(decision, when, source.generation, trust.label)
+        record = now_playing(decision, when, source.generation, trust.label, started)
         writer.submit(lambda: write_json(config.state_dir / NOW_PLAYING, record))
 
     watched = WatchedSource(source, lambda: clock_now[0]).start() if config.sync else None
@@ -131,8 +135,13 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
 
     power = ScreenPower(config.power, power_changed)
     power.check(now)
+    board = notice_board(config, lambda: clock_now[0], proof).start() if config.sync else None
+    shots = Screenshots(config.state_dir, writer)
     jobs = schedule.Scheduler()  # periodic jobs at the edge; the on/off decision itself is pure
     jobs.every(config.power.check_seconds).seconds.do(lambda: power.check(clock_now[0]))
+    if config.sync and config.sync.token_file:
+        jobs.every(config.sync.screenshot_seconds).seconds.do(lambda: shots.take(canvas))
+        jobs.every(1).seconds.do(lambda: shots.on_request(canvas))
     loop.start(time.monotonic(), now)
     period = 1.0 / config.display.fps
     last = next_frame = time.monotonic()
@@ -158,6 +167,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             jobs.run_pending()
             if power.on:
                 loop.frame(canvas, mono, now, mono - last)
+                if board is not None:
+                    board.draw(canvas, mono)  # over everything, the moment the watcher has it ready
                 if config.display.rotation:
                     screen.blit(to_panel(canvas, config.display.rotation), (0, 0))
                 pygame.display.flip()
@@ -191,6 +202,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             syncing.stop()
         if watched is not None:
             watched.stop()
+        if board is not None:
+            board.stop()
         preparer.close()
         final = schedule_now(trust, datetime.now(tz), time.monotonic())[0]
         writer.submit(lambda: write_last_seen(config.state_dir, final))

@@ -181,6 +181,13 @@ class SlideRenderer:
                           "fallback", anchor="middle")
         return surface
 
+    def text_panel(self, surface: pygame.Surface, blocks: list[tuple[str, str, str, float]], box: pygame.Rect,
+                   background: tuple[int, int, int], label: str, anchor: str = "top") -> list[str]:
+        """Fit and draw (language, text, "title"/"body", scale) blocks in `box` (notices use it); returns warnings."""
+        rendered = Rendered(surface)
+        self._draw_blocks(rendered, [_Block(*b) for b in blocks if b[1]], box, False, background, label, anchor)
+        return rendered.warnings
+
     # -- layout --------------------------------------------------------------------------------
 
     def _layout(self, blocks: list[_Block], width: int, size: int) -> list[tuple[_Block, int, tuple[str, ...]]]:

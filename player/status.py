@@ -15,11 +15,12 @@ NOW_PLAYING = "now-playing.json"
 POWER_FILE = "power.json"
 
 
-def now_playing(decision: Decision, when: datetime, generation: str | None, clock: str) -> dict[str, Any]:
+def now_playing(decision: Decision, when: datetime, generation: str | None, clock: str,
+                started: float | None = None) -> dict[str, Any]:
     slot = decision.slot
     return {"since": when.isoformat(timespec="seconds"), "playlist": slot.playlist if slot else None,
             "item": slot.item.id if slot else "_fallback", "language": "+".join(slot.languages) if slot else None,
-            "generation": generation or "local folders", "clock": clock, "pid": os.getpid()}
+            "generation": generation or "local folders", "clock": clock, "pid": os.getpid(), "started": started}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

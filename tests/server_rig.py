@@ -68,6 +68,10 @@ class Rig:
             self.upload(data)
         return self.staff().post(f"{self.url}/api/channels/{self.channel}/manifest", data=self.manifest(generation, files))
 
+    def current_generation(self) -> int:
+        current = self.running.server.config.app.state.channels.current(self.channel)
+        return current.generation if current else 0
+
     def stop(self) -> None:
         self.running.stop()
 

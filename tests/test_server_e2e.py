@@ -64,7 +64,7 @@ def test_publish_notice_heartbeat_screenshot_and_proof_round_trip(tmp_path):
         assert publish(rig, tmp_path, "Tin mới số 1").returncode == 0
         screen = tmp_path / "screen"
         screen_config(rig, screen)
-        player = subprocess.Popen([sys.executable, "-m", "player", "run", "--headless", "--seconds", "40"], cwd=screen,
+        player = subprocess.Popen([sys.executable, "-m", "player", "run", "--headless", "--seconds", "90"], cwd=screen,
                                   env=ENV, stderr=subprocess.PIPE, text=True)
         staff = rig.staff()
         seen = wait_for(lambda: [s for s in staff.get(f"{rig.url}/api/screens").json()
@@ -91,6 +91,8 @@ def test_publish_notice_heartbeat_screenshot_and_proof_round_trip(tmp_path):
         assert all(abs(a - b) < 30 for a, b in zip(middle, COLORS["urgent"])), middle  # the notice covers the screen
         staff.delete(f"{rig.url}/api/notices/gate-closed-01").raise_for_status()
         assert wait_for(lambda: "gate-closed-01" not in notices.read_text(), 10)
+        time.sleep(1.0)  # the board notices the clearing within a quarter second and writes the notice's proof line
+        player.terminate()  # as systemd stops it: the frame ends, the last proof lines are written
         _, log = player.communicate(timeout=90)
         assert player.returncode == 0, log[-3000:]
         assert "showing urgent notice gate-closed-01" in log

@@ -253,5 +253,8 @@ def run_forever(poll: Callable[[], SyncResult], interval: float | Callable[[], f
 
 
 def _short(exc: Exception) -> str:
+    if isinstance(exc, requests.exceptions.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return ("the server's HTTPS certificate is not trusted here: name its private CA's PEM file in "
+                "kiosk.yaml's sync.ca_file (or the certificate does not match the server's name)")
     text = str(exc)
     return text if len(text) < 200 else text[:200] + "…"

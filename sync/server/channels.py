@@ -74,6 +74,19 @@ class Channels:
                 if path.is_file():
                     data = path.read_bytes()
                     self._docs[(folder.name, name)] = Document(data, etag_of(data))
+            self._audit_unlogged(folder.name)
+
+    def _audit_unlogged(self, channel: str) -> None:
+        """A generation written just before a crash, without its audit line, gets one now (the signer is known)."""
+        current = self.current(channel)
+        if current is None:
+            return
+        logged = [e["detail"].get("generation", 0) for e in self.db.audit_log(1000, channel) if e["action"] == "publish"]
+        if current.generation > max(logged, default=0):
+            doc = self._docs[(channel, "manifest")]
+            self.db.audit(datetime.now().astimezone().isoformat(timespec="seconds"), "unknown (logged at restart)",
+                          "publish", channel, {"generation": current.generation, "files": len(current.files),
+                                               "bytes": current.total_bytes, "signed_by": signer_of(doc.data, "manifest")})
 
     # --- reading -------------------------------------------------------------------------------------------
 

@@ -144,8 +144,7 @@ class NoticeBoard:
         self._notices: list[ShownNotice] = []
 
     def start(self) -> NoticeBoard:
-        self.check()
-        self._thread.start()
+        self._thread.start()  # its first look comes within CHECK_SECONDS, without delaying the first frame
         return self
 
     def stop(self) -> None:
@@ -195,11 +194,13 @@ class NoticeBoard:
         self.on_change(previous, chosen)
 
     def _run(self) -> None:
-        while not self._stop.wait(CHECK_SECONDS):
+        while True:
             try:
                 self.check()
             except Exception:  # the watcher must outlive a bad file
                 log.exception("notice check failed")
+            if self._stop.wait(CHECK_SECONDS):
+                return
 
 
 def notice_board(config: KioskConfig, clock: Callable[[], datetime], proof: ProofLog) -> NoticeBoard:

@@ -100,6 +100,11 @@ def status_lines(config: KioskConfig) -> list[str]:
     size = sum(p.stat().st_size for p in blobs.iterdir() if p.is_file()) if blobs.is_dir() else 0
     lines.append(f"store        {root}: current {Path(current).name}, {size / 2**20:.1f} MB of "
                  f"{config.sync.store_limit_mb} MB")
+    notices = _read(root / "notices.json").get("notices") or []
+    for notice in notices if isinstance(notices, list) else []:
+        if isinstance(notice, dict):
+            lines.append(f"notice       {notice.get('level')} {notice.get('id')} until {notice.get('expires')}: "
+                         f"{(notice.get('texts') or {}).get('vi', '')}")
     if store_state.get("last_rollback"):
         rollback = store_state["last_rollback"]
         lines.append(f"rollback     {rollback.get('generation')}: {rollback.get('reason')}")

@@ -29,6 +29,7 @@ class Rig:
     root: Ed25519PrivateKey
     publisher: Ed25519PrivateKey
     admin_token: str  # staff "lan": admin, every channel
+    settings: ServerSettings
     channel: str = "gate"
 
     @property
@@ -75,6 +76,11 @@ class Rig:
     def stop(self) -> None:
         self.running.stop()
 
+    def restart(self) -> None:
+        """Start the stopped server again on the same port and data (a screen's link coming back)."""
+        port = int(self.url.rsplit(":", 1)[1])
+        self.running = start_in_thread(replace(self.settings, port=port))
+
 
 def start_rig(data: Path, **settings: Any) -> Rig:
     """A server on a free port with channel "gate", its root and publisher keys, and an admin staff token."""
@@ -86,7 +92,7 @@ def start_rig(data: Path, **settings: Any) -> Rig:
     db.add_staff("lan", ["*"], True, admin, _now())
     db.close()
     running = start_in_thread(config)
-    rig = Rig(running.url, data, running, root, publisher, admin.text)
+    rig = Rig(running.url, data, running, root, publisher, admin.text, config)
     plist = PublisherList("gate", 1, (make_publisher("office", publisher.public_key()),))
     rig.staff().put(f"{rig.url}/api/channels/gate/publishers", data=seal_publishers(plist, root)).raise_for_status()
     return rig

@@ -146,3 +146,28 @@ def _wait_for(condition, seconds: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+
+def test_a_screen_offline_when_a_notice_is_posted_shows_it_once_it_reconnects(tmp_path):
+    rig = start_rig(tmp_path / "server")
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    notice = build_notice("while-away-1", "urgent", [("vi", "Cổng tạm đóng")], ["gate"], [], now, now + timedelta(minutes=10))
+    rig.staff().post(f"{rig.url}/api/notices", data=seal_notice(notice, rig.publisher)).raise_for_status()
+    rig.stop()  # the link goes down
+    store = Store(tmp_path / "store").open()
+    stop = threading.Event()
+    source = HttpSource(rig.url, "gate", wait=5)
+    feeder = threading.Thread(target=follow_notices, args=(source, store, rig.root.public_key(), "gate", "kiosk-1",
+                                                           lambda: datetime.now(timezone.utc), stop, 0.3), daemon=True)
+    feeder.start()
+    path = store.root / "notices.json"
+    try:
+        time.sleep(1.0)  # a few failed tries
+        assert not path.exists()
+        rig.restart()  # the link is back: the same server and data, on the same port
+        assert _wait_for(lambda: [n["id"] for n in _notices(path)] == ["while-away-1"], 15)
+    finally:
+        stop.set()
+        rig.stop()
+        feeder.join(15)

@@ -93,7 +93,7 @@ def render_notice(renderer: SlideRenderer, notice: ShownNotice, languages: tuple
     the whole canvas when their text would not fit the band at a size readable across the hall.
     """
     codes = ordered_languages(notice, languages)
-    pairs = [(codes[0], other) for other in codes[1:]] or [(codes[0], None)]
+    pairs: list[tuple[str, str | None]] = [(codes[0], other) for other in codes[1:]] or [(codes[0], None)]
     if notice.level != "urgent":
         band = [_picture(renderer, notice, pair, full=False) for pair in pairs]
         if not any(cut for _, cut in band):

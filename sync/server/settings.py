@@ -60,7 +60,7 @@ def parse_settings(raw: Any, where: str, base: Path) -> ServerSettings:
     settings = ServerSettings(data=base / _text(raw, "data", where, "server-data"))
     listen = _section(raw, "listen", where, {"host", "port"})
     settings = replace(settings, host=_text(listen, "host", f"{where}: listen", settings.host),
-                       port=_number(listen, "port", f"{where}: listen", settings.port, 0, 65535, whole=True))
+                       port=int(_number(listen, "port", f"{where}: listen", settings.port, 0, 65535, whole=True)))
     tls = _section(raw, "tls", where, {"cert", "key"})
     cert, key = tls.get("cert"), tls.get("key")
     if bool(cert) != bool(key):

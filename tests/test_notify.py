@@ -214,3 +214,23 @@ def test_the_player_tells_systemd_ready_then_pings_from_its_loop_then_stopping(t
     assert len(pings) >= 4, messages  # one every 0.5 s over most of 4 s of playing
     assert fields.index("READY=1") < pings[0]
     assert fields[-1] == "STOPPING=1", messages
+
+
+def test_the_central_server_says_ready_and_pings_from_its_event_loop(listener, tmp_path):
+    """deploy/kiosk-server.service is Type=notify with a watchdog: the server must say READY, then keep pinging."""
+    sock, address = listener
+    env = dict(os.environ, PYTHONPATH=str(REPO), NOTIFY_SOCKET=address, WATCHDOG_USEC="2000000")
+    server = subprocess.Popen([sys.executable, "-m", "sync", "serve", "--data", str(tmp_path / "data"), "--port", "0"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        messages = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and sum("WATCHDOG=1" in m for m in messages) < 3:
+            messages += received(sock, 0.5)
+        assert any("READY=1" in m for m in messages), messages
+        assert sum("WATCHDOG=1" in m for m in messages) >= 3, messages  # one a second: half of WATCHDOG_USEC
+        server.terminate()
+        assert server.wait(20) in (0, -15)  # uvicorn re-raises SIGTERM after a clean shutdown; systemd counts it clean
+        assert any("STOPPING=1" in m for m in received(sock, 0.5))
+    finally:
+        server.kill()

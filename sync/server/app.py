@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -44,10 +45,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
                     await channels.rebuild_notices(channel, stamp)
 
         task = asyncio.create_task(watch(db, settings.offline_after, settings.webhook, time.time, expire_notices))
+        pinger = asyncio.create_task(tell_systemd())
         try:
             yield
         finally:
             task.cancel()
+            pinger.cancel()
             db.close()
 
     app = FastAPI(title="Tịnh Biên kiosk server", version=_version(), description=DESCRIPTION, lifespan=lifespan)
@@ -82,6 +85,26 @@ def create_app(settings: ServerSettings) -> FastAPI:
                             headers=getattr(exc, "headers", None))
 
     return app
+
+
+async def tell_systemd() -> None:
+    """READY once serving, then watchdog pings from the event loop itself: a frozen loop stops them and
+    systemd restarts the server (Type=notify, WatchdogSec= in deploy/kiosk-server.service). A no-op elsewhere."""
+    from player.notify import Notifier, Watchdog
+
+    notifier = Notifier.from_env(os.environ)
+    if not notifier.enabled:
+        return
+    watchdog = Watchdog.from_env(notifier, os.environ, os.getpid())
+    await asyncio.sleep(0.2)  # uvicorn binds its socket right after the lifespan starts
+    notifier.ready("serving")
+    try:
+        while True:
+            watchdog.beat(time.monotonic())
+            await asyncio.sleep(1.0)
+    finally:
+        notifier.stopping()
+        notifier.close()
 
 
 def _version() -> str:

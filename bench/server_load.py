@@ -1,0 +1,584 @@
+"""The central server under a fleet's load on loopback: 1,000 long-polling, heart-beating screens and one publish.
+
+    .venv/bin/python bench/server_load.py [--screens 1000] [--seconds 60] [--heartbeat 30] [--wait 50]
+                                          [--no-notices] [--quick]
+
+`python -m sync serve` runs as its own process on 127.0.0.1 with channel "gate", an admin staff
+token and one screen token per simulated screen (written to its database before it starts, as
+`python -m sync server screen add` does). A second process (this script with --generator) plays
+the screens with asyncio streams speaking HTTP/1.1 keep-alive, as sync/screen.py does: each screen
+holds one connection long-polling GET /channels/gate/manifest?wait=50 with If-None-Match, asked
+again 0.2 s after every 304 or 200, one long-polling /channels/gate/notices the same way (not with
+--no-notices), and one sending POST /api/heartbeat every --heartbeat seconds, the screens spread
+evenly over that interval. The screens connect during --ramp seconds (5) before the measured
+--seconds begin, and their first long-polls wait different lengths, as a fleet that started at
+different times does; CPU and heartbeats are counted from the end of the ramp, RSS throughout.
+
+Halfway through, this process publishes a new generation as staff do (a blob, then the signed
+manifest) and notes the wall time just before the manifest's POST; the generator notes the wall
+time at which each screen's long-poll brought back the new generation's ETag. The server's RSS
+is sampled with psutil throughout. One line per figure, with its target; exit status 0 when
+every target is met. --quick runs 200 screens for 15 s.
+
+A long-poll answers at most once per screen per --wait, so --wait 20 makes the same minute busier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import math
+import os
+import random
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+CHANNEL = "gate"
+FILES = 40  # a gate's channel: a few dozen files, so the manifest is a few kB as in service
+TARGETS = {"errors": 0, "p99_ms": 200.0, "all_told_s": 2.0, "rss_mb": 300.0}
+HEARTBEAT_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 10.0
+SAMPLE_SECONDS = 0.2
+LONG_POLL_SECONDS = 50.0  # sync/screen.py's LONG_POLL_SECONDS
+REPOLL_SECONDS = 0.2  # sync/screen.py asks a server that holds requests again this soon
+
+
+@dataclass
+class LoadReport:
+    screens: int
+    seconds: float
+    heartbeat_ms: list[float] = field(default_factory=list)
+    heartbeat_sent: list[float] = field(default_factory=list)  # wall time each answered heartbeat was sent
+    long_polls: Counter[str] = field(default_factory=Counter)  # by document and status: "manifest 304"
+    told: int = 0  # screens whose long-poll brought the published generation
+    all_told_s: float | None = None  # from just before the manifest's POST to the last screen told
+    publish_post_ms: float = 0.0
+    published_at: float | None = None  # wall time just before the manifest's POST
+    errors: Counter[str] = field(default_factory=Counter)  # by kind, generator and server together
+    error_samples: list[str] = field(default_factory=list)
+    reconnects: int = 0
+    shutdown_tracebacks: int = 0
+    server_rss_peak_mb: float = 0.0
+    server_rss_idle_mb: float = 0.0
+    server_cpu_s: float = 0.0
+    generator_cpu_s: float = 0.0
+    machine_busy_s: float = 0.0  # every core's busy time over the load, whoever used it
+    generation: int = 0
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    def percentile_ms(self, q: float) -> float:
+        if not self.heartbeat_ms:
+            return float("nan")
+        ordered = sorted(self.heartbeat_ms)
+        return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]  # nearest rank
+
+
+# --- the bench: server, set-up, publish, measurements ------------------------------------------------------
+
+def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: float = 30.0,
+             wait: float = LONG_POLL_SECONDS, publish_at: float | None = None, ramp: float = 5.0,
+             notices: bool = True) -> LoadReport:
+    """Run the server and the generator under `work` (a fresh folder); both processes are ended on the way out."""
+    import psutil
+    import requests
+
+    publish_at = seconds / 2 if publish_at is None else publish_at
+    if not 0 < publish_at < seconds:
+        raise ValueError(f"the publish ({publish_at:g} s) must come within the load's {seconds:g} s")
+    raise_open_files(4 * screens + 256)  # the server inherits it: up to three sockets per screen
+    admin, tokens, keys = prepare_database(work / "data", screens)
+    port = free_port()
+    log_path = work / "server.log"
+    server = generator = None
+    report = LoadReport(screens, seconds)
+    try:
+        with log_path.open("wb") as log:
+            server = subprocess.Popen([sys.executable, "-m", "sync", "serve", "--data", str(work / "data"),
+                                       "--host", "127.0.0.1", "--port", str(port)], cwd=REPO, stdout=log,
+                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        wait_until_listening(url, server, log_path)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {admin}"
+        files = first_generation(session, url, keys)
+        watched = psutil.Process(server.pid)
+        report.server_rss_idle_mb = watched.memory_info().rss / 2**20
+
+        start = time.time() + 1.5 + ramp  # the generator's imports, then the screens' boot, come before it
+        config = {"url": url, "tokens": tokens, "start": start, "seconds": seconds, "heartbeat": heartbeat,
+                  "wait": wait, "ramp": ramp, "notices": notices, "result": str(work / "generator.json")}
+        (work / "generator-config.json").write_text(json.dumps(config))
+        generator = subprocess.Popen([sys.executable, __file__, "--generator", str(work / "generator-config.json")],
+                                     cwd=REPO, stdin=subprocess.DEVNULL)
+        for _ in range(int((start - time.time()) / SAMPLE_SECONDS) + 1):  # the screens connecting
+            report.server_rss_peak_mb = max(report.server_rss_peak_mb, watched.memory_info().rss / 2**20)
+            time.sleep(max(0.0, min(SAMPLE_SECONDS, start - time.time())))
+        cpu_before, machine_before, own_before = _cpu(watched), _busy(psutil.cpu_times()), _cpu(psutil.Process())
+        published_at = envelope = None
+        deadline = start + seconds + wait + 30  # the generator ends at start+seconds; this only bounds the loop
+        while generator.poll() is None and time.time() < deadline:
+            report.server_rss_peak_mb = max(report.server_rss_peak_mb, watched.memory_info().rss / 2**20)
+            if envelope is None and time.time() >= start + publish_at:
+                published_at, envelope, report.publish_post_ms = publish(session, url, keys, files)
+            time.sleep(SAMPLE_SECONDS)
+        report.server_cpu_s = _cpu(watched) - cpu_before
+        report.machine_busy_s = _busy(psutil.cpu_times()) - machine_before - (_cpu(psutil.Process()) - own_before)
+        if generator.poll() is None:
+            report.errors["generator did not finish"] += 1
+        elif generator.returncode != 0:
+            report.errors[f"generator exit status {generator.returncode}"] += 1
+        else:
+            read_generator(report, json.loads((work / "generator.json").read_text()), envelope, published_at)
+    finally:
+        stop(generator)
+        load_log = log_path.stat().st_size if log_path.is_file() else 0
+        stop(server)
+    read_server_log(report, log_path, load_log)
+    return report
+
+
+def prepare_database(data: Path, screens: int) -> tuple[str, list[str], dict[str, Any]]:
+    """Channel gate with fresh keys, an admin token and `screens` screen tokens, written before the server starts."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync.keys import public_text
+    from sync.server.db import Database
+    from sync.server.tokens import make_token
+
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    root, publisher = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    db = Database(data / "server.db")
+    try:
+        db.add_channel(CHANNEL, public_text(root.public_key()), stamp)
+        admin = make_token("staff")
+        db.add_staff("bench", ["*"], True, admin, stamp)
+        tokens = []
+        for n in range(screens):
+            token = make_token("screen")
+            db.add_screen(f"gate-{n:04d}", CHANNEL, token, None, stamp)
+            tokens.append(token.text)
+    finally:
+        db.close()
+    return admin.text, tokens, {"root": root, "publisher": publisher}
+
+
+def first_generation(session: Any, url: str, keys: dict[str, Any]) -> dict[str, bytes]:
+    """The publisher list and generation 1 (FILES small files) through the API; returns the files."""
+    from sync.keys import PublisherList, make_publisher, seal_publishers
+
+    plist = PublisherList(CHANNEL, 1, (make_publisher("office", keys["publisher"].public_key()),))
+    session.put(f"{url}/api/channels/{CHANNEL}/publishers", data=seal_publishers(plist, keys["root"])).raise_for_status()
+    rng = random.Random(5)
+    files = {f"media/slide{n:02d}.jpg": rng.randbytes(2048) for n in range(FILES)}
+    for data in files.values():
+        session.put(f"{url}/api/blobs/{hashlib.sha256(data).hexdigest()}", data=data).raise_for_status()
+    session.post(f"{url}/api/channels/{CHANNEL}/manifest", data=signed_manifest(1, files, keys)).raise_for_status()
+    return files
+
+
+def publish(session: Any, url: str, keys: dict[str, Any], files: dict[str, bytes]) -> tuple[float, bytes, float]:
+    """Generation 2 as staff publish it: the new blob, then the manifest. Returns (wall time before the POST, it, ms)."""
+    data = random.Random(6).randbytes(4096)
+    session.put(f"{url}/api/blobs/{hashlib.sha256(data).hexdigest()}", data=data).raise_for_status()
+    envelope = signed_manifest(2, {**files, "media/notice.jpg": data}, keys)
+    before = time.time()
+    started = time.monotonic()
+    session.post(f"{url}/api/channels/{CHANNEL}/manifest", data=envelope).raise_for_status()
+    return before, envelope, 1000 * (time.monotonic() - started)
+
+
+def signed_manifest(generation: int, files: dict[str, bytes], keys: dict[str, Any]) -> bytes:
+    from sync.envelope import seal
+    from sync.manifest import FileEntry, build_manifest, manifest_payload
+
+    entries = [FileEntry(path, hashlib.sha256(data).hexdigest(), len(data)) for path, data in files.items()]
+    manifest = build_manifest(CHANNEL, generation, datetime.now(timezone.utc), entries)
+    return seal(manifest_payload(manifest), "manifest", keys["publisher"])
+
+
+def read_generator(report: LoadReport, result: dict[str, Any], envelope: bytes | None, published_at: float | None) -> None:
+    from sync.server.channels import etag_of
+
+    report.heartbeat_sent, report.heartbeat_ms = result["heartbeat_sent"], result["heartbeat_ms"]
+    report.long_polls = Counter(result["long_polls"])
+    report.errors.update(result["errors"])
+    report.error_samples += result["error_samples"]
+    report.reconnects = result["reconnects"]
+    report.generator_cpu_s = result["cpu_s"]
+    if envelope is None or published_at is None:
+        report.errors["the publish did not happen"] += 1
+        return
+    report.generation, report.published_at = 2, published_at
+    wanted = etag_of(envelope)
+    times = [seen[wanted] for seen in result["etags_seen"] if wanted in seen]
+    report.told = len(times)
+    if times:
+        report.all_told_s = max(times) - published_at
+
+
+def read_server_log(report: LoadReport, path: Path, load_end: int) -> None:
+    """Server-side trouble the generator cannot see: 5xx in the access log, tracebacks, errors logged.
+
+    Only the first `load_end` bytes count as errors; what the server logs while it is stopped (long-polls
+    still waiting are cancelled, each with a traceback) is counted apart, in shutdown_tracebacks.
+    """
+    if not path.is_file():
+        return
+    text = path.read_bytes()
+    report.shutdown_tracebacks = text[load_end:].count(b"Traceback (most recent call last)")
+    for line in text[:load_end].decode(errors="replace").splitlines():
+        status = line.rsplit('" ', 1)[-1].split(" ", 1)[0] if 'HTTP/1.1" ' in line else ""
+        if status.isdigit() and int(status) >= 500:
+            report.errors[f"server answered {status}"] += 1
+        elif line.startswith(("ERROR", "CRITICAL", "Traceback")):
+            report.errors["server logged an error"] += 1
+            if len(report.error_samples) < 10:
+                report.error_samples.append(f"server: {line[:200]}")
+
+
+def wait_until_listening(url: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
+    import requests
+
+    for _ in range(300):
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited ({server.returncode}):\n{log_path.read_text(errors='replace')[-2000:]}")
+        try:
+            requests.get(f"{url}/channels/{CHANNEL}/publishers", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the server did not listen within 15 s:\n{log_path.read_text(errors='replace')[-2000:]}")
+
+
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)  # uvicorn's graceful stop; the generator stops as on Ctrl-C
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def raise_open_files(need: int) -> int:
+    """Raise the soft RLIMIT_NOFILE to `need` (up to the hard limit); returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < need:
+        soft = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return soft
+
+
+def _cpu(process: Any) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def _busy(times: Any) -> float:
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "guest", 0.0)
+                 - getattr(times, "guest_nice", 0.0))  # guest time is already counted in user and nice
+
+
+# --- the generator: screens on asyncio streams ---------------------------------------------------------------
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the server; reconnects when the server has closed it."""
+
+    def __init__(self, host: str, port: int, fleet: Fleet) -> None:
+        self.host, self.port, self.fleet = host, port, fleet
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, head: bytes, body: bytes, timeout: float) -> tuple[int, dict[str, str], bytes]:
+        for attempt in range(2):
+            reused = self.writer is not None
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.wait_for(
+                    asyncio.open_connection(self.host, self.port), CONNECT_TIMEOUT)
+            assert self.reader is not None
+            self.writer.write(head + body)
+            await self.writer.drain()
+            status_line = await asyncio.wait_for(self.reader.readline(), timeout)
+            if not status_line and reused and attempt == 0:  # the server closed the idle connection: as urllib3 does
+                self.close()
+                self.fleet.reconnects += 1
+                continue
+            return await asyncio.wait_for(self._rest(status_line), timeout)
+        raise ConnectionError("the server closed the connection without answering")
+
+    async def _rest(self, status_line: bytes) -> tuple[int, dict[str, str], bytes]:
+        assert self.reader is not None
+        parts = status_line.split(b" ", 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise ConnectionError(f"bad status line {status_line[:80]!r}")
+        headers: dict[str, str] = {}
+        for _ in range(100):
+            line = await self.reader.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = bytearray()
+            for _ in range(100000):
+                size = int((await self.reader.readline()).split(b";")[0], 16)
+                chunk = await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+                body += chunk[:-2]
+        else:
+            body = bytearray(await self.reader.readexactly(int(headers.get("content-length", "0"))))
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return int(parts[1]), headers, bytes(body)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+@dataclass
+class Fleet:
+    """What the simulated screens saw, written out as the generator's result."""
+
+    heartbeat_ms: list[float] = field(default_factory=list)
+    heartbeat_sent: list[float] = field(default_factory=list)
+    long_polls: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    error_samples: list[str] = field(default_factory=list)
+    reconnects: int = 0
+
+    def error(self, kind: str, detail: str) -> None:
+        self.errors[kind] += 1
+        if len(self.error_samples) < 10:
+            self.error_samples.append(f"{kind}: {detail}"[:300])
+
+
+async def long_poll(n: int, name: str, conn: Connection, first_wait: float, wait: float, boot: float, end: float,
+                    fleet: Fleet, seen: dict[str, float]) -> None:
+    """One screen's loop on the channel's `name`: fetch it, then long-poll it with If-None-Match until the run ends.
+
+    `seen` gets the wall time at which each ETag first came back.
+    """
+    await _sleep_until(boot)
+    etag, this_wait = None, first_wait
+    for _ in range(100000):
+        if time.monotonic() >= end:
+            return
+        asked_with = etag
+        query = f"?wait={this_wait:g}" if etag else ""  # as sync.client asks: a wait only with an ETag
+        lines = [f"GET /channels/{CHANNEL}/{name}{query} HTTP/1.1", f"Host: {conn.host}:{conn.port}",
+                 "User-Agent: kiosk-bench"]  # the static layout: screens read it without a token
+        if etag:
+            lines.append(f"If-None-Match: {etag}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+        try:
+            status, headers, _ = await conn.request(head, b"", this_wait + 10)
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError) as exc:
+            fleet.error(f"{name} long-poll {type(exc).__name__}", f"screen {n}: {exc!r}")
+            conn.close()
+            await asyncio.sleep(1.0)
+            continue
+        fleet.long_polls[f"{name} {status}"] += 1
+        if status == 200 and headers.get("etag"):
+            etag = headers["etag"]
+            seen.setdefault(etag, time.time())
+        elif status != 304 or headers.get("etag") != etag:
+            fleet.error(f"{name} long-poll status {status}", f"screen {n}: {headers.get('etag')} after {etag}")
+            await asyncio.sleep(1.0)
+        if asked_with:  # the first fetch has nothing to wait for; the first real long-poll gets first_wait
+            this_wait = wait
+        await asyncio.sleep(REPOLL_SECONDS)
+
+
+async def heartbeats(n: int, conn: Connection, token: str, first: float, every: float, end: float, fleet: Fleet) -> None:
+    """One screen's heartbeat loop: a POST every `every` seconds from `first`, none at or after `end`."""
+    started = time.monotonic()
+    due = first
+    for _ in range(100000):
+        if due >= end:
+            return
+        await _sleep_until(due)
+        beat = {"version": "0.1.0", "generation": 1, "item": "welcome", "playlist": "day",
+                "uptime": round(time.monotonic() - started, 1), "free_disk_mb": 12000.0,
+                "clock": datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds"),
+                "clock_trusted": True, "last_error": None, "fallback": False, "screen_on": True}
+        body = json.dumps(beat).encode()
+        head = (f"POST /api/heartbeat HTTP/1.1\r\nHost: {conn.host}:{conn.port}\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nUser-Agent: kiosk-bench\r\n\r\n").encode()
+        sent, sent_wall = time.monotonic(), time.time()
+        try:
+            status, _, answer = await conn.request(head, body, HEARTBEAT_TIMEOUT)
+        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError) as exc:
+            fleet.error("heartbeat " + type(exc).__name__, f"screen {n}: {exc!r}")
+            conn.close()
+        else:
+            if status == 200:
+                fleet.heartbeat_ms.append(1000 * (time.monotonic() - sent))
+                fleet.heartbeat_sent.append(sent_wall)
+            else:
+                fleet.error(f"heartbeat status {status}", f"screen {n}: {answer[:200]!r}")
+        due += every
+
+
+async def _sleep_until(when: float) -> None:
+    delay = when - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+async def generate(config: dict[str, Any]) -> dict[str, Any]:
+    host, _, port = config["url"].removeprefix("http://").partition(":")
+    tokens: list[str] = config["tokens"]
+    count = len(tokens)
+    zero = time.monotonic() + (config["start"] - time.time())  # the shared wall-clock start, on this monotonic clock
+    end = zero + config["seconds"]
+    wait, every, ramp = float(config["wait"]), float(config["heartbeat"]), float(config["ramp"])
+    fleet = Fleet()
+    seen: list[dict[str, float]] = [{} for _ in tokens]
+    names = ["manifest", "notices"] if config["notices"] else ["manifest"]
+    connections: list[Connection] = []
+    polls, beats = [], []
+    for n, token in enumerate(tokens):
+        first_wait, boot = wait * (1 - 0.5 * ((n * 7919) % count) / count), zero - ramp + ramp * n / count
+        for name in names:
+            connections.append(Connection(host, int(port), fleet))
+            polls.append(asyncio.create_task(long_poll(n, name, connections[-1], first_wait, wait, boot, end, fleet,
+                                                       seen[n] if name == "manifest" else {})))
+        connections.append(Connection(host, int(port), fleet))
+        beats.append(asyncio.create_task(heartbeats(n, connections[-1], token, zero + every * n / count, every, end,
+                                                    fleet)))
+    await _sleep_until(zero)
+    cpu = os.times()
+    await _sleep_until(end)
+    for task in polls:
+        task.cancel()  # a long-poll still waiting at the end is not an error
+    await asyncio.gather(*polls, return_exceptions=True)
+    done, late = await asyncio.wait(beats, timeout=HEARTBEAT_TIMEOUT + 5)
+    for task in late:
+        task.cancel()
+        fleet.error("heartbeat still running at the end", "")
+    for task in done:
+        if task.exception() is not None:
+            fleet.error("heartbeat loop " + type(task.exception()).__name__, str(task.exception()))
+    for conn in connections:
+        conn.close()
+    await asyncio.sleep(0.1)
+    after = os.times()
+    return {"cpu_s": (after.user - cpu.user) + (after.system - cpu.system), "heartbeat_ms": fleet.heartbeat_ms, "heartbeat_sent": fleet.heartbeat_sent, "long_polls": fleet.long_polls, "errors": fleet.errors,
+            "error_samples": fleet.error_samples, "reconnects": fleet.reconnects, "etags_seen": seen}
+
+
+def generator_main(config_path: Path) -> int:
+    config = json.loads(config_path.read_text())
+    raise_open_files(3 * len(config["tokens"]) + 256)
+    try:
+        result = asyncio.run(generate(config))
+    except KeyboardInterrupt:
+        return 130
+    Path(config["result"]).write_text(json.dumps(result))
+    return 0
+
+
+# --- the command line ----------------------------------------------------------------------------------------
+
+def summary(report: LoadReport, wait: float) -> list[str]:
+    """One line per figure, its target after it."""
+    t = TARGETS
+    told = "n/a" if report.all_told_s is None else f"{report.all_told_s:.2f}"
+    polls = ", ".join(f"{n} {kind}" for kind, n in sorted(report.long_polls.items()))
+    slow = [sent for sent, ms in zip(report.heartbeat_sent, report.heartbeat_ms) if ms > 100]
+    near = sum(abs(sent - (report.published_at or 0.0)) <= 1 for sent in slow)
+    other = report.machine_busy_s - report.server_cpu_s - report.generator_cpu_s
+    kinds = "; ".join(f"{n} {kind}" for kind, n in report.errors.most_common()) or "none"
+    return [
+        f"heartbeat_latency_p50_ms {report.percentile_ms(50):.1f}",
+        f"heartbeat_latency_p99_ms {report.percentile_ms(99):.1f} (target <= {t['p99_ms']:g}; "
+        f"max {max(report.heartbeat_ms, default=float('nan')):.1f}; {len(slow)} over 100 ms, {near} of them sent "
+        f"within 1 s of the publish)",
+        f"all_told_s {told} (target <= {t['all_told_s']:g}; {report.told} of {report.screens} screens got generation "
+        f"{report.generation}; the manifest's POST took {report.publish_post_ms:.0f} ms)",
+        f"errors {report.error_count} (target {t['errors']}; {kinds}; {report.reconnects} idle keep-alive reconnects; "
+        f"{report.shutdown_tracebacks} tracebacks while the server stopped, not counted)",
+        f"server_rss_mb {report.server_rss_peak_mb:.0f} (target <= {t['rss_mb']:g}; peak, sampled every "
+        f"{SAMPLE_SECONDS:g} s; {report.server_rss_idle_mb:.0f} before the load)",
+        f"server_cpu_s {report.server_cpu_s:.1f} ({100 * report.server_cpu_s / report.seconds:.0f}% of one core "
+        f"over {report.seconds:g} s)",
+        f"generator_cpu_s {report.generator_cpu_s:.1f} ({100 * report.generator_cpu_s / report.seconds:.0f}% of one "
+        f"core; it shares the machine's {os.cpu_count()} cores with the server)",
+        f"other_cpu_s {max(0.0, other):.1f} (other processes on the machine meanwhile, this bench's own "
+        f"publish and sampling left out; the figures above are only clean when it is near 0)",
+        f"heartbeats {len(report.heartbeat_ms)} answered",
+        f"long_polls {sum(report.long_polls.values())} answered ({polls}; wait={wait:g} s)",
+    ]
+
+
+def met(report: LoadReport) -> bool:
+    return (report.error_count == TARGETS["errors"] and report.told == report.screens
+            and report.percentile_ms(99) <= TARGETS["p99_ms"]
+            and report.all_told_s is not None and report.all_told_s <= TARGETS["all_told_s"]
+            and report.server_rss_peak_mb <= TARGETS["rss_mb"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screens", type=int, default=1000, help="simulated screens (default 1000)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the load (default 60)")
+    parser.add_argument("--heartbeat", type=float, default=30.0, help="seconds between a screen's heartbeats (default 30)")
+    parser.add_argument("--wait", type=float, default=LONG_POLL_SECONDS,
+                        help=f"the long-poll's ?wait= in seconds (default {LONG_POLL_SECONDS:g}, as screens ask)")
+    parser.add_argument("--ramp", type=float, default=5.0, help="seconds over which screens connect before the "
+                        "measured time (default 5)")
+    parser.add_argument("--no-notices", action="store_true", help="screens long-poll the manifest only, not notices")
+    parser.add_argument("--publish-at", type=float, help="seconds into the load to publish (default: halfway)")
+    parser.add_argument("--quick", action="store_true", help="200 screens for 15 s, heartbeats every 6 s, wait=5 s")
+    parser.add_argument("--generator", type=Path, help=argparse.SUPPRESS)  # the load generator's own process
+    args = parser.parse_args()
+    if args.generator:
+        return generator_main(args.generator)
+    if args.quick:
+        args.screens, args.seconds, args.heartbeat, args.wait = 200, 15.0, 6.0, 5.0
+    ramp = min(args.ramp, args.seconds / 3) if args.quick else args.ramp
+    try:
+        with tempfile.TemporaryDirectory(prefix="server-load-") as tmp:
+            report = run_load(Path(tmp), args.screens, args.seconds, args.heartbeat, args.wait, args.publish_at, ramp,
+                              not args.no_notices)
+    except KeyboardInterrupt:
+        print("interrupted; the server and the generator were stopped", file=sys.stderr)
+        return 130
+    for line in summary(report, args.wait):
+        print(line)
+    for sample in report.error_samples:
+        print(f"  error: {sample}")
+    return 0 if met(report) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

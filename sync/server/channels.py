@@ -104,6 +104,8 @@ class Channels:
             await asyncio.wait_for(event.wait(), seconds)
         except TimeoutError:
             return None
+        except asyncio.CancelledError:  # the server is stopping: answer "unchanged" rather than log a traceback
+            return None
         doc = self._docs.get(key)
         return doc if doc is not None and doc.etag != etag else None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -51,7 +52,10 @@ async def channel_document(request: Request, channel: ChannelName,
         store.announce(channel, name, _EMPTY_NOTICES)
         return await channel_document(request, channel, name, wait, if_none_match)
     if wait > 0 and doc is not None:
-        changed = await store.wait_for_change(channel, name, if_none_match, min(wait, limit))
+        # Held for 90-100% of the wait: after a publish wakes every screen at once, their next 304s
+        # spread out instead of arriving together every `wait` seconds for as long as the server runs.
+        hold = min(wait, limit) * random.uniform(0.9, 1.0)
+        changed = await store.wait_for_change(channel, name, if_none_match, hold)
         if changed is not None:
             return _document(changed.data, changed.etag, limit)
     if doc is None:

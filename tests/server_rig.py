@@ -29,7 +29,7 @@ class Rig:
     root: Ed25519PrivateKey
     publisher: Ed25519PrivateKey
     admin_token: str  # staff "lan": admin, every channel
-    settings: ServerSettings
+    settings: ServerSettings | None = None  # None: a server this rig did not start (restart() needs it)
     channel: str = "gate"
 
     @property
@@ -78,6 +78,7 @@ class Rig:
 
     def restart(self) -> None:
         """Start the stopped server again on the same port and data (a screen's link coming back)."""
+        assert self.settings is not None, "restart() needs a rig made by start_rig"
         port = int(self.url.rsplit(":", 1)[1])
         self.running = start_in_thread(replace(self.settings, port=port))
 

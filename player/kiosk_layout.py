@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 TARGET_MM = 22.0  # WCAG and kiosk guidance ask 2 cm; a little more for a finger at arm's length
 BODY_CAP_MM = 6.0  # body text capitals at arm's length
+CAP_EM = 0.70  # Noto Sans' capitals as drawn measure 0.70-0.71 em; the lower figure keeps 6 mm a floor
+PAGE_CAP_MM = BODY_CAP_MM * 0.714 / CAP_EM  # for SlideRenderer, whose floor assumes 0.714 em
 TILE_GAP = 0.025  # of the shorter side
 
 
@@ -67,8 +69,8 @@ class Layout:
 
     @property
     def label_px(self) -> int:
-        """Font size of button labels: capitals BODY_CAP_MM tall at least (0.714: Noto Sans' cap height per em)."""
-        return max(round(BODY_CAP_MM * self.px_per_mm / 0.714), round(self.button * 0.34))
+        """Font size of button labels: capitals BODY_CAP_MM tall at least."""
+        return max(math.ceil(BODY_CAP_MM * self.px_per_mm / CAP_EM), round(self.button * 0.34))
 
     @property
     def title_px(self) -> int:

@@ -19,7 +19,7 @@ from .config import KioskConfig
 from .icons import icon
 from .images import load_image
 from .keypad import keypad_panel
-from .kiosk_layout import BODY_CAP_MM, Box, Layout
+from .kiosk_layout import PAGE_CAP_MM, Box, Layout
 from .languages import NATIVE_NAMES
 from .sequence import Cursor, Decision, Slot
 from .slides import SlideRenderer
@@ -120,7 +120,7 @@ class KioskPainter:
         self.menu = menu
         self.media_dir = media_dir
         self.renderer = SlideRenderer(config.display.canvas, config.display.px_per_mm, media_dir,
-                                      font_overrides(config), BODY_CAP_MM, layout.page_box().rect)
+                                      font_overrides(config), PAGE_CAP_MM, layout.page_box().rect)
         self.pages = SlotPainter(config, self.renderer, video_opener(config.volume))
 
     def __call__(self, key: object) -> Painted | Chrome | pygame.Surface:

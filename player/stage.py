@@ -147,6 +147,9 @@ def make_kiosk(config: KioskConfig, loop, proof):  # noqa: ANN001, ANN201 - Loop
         (log.error if problem.severity == "error" else log.warning)("%s", problem)
     if menu is None:
         log.error("touch mode is on but there is no browse menu to show (playlists/browse.yaml): taps do nothing")
+    if config.touch.exit_pin_hash is None:
+        log.warning("touch mode is on but touch.exit_pin_hash is not set: staff cannot leave from the screen "
+                    "(make one with `python -m player hash-pin`); systemctl stop still stops the player")
     layout = Layout(config.display.canvas, config.display.px_per_mm, config.languages)
     painter = Preparer(KioskPainter(config, layout, menu, Path(media_dir)) if menu else _chrome_only(config, layout),
                        lambda key, message: Painted(key, error=message), name="kiosk-painter")

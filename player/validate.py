@@ -6,7 +6,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .config import KioskConfig, load_config
+from .config import KioskConfig, load_config, parse_config
 from .browse import BROWSE_FILE, Menu, load_menu, menu_items, parse_menu
 from .content import SCHEDULE_FILE, load_content, parse_playlist
 from .errors import ContentError, MediaError, Problem
@@ -58,6 +58,7 @@ def validate_all(config_path: Path, target: Path | None, now: datetime | None = 
         config_path, target = target, None
     try:
         config = load_config(config_path)
+        problems += [p for p in parse_config(load_yaml(config_path), config_path)[1] if p.severity == "warning"]
     except ContentError as exc:
         if target is None:
             return exc.problems

@@ -129,7 +129,7 @@ def check_menu_media(menu: Menu, media_dir: Path) -> list[Problem]:
 def check_menu_layout(config: KioskConfig, menu: Menu, media_dir: Path) -> list[Problem]:
     """Render every text page of the browse menu in each language, to warn of text cut to fit."""
     from .kiosk_layout import Layout
-    from .kiosk_paint import KioskPainter, ScreenKey
+    from .kiosk_paint import KioskPainter
 
     painter = KioskPainter(config, Layout(config.display.canvas, config.display.px_per_mm, config.languages), menu, media_dir)
     problems = []

@@ -311,6 +311,92 @@ def test_idle_timeout_counts_down_then_resumes_the_loop_where_it_was(tmp_path):
         rig.close()
 
 
-def any_color(surface: pygame.Surface, color: tuple[int, int, int]) -> bool:
-    small = pygame.transform.scale(surface, (surface.get_width() // 4, surface.get_height() // 4))
-    return any(tuple(small.get_at((x, y)))[:3] == color for x in range(small.get_width()) for y in range(0, small.get_height(), 2))
+def any_color(surface: pygame.Surface, color: tuple[int, int, int], near: int = 0, step: int = 4) -> bool:
+    """Some pixel of `surface` (every `step`th) is `color`, give or take `near` per channel."""
+    return any(all(abs(a - b) <= near for a, b in zip(tuple(surface.get_at((x, y)))[:3], color))
+               for x in range(0, surface.get_width(), step) for y in range(0, surface.get_height(), step))
+
+
+def press_keys(rig: Rig, labels: str) -> None:
+    keys = dict(rig.layout.keypad()[2])
+    for label in labels:
+        rig.tap(keys[{"<": "del", "!": "ok"}.get(label, label)].center)
+        rig.frame()
+    deadline = time.monotonic() + 5
+    while rig.kiosk.keypad is not None and rig.kiosk.keypad.checking and time.monotonic() < deadline:
+        time.sleep(0.01)
+        rig.frame(0.0)
+    rig.frame()
+
+
+def corner_taps(rig: Rig, count: int = 5) -> None:
+    for _ in range(count):
+        rig.tap((5, 5))
+        rig.frame()
+    rig.settle(0.1)
+
+
+def test_staff_leave_by_corner_taps_and_the_pin_with_status_64(rig):
+    corner_taps(rig, 4)
+    assert rig.kiosk.keypad is None, "four taps are not enough"
+    corner_taps(rig, 1)
+    assert rig.kiosk.keypad is not None
+    panel = rig.layout.keypad()[0]
+    assert color_at(rig.screen, (panel.x + 1, panel.y + panel.h // 2)) == (233, 182, 64)  # the keypad's frame shows
+    press_keys(rig, "1357!")
+    assert rig.kiosk.exit_status is None and rig.kiosk.keypad is not None
+    press_keys(rig, "2468!")
+    assert rig.kiosk.exit_status == 64
+    rig.writer.close()
+    assert any(line.get("ended") == "exit" for line in read_proof(rig.proof_path))
+
+
+def test_wrong_pins_lock_the_keypad_and_cancel_goes_back(rig):
+    corner_taps(rig)
+    for _ in range(3):
+        press_keys(rig, "1111!")
+    press_keys(rig, "2468!")  # the right PIN, but locked out: refused without a check
+    assert rig.kiosk.exit_status is None
+    assert rig.kiosk.keypad.status(rig.mono).startswith("Khóa")
+    display = rig.layout.keypad()[1]
+    assert any_color(rig.screen.subsurface(pygame.Rect(display.rect)), (233, 182, 64), near=60, step=1), "the lockout is not shown"
+    press_keys(rig, "<")
+    rig.tap(dict(rig.layout.keypad()[2])["cancel"].center)
+    rig.settle()
+    assert rig.kiosk.keypad is None and shows(rig, (), None, "vi")  # back where the staff member started
+    corner_taps(rig)  # the lockout outlives the keypad
+    press_keys(rig, "2468!")
+    assert rig.kiosk.exit_status is None
+
+
+def test_keys_and_window_close_do_nothing_in_touch_mode(rig):
+    open_home(rig)
+    before = rig.screen.copy()
+    for event in (pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE, mod=0, unicode="\x1b", scancode=41),
+                  pygame.event.Event(pygame.KEYDOWN, key=pygame.K_F4, mod=pygame.KMOD_LALT, unicode="", scancode=61),
+                  pygame.event.Event(pygame.QUIT)):
+        pygame.event.post(event)
+    rig.settle()
+    assert rig.kiosk.active and rig.kiosk.exit_status is None and not changed(before, rig.screen)
+
+
+def test_touch_views_go_into_proof_of_play_next_to_play_lines(rig):
+    open_home(rig)
+    rig.settle(1.0)
+    rig.tap(rig.layout.language_buttons()[2][1].center)  # Khmer
+    rig.settle(0.5)
+    rig.tap(tile(rig, 5))  # emergency numbers
+    rig.settle(2.0)
+    rig.kiosk.leave("notice")  # what an urgent notice does
+    rig.settle(0.5)
+    assert not rig.kiosk.active
+    rig.kiosk.close()
+    rig.loop.stop(rig.mono)
+    rig.writer.close()
+    lines = read_proof(rig.proof_path)
+    touch = [(l["topic"], l["page"], l["language"], l["ended"]) for l in lines if l.get("kind") == "touch"]
+    assert touch == [("", "", "vi", "language"), ("", "", "km", "open"), ("emergency", "numbers", "km", "notice")]
+    seconds = [l["seconds"] for l in lines if l.get("kind") == "touch"]
+    assert 1.0 <= seconds[0] <= 1.8 and 1.9 <= seconds[2] <= 2.8
+    play = [l for l in lines if "kind" not in l]
+    assert play and play[-1]["item"] == "red" and play[-1]["status"] == "cut"  # old-style lines, as before

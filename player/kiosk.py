@@ -334,6 +334,7 @@ class Kiosk:
             return
         self._blit_pictures(target, mono)
         self._draw_bars(target)
+        self._draw_ripple(target, mono)  # every tap shows where it landed, in the frame after it
         left = countdown(self.nav, mono, self.config.touch.idle_timeout)
         chrome = self._chrome.get(self.nav.language)
         if left is not None and chrome is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -84,3 +85,14 @@ def test_preview_draws_every_browse_screen_in_every_language(tmp_path):
     khmer, chinese = (pygame.image.load(str(out / f"browse-emergency-01-{code}.png")) for code in ("km", "zh"))
     assert khmer.get_size() == (960, 540)
     assert pygame.image.tobytes(khmer, "RGB") != pygame.image.tobytes(chinese, "RGB")
+
+
+def test_the_touch_bench_prints_its_figures():
+    result = subprocess.run([sys.executable, "-m", "player", "bench", "--only", "touch", "--seconds", "1"],
+                            capture_output=True, text=True, cwd=REPO, timeout=120,
+                            env={**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"})
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert set(lines) == {"touch_tap_to_response_ms", "touch_tap_to_screen_ms", "touch_swipe_frame_time_p50_ms",
+                          "touch_swipe_frame_time_p99_ms"}
+    assert float(lines["touch_tap_to_response_ms"].split()[1]) <= 100  # the median tap shows at once

@@ -29,7 +29,7 @@ from .config import KioskConfig
 from .fonts import Typesetter
 from .keypad import Keypad
 from .kiosk_layout import Box, Layout
-from .kiosk_paint import BAR, SELECTED, WHITE, Chrome, ChromeKey, Painted, ScreenKey, draw_bars
+from .kiosk_paint import BAR, SELECTED, WHITE, Chrome, ChromeKey, MenuKey, Painted, ScreenKey, draw_bars
 from .lockdown import Attempts, CornerTaps, corner_box
 from .loop import Loop
 from .navigation import Back, Choose, Home, Leave, Nav, Open, Touch, Turn, Wake, countdown, idle, pages_of, step
@@ -85,6 +85,7 @@ class Kiosk:
             for code in config.languages:
                 self._ask(ScreenKey((), None, code))
         self._ask("keypad")
+        self._media_dir = loop.program.content.media_dir  # the content generation the menu came with
 
     # -- public --------------------------------------------------------------------------------
 
@@ -249,6 +250,8 @@ class Kiosk:
                 self._chrome[key.language] = result
             elif key == "keypad":
                 self.keypad_panel = result
+            elif isinstance(key, MenuKey):
+                self._new_menu(result)
             elif isinstance(result, Painted) and isinstance(key, ScreenKey):
                 if result.error:
                     log.error("%s cannot be shown: %s", key.label, result.error)
@@ -260,6 +263,25 @@ class Kiosk:
                         continue
                     del self._cache[old_key]
                     old.close()
+
+    def _new_content(self) -> None:
+        """A new content generation came in at an item boundary: its browse menu is read on the painter thread."""
+        media_dir = self.loop.program.content.media_dir
+        if media_dir != self._media_dir and not self.nav.active:
+            self._media_dir = media_dir
+            self._ask(MenuKey(media_dir))
+
+    def _new_menu(self, menu: Menu | None) -> None:
+        """Swap in the menu of the new generation (between visitors) and start drawing its screens."""
+        if menu is None:
+            log.error("the new content has no browse menu that can be shown; keeping the one before")
+            return
+        self.menu = menu
+        for painted in self._cache.values():
+            painted.close()
+        self._cache.clear()
+        for code in self.config.languages:
+            self._ask(ScreenKey((), None, code))
 
     def _drop_video(self) -> None:
         """A video page plays once per visit: let go of it when the visitor moves on."""
@@ -273,6 +295,7 @@ class Kiosk:
     def frame(self, target: Any, mono: float, now: datetime, dt: float) -> None:
         self._mono, self._now = mono, now
         self._collect()
+        self._new_content()
         timeout = self.config.touch.idle_timeout
         if self.keypad is not None:
             self.keypad.update(mono, min(timeout, KEYPAD_TIMEOUT))

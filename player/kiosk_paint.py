@@ -8,6 +8,7 @@ CJK face, fitting), with body capitals at least 6 mm instead of 25 mm.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from .sequence import Cursor, Decision, Slot
 from .slides import SlideRenderer
 from .stage import SlotPainter, font_overrides, video_opener
 from .textlayout import largest_fitting, truncate, wrap
+
+log = logging.getLogger(__name__)
 
 BAR = (8, 24, 42)
 BUTTON = (30, 66, 108)
@@ -85,6 +88,17 @@ class ChromeKey:
         return f"browse bars ({self.language})"
 
 
+@dataclass(frozen=True)
+class MenuKey:
+    """Read the browse menu of the content generation whose media folder is `media_dir`."""
+
+    media_dir: str
+
+    @property
+    def label(self) -> str:
+        return f"browse menu of {self.media_dir}"
+
+
 @dataclass
 class Painted:
     key: object
@@ -123,7 +137,9 @@ class KioskPainter:
                                       font_overrides(config), PAGE_CAP_MM, layout.page_box().rect)
         self.pages = SlotPainter(config, self.renderer, video_opener(config.volume))
 
-    def __call__(self, key: object) -> Painted | Chrome | pygame.Surface:
+    def __call__(self, key: object) -> Painted | Chrome | Menu | pygame.Surface | None:
+        if isinstance(key, MenuKey):
+            return self.load(Path(key.media_dir))
         if key == "keypad":
             return keypad_panel(self.layout, self.renderer.setter, self.layout.label_px)
         if isinstance(key, ChromeKey):
@@ -133,6 +149,19 @@ class KioskPainter:
             return self.screen(key)
         except (pygame.error, OSError, ValueError) as exc:
             return Painted(key, error=str(exc))
+
+    def load(self, media_dir: Path) -> Menu | None:
+        """The browse menu that goes with a new content generation; this painter draws from it from now on."""
+        from .browse import load_menu
+        from .stage import has_font_for, menu_folder
+
+        menu, problems = load_menu(menu_folder(self.config, str(media_dir)), self.config.languages, has_font_for(self.config))
+        for problem in problems:
+            (log.error if problem.severity == "error" else log.warning)("%s", problem)
+        if menu is not None:
+            self.menu, self.media_dir = menu, media_dir
+            self.renderer.media_dir = media_dir
+        return menu
 
     def text_language(self, language: str, available: tuple[str, ...]) -> str:
         return self.config.resolve_language(language, available) or (available[0] if available else language)
@@ -190,7 +219,7 @@ class KioskPainter:
         code = self.text_language(language, tuple(c for c, t in topic.title if t))
         setter = self.renderer.setter(code, True)
         room_w, room_h = box.w - 2 * pad, box.h - side - 3 * pad
-        high = max(self.renderer.floor, round(box.h * 0.13))
+        high = max(self.renderer.floor, round(box.h * 0.15))
 
         def fits(size: int) -> bool:
             lines = wrap(text, room_w, lambda s: setter.width(s, size), code)
@@ -283,6 +312,7 @@ class KioskPainter:
         line = self._line(text, language, self.layout.title_px, DARK_TEXT, width - 2 * self.layout.pad)
         banner = pygame.Surface((line.get_width() + 4 * self.layout.pad, line.get_height() + 2 * self.layout.pad))
         banner.fill(SELECTED)
+        pygame.draw.rect(banner, BAR, banner.get_rect(), max(2, self.layout.pad // 4))  # apart from the page under it
         banner.blit(line, (2 * self.layout.pad, self.layout.pad))
         return banner
 

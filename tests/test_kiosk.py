@@ -400,3 +400,17 @@ def test_touch_views_go_into_proof_of_play_next_to_play_lines(rig):
     assert 1.0 <= seconds[0] <= 1.8 and 1.9 <= seconds[2] <= 2.8
     play = [l for l in lines if "kind" not in l]
     assert play and play[-1]["item"] == "red" and play[-1]["status"] == "cut"  # old-style lines, as before
+
+
+def test_a_new_content_generation_brings_its_own_browse_menu(rig, tmp_path):
+    generation = tmp_path / "store" / "gen-2"
+    shutil.copytree(tmp_path / "playlists", generation / "playlists")
+    shutil.copytree(tmp_path / "media", generation / "media")
+    (generation / "playlists" / "browse.yaml").write_text(
+        "topics:\n  - {id: only, title: {vi: Mới}, color: '#5a2e72', pages: [{id: p, type: text, text: {vi: Trang mới}}]}\n",
+        encoding="utf-8")
+    rig.loop.program, _ = load_program(rig.config, rig.now, (generation / "playlists", generation / "media"))
+    rig.settle()
+    open_home(rig)
+    one = rig.layout.tiles(1)[0]
+    assert color_at(rig.screen, (one.x + 4, one.y + one.h // 2)) == (0x5a, 0x2e, 0x72)  # one tile, the new menu's

@@ -18,7 +18,6 @@ Keys and window-close (QUIT) events do nothing here: for visitors, nothing leave
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -29,7 +28,8 @@ from .config import KioskConfig
 from .fonts import Typesetter
 from .keypad import Keypad
 from .kiosk_layout import Box, Layout
-from .kiosk_paint import BAR, SELECTED, WHITE, Chrome, ChromeKey, MenuKey, Painted, ScreenKey, draw_bars
+from .kiosk_cache import ScreenCache
+from .kiosk_paint import BAR, SELECTED, WHITE, ChromeKey, MenuKey, Painted, ScreenKey, draw_bars
 from .lockdown import Attempts, CornerTaps, corner_box
 from .loop import Loop
 from .navigation import Back, Choose, Home, Leave, Nav, Open, Touch, Turn, Wake, countdown, idle, pages_of, step
@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 STAFF_EXIT = 64  # deploy/kiosk-player.service: RestartPreventExitStatus=64, SuccessExitStatus=64
 SLIDE_SECONDS = 0.25
 RIPPLE_SECONDS = 0.35
-CACHE_SCREENS = 12
 KEYPAD_TIMEOUT = 30.0
 
 
@@ -53,7 +52,6 @@ class Kiosk:
         self.config = config
         self.loop = loop
         self.menu = menu
-        self.painter = painter
         self.proof = proof
         self.setter = setter
         self.layout = layout
@@ -64,13 +62,10 @@ class Kiosk:
         self.corner_box = Box(*corner_box(self.canvas, config.touch.exit_corner, layout.corner))
         self.attempts = Attempts()
         self.keypad: Keypad | None = None
-        self.keypad_panel: Any = None
         self.exit_status: int | None = None
         self._now: datetime | None = None
         self._mono = 0.0
-        self._cache: OrderedDict[ScreenKey, Painted] = OrderedDict()
-        self._chrome: dict[str, Chrome] = {}
-        self._asked: dict[int, object] = {}
+        self.cache = ScreenCache(painter)
         self.shown: Painted | None = None
         self._shown_since = 0.0
         self._previous: Painted | None = None
@@ -231,9 +226,7 @@ class Kiosk:
         return ScreenKey(self.nav.path, self.nav.page if self._on_page() else None, self.nav.language)
 
     def _ask(self, key: object) -> None:
-        if key in self._asked.values() or (isinstance(key, ScreenKey) and key in self._cache):
-            return
-        self._asked[self.painter.request(key)] = key
+        self.cache.ask(key)
 
     def _prefetch(self) -> None:
         key = self._key()
@@ -244,25 +237,8 @@ class Kiosk:
                     self._ask(ScreenKey(key.path, page, key.language))
 
     def _collect(self) -> None:
-        for token, result in self.painter.ready():
-            key = self._asked.pop(token, None)
-            if isinstance(result, Chrome) and isinstance(key, ChromeKey):
-                self._chrome[key.language] = result
-            elif key == "keypad":
-                self.keypad_panel = result
-            elif isinstance(key, MenuKey):
-                self._new_menu(result)
-            elif isinstance(result, Painted) and isinstance(key, ScreenKey):
-                if result.error:
-                    log.error("%s cannot be shown: %s", key.label, result.error)
-                self._cache[key] = result
-                while len(self._cache) > CACHE_SCREENS:
-                    old_key, old = next(iter(self._cache.items()))
-                    if old is self.shown or old is self._previous:
-                        self._cache.move_to_end(old_key)
-                        continue
-                    del self._cache[old_key]
-                    old.close()
+        for menu in self.cache.collect(keep=(self.shown, self._previous)):
+            self._new_menu(menu)
 
     def _new_content(self) -> None:
         """A new content generation came in at an item boundary: its browse menu is read on the painter thread."""
@@ -277,18 +253,12 @@ class Kiosk:
             log.error("the new content has no browse menu that can be shown; keeping the one before")
             return
         self.menu = menu
-        for painted in self._cache.values():
-            painted.close()
-        self._cache.clear()
+        self.cache.clear()
         for code in self.config.languages:
             self._ask(ScreenKey((), None, code))
 
     def _drop_video(self) -> None:
-        """A video page plays once per visit: let go of it when the visitor moves on."""
-        for key, painted in list(self._cache.items()):
-            if painted.video is not None and painted is not self.shown:
-                painted.close()
-                del self._cache[key]
+        self.cache.drop_videos(keep=self.shown)
 
     # -- frames --------------------------------------------------------------------------------
 
@@ -311,7 +281,7 @@ class Kiosk:
             log.info("no touch for %.0f s: back to the loop", timeout)
             self.leave("idle")
         if self.keypad is not None:
-            self.keypad.draw(target, self.keypad_panel, mono)
+            self.keypad.draw(target, self.cache.keypad, mono)
             return
         if not self.nav.active:
             self.loop.frame(target, mono, now, dt)
@@ -321,7 +291,7 @@ class Kiosk:
         self._draw_browse(target, mono)
 
     def _draw_hint(self, target: Any) -> None:
-        chrome = self._chrome.get(self._loop_language())
+        chrome = self.cache.chrome.get(self._loop_language())
         if chrome is None or self.menu is None:
             return
         dx, dy = self.loop.overlays.offset
@@ -341,7 +311,7 @@ class Kiosk:
         pygame.draw.circle(target, SELECTED, (round(x), round(y)), self.layout.target // 4)
 
     def _draw_browse(self, target: Any, mono: float) -> None:
-        wanted = self._cache.get(self._key())
+        wanted = self.cache.get(self._key())
         if wanted is None:
             self._ask(self._key())
         elif wanted is not self.shown:
@@ -351,7 +321,7 @@ class Kiosk:
                 direction, offset = self._turned
                 self._slide = (direction, offset, mono)
             self._turned = None
-            self._cache.move_to_end(self._key())
+            self.cache.touch(self._key())
         if self.shown is None or self.shown.picture is None:
             self._draw_ripple(target, mono)  # the first screen is still being drawn: the tap shows at once
             return
@@ -359,7 +329,7 @@ class Kiosk:
         self._draw_bars(target)
         self._draw_ripple(target, mono)  # every tap shows where it landed, in the frame after it
         left = countdown(self.nav, mono, self.config.touch.idle_timeout)
-        chrome = self._chrome.get(self.nav.language)
+        chrome = self.cache.chrome.get(self.nav.language)
         if left is not None and chrome is not None:
             banner = chrome.countdown[left]
             content = self.layout.content()
@@ -388,7 +358,7 @@ class Kiosk:
         elif self._drag is not None:
             dx = round(self._drag)
             target.blit(current, (dx, 0))
-            neighbour = self._cache.get(ScreenKey(self.nav.path, self.nav.page + (1 if dx < 0 else -1), self.nav.language))
+            neighbour = self.cache.get(ScreenKey(self.nav.path, self.nav.page + (1 if dx < 0 else -1), self.nav.language))
             if neighbour is not None and neighbour.picture is not None:
                 target.blit(neighbour.picture, (dx + (width if dx < 0 else -width), 0))
             elif dx:
@@ -405,7 +375,7 @@ class Kiosk:
         if self._on_page():
             number = self.shown.pager if self.shown.key == self._key() else None
             pager = (self.nav.page, pages_of(self.nav, self.menu), number)
-        draw_bars(target, layout, self._chrome.get(self.nav.language), self.shown.title, pager)
+        draw_bars(target, layout, self.cache.chrome.get(self.nav.language), self.shown.title, pager)
         if self._pressed is not None:
             box = self._pressed_box(*self._pressed)
             if box is not None:
@@ -424,7 +394,4 @@ class Kiosk:
 
     def close(self) -> None:
         """Let go of the painter thread and any video page."""
-        self.painter.close()
-        for painted in self._cache.values():
-            painted.close()
-        self._cache.clear()
+        self.cache.close()

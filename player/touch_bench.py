@@ -61,7 +61,7 @@ class TouchRig:
 
     def settle(self, seconds: float = 0.6) -> None:
         end = time.monotonic() + seconds
-        while time.monotonic() < end or self.kiosk._asked:
+        while time.monotonic() < end or self.kiosk.cache.busy:
             self.frame()
 
     def whole(self) -> bool:

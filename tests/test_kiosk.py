@@ -76,7 +76,7 @@ class Rig:
         while self.mono < end:
             self.frame()
         deadline = time.monotonic() + 5
-        while (self.kiosk._asked or (self.kiosk.nav.active and self.kiosk.shown is not None
+        while (self.kiosk.cache.busy or (self.kiosk.nav.active and self.kiosk.shown is not None
                                       and self.kiosk.shown.key != self.kiosk._key())) and time.monotonic() < deadline:
             time.sleep(0.01)
             self.frame(0.0)
@@ -134,7 +134,7 @@ def test_a_tap_on_the_loop_opens_the_home_menu_in_the_language_on_screen(rig):
 def shows(rig: Rig, path: tuple[str, ...], page: int | None, language: str) -> bool:
     """The screen's content room is that page's (or menu's) picture, pixel for pixel."""
     from player.kiosk_paint import ScreenKey
-    painted = rig.kiosk._cache.get(ScreenKey(path, page, language))
+    painted = rig.kiosk.cache.get(ScreenKey(path, page, language))
     if painted is None or painted.picture is None:
         return False
     room = pygame.Rect(rig.layout.content().rect)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from .colors import MIN_CONTRAST, contrast, text_color_for
 from .config import media_path, parse_color
-from .content import ITEM_KEYS, language_texts, parse_item
+from .content import ITEM_KEYS, language_texts, parse_items
 from .errors import ContentError, Problem
 from .fields import Reader
 from .model import Item, Transition
@@ -238,18 +238,8 @@ def _pages(r: Reader, m: dict[str, Any], where: str, screen_languages: tuple[str
     if len(raw) > MAX_PAGES:
         r.error(f"{where}.pages", f"has {len(raw)} pages; at most {MAX_PAGES} (split the topic into sub-topics)",
                 line_of(m, "pages"))
-    out: list[Item] = []
-    for index, entry in enumerate(raw):
-        key = f"{where}.pages[{index}]"
-        before = len(r.problems)
-        item = parse_item(r, entry, key, line_of(raw, index), _PAGE_DEFAULTS, screen_languages, has_font, PAGE_KEYS)
-        if item is None or any(p.severity == "error" for p in r.problems[before:]):
-            continue
-        if any(existing.id == item.id for existing in out):
-            r.error(f"{key}.id", f"page id {item.id!r} is used twice in this topic", item.line)
-            continue
-        out.append(item)
-    return tuple(out)
+    return tuple(parse_items(r, raw, f"{where}.pages", _PAGE_DEFAULTS, screen_languages, has_font, PAGE_KEYS,
+                             "page", "topic"))
 
 
 def menu_items(menu: Menu) -> list[Item]:

@@ -33,7 +33,9 @@ class TouchRig:
         self.rig = Rig(config_path, now)
         self.now = now
         self.kiosk = make_kiosk(self.rig.config, self.rig.loop, self.rig.loop.proof)
-        self.screen = pygame.display.get_surface()
+        screen = pygame.display.get_surface()
+        assert screen is not None, "bench_command opens the display first"
+        self.screen = screen
         self.rig.loop.start(time.monotonic(), now)
         self.period = 1.0 / FPS
         self.next = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -32,9 +33,12 @@ PIN = "2468"
 class Rig:
     """A screen's loop and kiosk as `player run` builds them, driven frame by frame on a fake monotonic clock."""
 
-    def __init__(self, root: Path, idle: int = 60) -> None:
+    def __init__(self, root: Path, idle: int = 60, browse: str | None = None) -> None:
         config_path = make_screen(root, {"main.yaml": LOOP}, size=SIZE, width_mm=476)
-        shutil.copy(REPO / "playlists" / "browse.yaml", root / "playlists" / "browse.yaml")
+        if browse is None:
+            shutil.copy(REPO / "playlists" / "browse.yaml", root / "playlists" / "browse.yaml")
+        else:
+            (root / "playlists" / "browse.yaml").write_text(browse, encoding="utf-8")
         for name in ("bg-navy.jpg", "bg-teal.jpg", "bg-maroon.jpg", "exchange.jpg", "nui-cam.jpg", "tra-su.jpg", "nui-sam.jpg"):
             shutil.copy(REPO / "media" / name, root / "media" / name)
         with config_path.open("a", encoding="utf-8") as out:
@@ -414,3 +418,36 @@ def test_a_new_content_generation_brings_its_own_browse_menu(rig, tmp_path):
     open_home(rig)
     one = rig.layout.tiles(1)[0]
     assert color_at(rig.screen, (one.x + 4, one.y + one.h // 2)) == (0x5a, 0x2e, 0x72)  # one tile, the new menu's
+
+
+def test_a_video_page_plays_while_it_is_shown_and_stops_when_left(tmp_path):
+    sys.path.insert(0, str(REPO / "tools"))
+    import make_test_clips as clips
+
+    (tmp_path / "media").mkdir()
+    clips.make_h264_mp4(tmp_path / "media", seconds=3).rename(tmp_path / "media" / "river.mp4")
+    pygame.event.clear()
+    rig = Rig(tmp_path, browse="topics:\n  - id: river\n    title: {vi: Sông nước}\n    pages:\n"
+                               "      - {id: intro, type: text, text: {vi: {title: Sông nước An Giang}}}\n"
+                               "      - {id: clip, type: video, media: river.mp4, text: {vi: {title: Đi thuyền}}}\n")
+    try:
+        open_home(rig)
+        rig.tap(tile(rig, 0, 1))
+        rig.settle()
+        rig.tap(rig.layout.pager()[2].center)
+        rig.settle()
+        room = pygame.Rect(rig.layout.content().rect)
+        seen = set()
+        for _ in range(40):  # two thirds of a second, in real time so the decoder keeps up
+            rig.frame()
+            time.sleep(1 / 60)
+            seen.add(pygame.image.tobytes(rig.screen.subsurface(room), "RGB"))
+        assert len(seen) >= 5, "the clip did not move"
+        video = rig.kiosk.shown.video
+        rig.tap(rig.layout.pager()[0].center)  # back to the first page
+        rig.settle()
+        assert shows(rig, ("river",), 0, "vi")
+        assert all(p.video is None for p in rig.kiosk.cache.screens.values()), "the clip is still held"
+        assert video._stop, "the clip's decoder still runs"
+    finally:
+        rig.close()

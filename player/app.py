@@ -73,7 +73,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     from .status import NOW_PLAYING, POWER_FILE, now_playing, write_json
     from .supervise import sync_process
     from .transitions import to_panel
-    from .stage import SlotPainter, font_overrides, make_renderer, video_opener
+    from .stage import SlotPainter, font_overrides, make_kiosk, make_renderer, video_opener
 
     require_fonts(config.languages, font_overrides(config))
     tz = config.tz
@@ -87,6 +87,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
                     last_seen.isoformat(timespec="seconds") if last_seen else "?")
     now, trust = schedule_now(trust, wall, mono_start)
 
+    if config.touch.enabled:  # a fullscreen kiosk must not minimise when something else takes the focus
+        os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
     pygame.display.init()
     pygame.font.init()
     import pygame.freetype
@@ -124,6 +126,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     watched = WatchedSource(source, lambda: clock_now[0]).start() if config.sync else None
     loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages,
                 watched.check if watched else None, on_switch)
+    kiosk = make_kiosk(config, loop, proof) if config.touch.enabled else None  # browse on a tap; player/kiosk.py
     stopping = threading.Event()  # systemd stops us with SIGTERM: finish the frame, write the last proof line
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     notifier = Notifier.from_env(os.environ)  # systemd's Type=notify; a no-op when not run by systemd
@@ -147,14 +150,18 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     last = next_frame = time.monotonic()
     next_save = last
     first = True
+    left_for_notice: str | None = None
     try:
         while True:
-            for event in pygame.event.get():
-                # Escape quits a signage screen (someone at a keyboard); a touch kiosk ignores keys.
-                if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE
-                                                 and not config.touch.enabled):
-                    return 0
             mono = time.monotonic()
+            urgent = board is not None and board.showing is not None and board.showing.level == "urgent"
+            for event in pygame.event.get():
+                if kiosk is not None:  # locked down: keys and window-close do nothing; staff leave by PIN
+                    if not urgent:  # an urgent notice covers the screen: touches wait until it ends
+                        kiosk.handle(event, mono)
+                # Escape quits a signage screen (someone at a keyboard).
+                elif event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
+                    return 0
             if seconds is not None and mono - mono_start >= seconds:
                 return 0
             wall = datetime.now(tz)
@@ -166,8 +173,15 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             clock_now[0] = now
             jobs.run_pending()
             if power.on:
-                loop.frame(canvas, mono, now, mono - last)
-                if board is not None:
+                (kiosk or loop).frame(canvas, mono, now, mono - last)
+                if kiosk is not None and kiosk.exit_status is not None:
+                    log.warning("staff exit from touch mode (exit status %d)", kiosk.exit_status)
+                    return kiosk.exit_status
+                notice = board.showing if board is not None else None
+                if notice is not None and board is not None:
+                    if kiosk is not None and kiosk.active and notice.id != left_for_notice:
+                        kiosk.leave("notice")  # a visitor browsing goes back to the loop under the notice
+                        left_for_notice = notice.id
                     board.draw(canvas, mono)  # over everything, the moment the watcher has it ready
                 if config.display.rotation:
                     screen.blit(to_panel(canvas, config.display.rotation), (0, 0))
@@ -197,6 +211,9 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
         return 130
     finally:
         notifier.stopping()
+        if kiosk is not None:
+            kiosk.leave("stopped")
+            kiosk.close()
         loop.stop(time.monotonic())
         if syncing is not None:
             syncing.stop()

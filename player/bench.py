@@ -1,4 +1,4 @@
-"""`python -m player bench`: frame times, boundary intervals, start-up time and memory, one line per figure.
+"""`python -m player bench`: frame times, boundary intervals, start-up time, memory and touch, one line per figure.
 
 Runs at 1920x1080 on SDL's dummy driver with generated content (image and
 text slides, 0.5 s crossfades) so figures are comparable between machines.
@@ -239,6 +239,9 @@ def bench_command(args: Any) -> int:
             before, after, changes = memory_run(config_path, args.changes, now)
             print(f"rss_growth_mb {after - before:.2f} over {changes} item changes after 100 warm-up (target <= 5); "
                   f"rss {before:.1f} -> {after:.1f} MB")
+        if args.only in (None, "touch"):
+            from .touch_bench import touch_bench
+            touch_bench(Path(tmp) / "touch", now, seconds=args.seconds)
     if args.only in (None, "video"):  # last: it shuts pygame down when it is done
         video_bench()
     return 0

@@ -1,4 +1,4 @@
-"""The command line: run, validate, preview, bench. A thin layer that turns errors into messages and exit codes."""
+"""The command line: run, validate, preview, status, hash-pin, bench. A thin layer that turns errors into messages and exit codes."""
 
 from __future__ import annotations
 
@@ -34,11 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("status", help="what the screen plays, its content generation, the last sync and the store's size")
 
+    hash_pin = sub.add_parser("hash-pin", help="make the touch.exit_pin_hash line for kiosk.yaml from a staff exit PIN")
+    hash_pin.add_argument("--stdin", action="store_true",
+                          help="read the PIN from the first line of standard input instead of asking twice (for scripts)")
+
     bench = sub.add_parser("bench", help="measure frame times, boundaries, start-up and memory; one summary line per figure")
     bench.add_argument("--runs", type=int, default=3, help="runs of the frame-time benchmark; the median is printed (default 3)")
     bench.add_argument("--seconds", type=float, default=8.0, help="length of one frame-time run (default 8)")
     bench.add_argument("--changes", type=int, default=2000, help="item changes for the memory figure (default 2000)")
-    bench.add_argument("--only", choices=("frames", "startup", "video", "memory"), help="run one part only")
+    bench.add_argument("--only", choices=("frames", "startup", "video", "memory", "touch"), help="run one part only")
     return parser
 
 
@@ -51,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "preview":
             from .preview import preview_command
             return preview_command(args.config, args.playlist, args.out)
+        if args.command == "hash-pin":
+            return hash_pin_command(args.stdin)
         if args.command == "bench":
             from .bench import bench_command
             return bench_command(args)
@@ -71,3 +77,25 @@ def main(argv: list[str] | None = None) -> int:
     except PlayerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def hash_pin_command(from_stdin: bool) -> int:
+    """Ask for the staff exit PIN (twice) and print the kiosk.yaml line that stores it, salted and hashed."""
+    import getpass
+
+    from .lockdown import check_pin_format, hash_pin
+
+    if from_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass("Staff exit PIN (digits): ")
+        if getpass.getpass("The same PIN again: ") != pin:
+            print("error: the two PINs differ; nothing was made", file=sys.stderr)
+            return 1
+    problem = check_pin_format(pin)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    print(f"  exit_pin_hash: \"{hash_pin(pin)}\"")
+    print("# put this line under `touch:` in kiosk.yaml; the PIN itself is stored nowhere", file=sys.stderr)
+    return 0

@@ -11,6 +11,7 @@ from typing import Any
 from .errors import ContentError, Problem
 from .fields import Reader
 from .languages import check_code
+from .lockdown import CORNERS, parse_pin_hash
 from .power import PowerSettings
 from .when import parse_when
 from .yamlsource import line_of, load_yaml
@@ -57,6 +58,9 @@ class Overlays:
 class Touch:
     enabled: bool = False
     idle_timeout: float = 60.0
+    exit_pin_hash: str | None = None  # pbkdf2-sha256$...: the staff exit PIN, hashed (python -m player hash-pin)
+    exit_corner: str = "top-left"
+    exit_taps: int = 5
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,11 @@ def parse_color(value: Any) -> tuple[int, int, int]:
     raise ValueError(f"{value!r} is not a colour like \"#0c2c4a\"")
 
 
+def _pin_hash(value: Any) -> str:
+    parse_pin_hash(value)
+    return str(value).strip()
+
+
 def media_path(value: Any) -> str:
     """A file name inside the media folder (no absolute path, no '..')."""
     if not isinstance(value, str) or not value.strip():
@@ -207,7 +216,8 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
 
     content = r.mapping(top.get("content"), "content", {"playlists", "media"}, line_of(top, "content"))
     over = r.mapping(top.get("overlays"), "overlays", {"clock", "ticker", "shift_every", "shift_pixels"}, line_of(top, "overlays"))
-    touch = r.mapping(top.get("touch"), "touch", {"enabled", "idle_timeout"}, line_of(top, "touch"))
+    touch = r.mapping(top.get("touch"), "touch", {"enabled", "idle_timeout", "exit_pin_hash", "exit_corner", "exit_taps"},
+                      line_of(top, "touch"))
     fall = r.mapping(top.get("fallback"), "fallback", {"background", "image"}, line_of(top, "fallback"))
     audio = r.mapping(top.get("audio"), "audio", {"volume"}, line_of(top, "audio"))
     sync = _sync_settings(r, top, base)
@@ -236,6 +246,9 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
         touch=Touch(
             enabled=r.field(touch, "enabled", "touch", (bool,), False),
             idle_timeout=r.number(touch, "idle_timeout", "touch", 60.0, low=10, high=3600),
+            exit_pin_hash=r.convert(touch, "exit_pin_hash", "touch", _pin_hash, None),
+            exit_corner=r.choice(touch, "exit_corner", "touch", CORNERS, "top-left"),
+            exit_taps=r.number(touch, "exit_taps", "touch", 5, low=3, high=10, whole=True),
         ),
         fallback=Fallback(
             background=r.convert(fall, "background", "fallback", parse_color, Fallback.background),
@@ -245,6 +258,9 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
         sync=sync,
         power=power,
     )
+    if config.touch.enabled and config.touch.exit_pin_hash is None:
+        r.warn("touch.exit_pin_hash", "touch mode is on but no staff exit PIN is set, so only `systemctl stop` "
+               "ends the player; make one with `python -m player hash-pin`", line_of(top, "touch"))
     if r.failed:
         return None, r.problems
     return config, r.problems

@@ -74,27 +74,37 @@ def parse_playlist(raw: Any, file: str, default_id: str, screen_languages: tuple
         "transition": _transition(r, top, "", Transition()),
         "duration": r.number(top, "duration", "", 10.0, low=0, high=MAX_DURATION, low_open=True),
     }
-    ticker = _language_texts(r, top.get("ticker"), "ticker", line_of(top, "ticker"), has_font)
+    ticker = language_texts(r, top.get("ticker"), "ticker", line_of(top, "ticker"), has_font)
     items_raw = r.field(top, "items", "", (list,), what="a list of items")
-    items: list[Item] = []
-    for index, entry in enumerate(items_raw or []):
-        before = len(r.problems)
-        item = _item(r, entry, f"items[{index}]", line_of(items_raw, index), defaults, screen_languages, has_font)
-        if item is None or any(p.severity == "error" for p in r.problems[before:]):
-            continue
-        if any(existing.id == item.id for existing in items):
-            r.error(f"items[{index}].id", f"item id {item.id!r} is used twice in this playlist", item.line)
-            continue
-        items.append(item)
+    items = parse_items(r, items_raw or [], "items", defaults, screen_languages, has_font)
     if items_raw is not None and not items_raw:
         r.error("items", "the playlist has no items", line_of(top, "items"))
     ticker_pairs = tuple((code, text) for code, text in ticker.items() if isinstance(text, str))
     return Playlist(playlist_id, tuple(items), ticker_pairs, file), r.problems
 
 
-def _item(r: Reader, entry: Any, path: str, line: int | None, defaults: dict[str, Any],
-          screen_languages: tuple[str, ...], has_font: Callable[[str], bool]) -> Item | None:
-    m = r.mapping(entry, path, ITEM_KEYS, line)
+def parse_items(r: Reader, raw: list[Any], path: str, defaults: dict[str, Any], screen_languages: tuple[str, ...],
+                has_font: Callable[[str], bool], allowed: set[str] = ITEM_KEYS, kind: str = "item",
+                scope: str = "playlist") -> list[Item]:
+    """The good items of a list (a playlist's items, a topic's pages); broken ones are reported and left out."""
+    items: list[Item] = []
+    for index, entry in enumerate(raw):
+        before = len(r.problems)
+        item = parse_item(r, entry, f"{path}[{index}]", line_of(raw, index), defaults, screen_languages, has_font, allowed)
+        if item is None or any(p.severity == "error" for p in r.problems[before:]):
+            continue
+        if any(existing.id == item.id for existing in items):
+            r.error(f"{path}[{index}].id", f"{kind} id {item.id!r} is used twice in this {scope}", item.line)
+            continue
+        items.append(item)
+    return items
+
+
+def parse_item(r: Reader, entry: Any, path: str, line: int | None, defaults: dict[str, Any],
+               screen_languages: tuple[str, ...], has_font: Callable[[str], bool],
+               allowed: set[str] = ITEM_KEYS) -> Item | None:
+    """One item of a playlist (or a page of the browse menu, with its own `allowed` keys)."""
+    m = r.mapping(entry, path, allowed, line)
     if not m:
         if entry is not None and not isinstance(entry, dict):
             return None
@@ -150,7 +160,7 @@ def _item(r: Reader, entry: Any, path: str, line: int | None, defaults: dict[str
 
 def _texts(r: Reader, raw: Any, path: str, line: int | None, has_font: Callable[[str], bool]) -> dict[str, Text]:
     out: dict[str, Text] = {}
-    for code, value in _language_texts(r, raw, path, line, has_font, allow_blocks=True).items():
+    for code, value in language_texts(r, raw, path, line, has_font, allow_blocks=True).items():
         if isinstance(value, str):
             out[code] = Text(body=value.strip())
             continue
@@ -160,7 +170,7 @@ def _texts(r: Reader, raw: Any, path: str, line: int | None, has_font: Callable[
     return out
 
 
-def _language_texts(r: Reader, raw: Any, path: str, line: int | None, has_font: Callable[[str], bool],
+def language_texts(r: Reader, raw: Any, path: str, line: int | None, has_font: Callable[[str], bool],
                     allow_blocks: bool = False) -> dict[str, Any]:
     if raw is None:
         return {}

@@ -73,6 +73,7 @@ class Loop:
         self.late_frames = 0  # frames where the next slot was due but not ready yet
         self._warned: set[str] = set()
         self._late_logged = False
+        self.paused_at: float | None = None  # monotonic time the touch kiosk paused the loop at
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -202,6 +203,28 @@ class Loop:
             self.proof.record(PlayRecord(self.screen_id, slot.item.id, slot.playlist, "+".join(slot.languages),
                                          now.isoformat(timespec="seconds"), slot.item.duration, 0.0, "skipped",
                                          prepared.error or ""))
+
+    def pause(self, mono: float) -> None:
+        """Hold the slot on screen (a visitor is browsing the touch kiosk): its clock and its video stop."""
+        if self.paused_at is None:
+            self.paused_at = mono
+            pause = getattr(self.current.prepared.video if self.current else None, "pause", None)
+            if pause is not None:
+                pause()
+
+    def resume(self, mono: float) -> None:
+        """Go on where `pause` left off: the slot keeps the time it had left, its video the frame it was at."""
+        if self.paused_at is None:
+            return
+        held, self.paused_at = mono - self.paused_at, None
+        current = self.current
+        if current is not None:
+            current.start += held
+            if current.end is not None:
+                current.end += held
+            resume = getattr(current.prepared.video, "resume", None)
+            if resume is not None:
+                resume()
 
     def stop(self, mono: float) -> None:
         """Close the slot on screen (its proof line says it was cut short) and stop preparing."""

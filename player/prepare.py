@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import pygame
 
@@ -36,17 +36,24 @@ class Prepared:
 
 
 class Preparer:
-    """One worker thread; `render(decision)` runs there and must return a Prepared (never raise)."""
+    """One worker thread; `render(request)` runs there and should return its result rather than raise.
 
-    def __init__(self, render: Callable[[Decision], Prepared]) -> None:
+    The loop asks for one slot at a time (`request`, then `take` or `wait`); the touch kiosk keeps
+    several screens in flight and collects whatever is finished with `ready`. `on_error(request,
+    message)` makes the result for a render that raised (by default a Prepared with that error).
+    """
+
+    def __init__(self, render: Callable[[Any], Any],
+                 on_error: Callable[[Any, str], Any] | None = None, name: str = "preparer") -> None:
         self._render = render
-        self._requests: queue.Queue[tuple[int, Decision] | None] = queue.Queue()
-        self._results: queue.Queue[tuple[int, Prepared]] = queue.Queue()
+        self._on_error = on_error or (lambda decision, message: Prepared(decision, error=message))
+        self._requests: queue.Queue[tuple[int, Any] | None] = queue.Queue()
+        self._results: queue.Queue[tuple[int, Any]] = queue.Queue()
         self._token = 0
-        self._thread = threading.Thread(target=self._run, name="preparer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def request(self, decision: Decision) -> int:
+    def request(self, decision: Any) -> int:
         self._token += 1
         self._requests.put((self._token, decision))
         return self._token
@@ -61,6 +68,15 @@ class Preparer:
             if got == token:
                 return prepared
             prepared.close()
+
+    def ready(self) -> list[tuple[int, Any]]:
+        """Every result finished since the last call, with its token (none are dropped)."""
+        out = []
+        while True:
+            try:
+                out.append(self._results.get_nowait())
+            except queue.Empty:
+                return out
 
     def wait(self, token: int, timeout: float) -> Prepared | None:
         """Block for a result (start-up and previews only, never in the render loop)."""
@@ -82,8 +98,9 @@ class Preparer:
             try:
                 prepared = self._render(decision)
             except Exception as exc:  # the render function should not raise; never let the thread die
-                log.exception("preparing %s failed", decision.slot.key if decision.slot else "fallback")
-                prepared = Prepared(decision, error=str(exc))
+                slot = getattr(decision, "slot", None)
+                log.exception("preparing %s failed", slot.key if slot else getattr(decision, "label", "fallback"))
+                prepared = self._on_error(decision, str(exc))
             self._results.put((token, prepared))
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""`python -m player preview`: each slot of a playlist rendered to PNG at the screen size, plus a contact sheet."""
+"""`python -m player preview`: each slot of a playlist and each browse screen rendered to PNG, plus a contact sheet."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
     import pygame
     import pygame.freetype
 
+    from .browse import load_menu
     from .overlays import Overlays
-    from .stage import load_program, make_renderer
+    from .stage import has_font_for, load_program, make_renderer
 
     config = load_config(config_path)
     pygame.display.init()
@@ -29,7 +30,9 @@ def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
     program, problems = load_program(config, now)
     wanted = Path(playlist).stem if playlist else None
     playlists = [p for p in program.content.playlists if wanted in (None, p.id)]
-    if not playlists:
+    menu, _ = load_menu(config.playlists_dir, config.languages, has_font_for(config))
+    browsing = menu is not None and wanted in (None, "browse")
+    if not playlists and not browsing:
         print(f"no playlist {playlist!r}; playlists: {', '.join(p.id for p in program.content.playlists)}", file=sys.stderr)
         return 1
     renderer = make_renderer(config)
@@ -49,6 +52,11 @@ def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
                 continue
             overlays.update(0.0, 0.0, now, slot.language)
             overlays.draw(surface)
+            pygame.image.save(surface, str(out / f"{label}.png"))
+            shots.append((label, surface))
+    if browsing:
+        assert menu is not None
+        for label, surface in browse_screens(config, menu):
             pygame.image.save(surface, str(out / f"{label}.png"))
             shots.append((label, surface))
     fallback = renderer.fallback([(c, config.name_in(c)) for c in config.languages], config.fallback.background, config.fallback.image)
@@ -89,3 +97,34 @@ def contact_sheet(shots, setter):  # noqa: ANN001, ANN201
         sheet.blit(pygame.transform.smoothscale(surface, (w, h)), (x, y))
         sheet.blit(setter.render(label, 18, (230, 230, 230)), (x, y + h + 4))
     return sheet
+
+
+def browse_screens(config, menu):  # noqa: ANN001, ANN201 - KioskConfig, Menu -> [(label, Surface)]
+    """Every screen of the touch kiosk's browse menu in every language, with its bars, as a visitor sees it."""
+    from .kiosk_layout import Layout
+    from .kiosk_paint import KioskPainter, ScreenKey, draw_bars
+
+    painter = KioskPainter(config, Layout(config.display.canvas, config.display.px_per_mm, config.languages), menu,
+                           config.media_dir)
+    keys = [ScreenKey((), None, code) for code in config.languages]
+    for path, topic in menu.walk():
+        pages = [None] if topic.topics else list(range(len(topic.pages)))
+        keys += [ScreenKey(path, page, code) for page in pages for code in config.languages]
+    chrome = {code: painter.chrome(code) for code in config.languages}
+    shots = []
+    for key in keys:
+        painted = painter.screen(key)
+        name = "-".join(("browse",) + (key.path or ("home",)) + ((f"{key.page + 1:02d}",) if key.page is not None else ())
+                        + (key.language,))
+        if painted.error or painted.picture is None:
+            print(f"{name}: cannot be shown: {painted.error}", file=sys.stderr)
+            continue
+        surface = painted.picture.copy()
+        pager = None
+        if key.page is not None:
+            topic = menu.find(key.path)
+            pager = (key.page, len(topic.pages), painted.pager)
+        draw_bars(surface, painter.layout, chrome[key.language], painted.title, pager)
+        painted.close()
+        shots.append((name, surface))
+    return shots

@@ -38,6 +38,25 @@ class PlayRecord:
         return json.dumps(data, ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class TouchRecord:
+    """One screen a visitor looked at on a touch kiosk: a line with `"kind": "touch"` (play lines have no kind)."""
+
+    screen: str
+    topic: str  # topic ids from the home menu, joined with "/"; "" for the home menu
+    page: str  # the page id; "" for a menu screen
+    language: str
+    start: str  # ISO 8601 wall time in the screen's zone
+    seconds: float
+    ended: str  # what ended the view: open, page, back, home, language, idle, notice, exit
+    id: str = ""
+
+    def line(self) -> str:
+        data = asdict(self)
+        data = {"kind": "touch", **data, "id": self.id or uuid.uuid4().hex, "seconds": round(self.seconds, 3)}
+        return json.dumps(data, ensure_ascii=False)
+
+
 class Background:
     """One writer thread for small file jobs (proof lines, the last-seen clock), so disk never stalls a frame."""
 
@@ -77,7 +96,7 @@ class ProofLog:
         self.writer = writer
         self._warned = False
 
-    def record(self, record: PlayRecord) -> None:
+    def record(self, record: PlayRecord | TouchRecord) -> None:
         line = record.line() + "\n"
         self.writer.submit(lambda: self._append(line))
 

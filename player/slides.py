@@ -77,10 +77,14 @@ class SlideRenderer:
     """Makes the Surface for a slot. Owns its fonts: one renderer per thread."""
 
     def __init__(self, canvas: tuple[int, int], px_per_mm: float, media_dir: Path,
-                 font_overrides: dict[str, tuple[str, int]] | None = None) -> None:
+                 font_overrides: dict[str, tuple[str, int]] | None = None, cap_mm: float = 25.0,
+                 box: tuple[int, int, int, int] | None = None) -> None:
+        """`cap_mm`: the smallest capital height of body text (25 mm across a hall, less at arm's length);
+        `box`: where text goes (x, y, w, h), by default between the clock and ticker bands."""
         self.canvas = canvas
         self.bands = Bands(*canvas)
-        self.floor = body_floor_px(px_per_mm)
+        self.box = pygame.Rect(box) if box else self.bands.content()
+        self.floor = body_floor_px(px_per_mm, cap_mm)
         self.media_dir = media_dir
         self._overrides = font_overrides
         self._setters: dict[tuple[str, bool], Typesetter] = {}
@@ -131,7 +135,7 @@ class SlideRenderer:
                        _Block(code, text.caption, "caption", scale * 0.85)]
         blocks = [b for b in blocks if b.text]
         rendered = Rendered(surface, warnings)
-        self._draw_blocks(rendered, blocks, self.bands.content(), item.background.image is not None,
+        self._draw_blocks(rendered, blocks, self.box.copy(), item.background.image is not None,
                           item.background.color, f"{item.id} ({'+'.join(languages)})")
         return rendered
 
@@ -147,7 +151,7 @@ class SlideRenderer:
                 blocks.append(_Block(code, text.caption or text.body, "caption", scale))
         if not blocks:
             return
-        area = self.bands.content()
+        area = self.box.copy()
         top = area.top + (area.height * 2 // 3 if compact else area.height // 3)
         box = pygame.Rect(area.x, top, area.width, area.bottom - top)
         self._draw_blocks(rendered, blocks, box, True, (0, 0, 0), item.id, anchor="bottom")
@@ -177,7 +181,7 @@ class SlideRenderer:
             if name and name not in seen:
                 seen.add(name)
                 blocks.append(_Block(code, name, "title" if not blocks else "body", TITLE_SCALE if not blocks else FOREIGN_SCALE))
-        self._draw_blocks(Rendered(surface), blocks, self.bands.content(), image is not None, background,
+        self._draw_blocks(Rendered(surface), blocks, self.box.copy(), image is not None, background,
                           "fallback", anchor="middle")
         return surface
 

@@ -124,3 +124,39 @@ def video_opener(volume: float):  # noqa: ANN201 - returns the opener the painte
             clip.use_clock(track)  # frame_at then follows the samples the device has played
         return clip
     return open_video
+
+
+def menu_folder(config: KioskConfig, media_dir: str) -> Path:
+    """The playlists folder that goes with a content generation's media folder (browse.yaml lives there)."""
+    if Path(media_dir) == Path(config.media_dir):
+        return config.playlists_dir
+    return Path(media_dir).parent / "playlists"
+
+
+def make_kiosk(config: KioskConfig, loop, proof):  # noqa: ANN001, ANN201 - Loop, ProofLog -> Kiosk
+    """The touch kiosk around `loop`: its browse menu (from the generation playing), painter thread and fonts."""
+    from .browse import load_menu
+    from .kiosk import Kiosk
+    from .kiosk_layout import Layout
+    from .kiosk_paint import KioskPainter, Painted
+    from .prepare import Preparer
+
+    media_dir = loop.program.content.media_dir
+    menu, problems = load_menu(menu_folder(config, media_dir), config.languages, has_font_for(config))
+    for problem in problems:
+        (log.error if problem.severity == "error" else log.warning)("%s", problem)
+    if menu is None:
+        log.error("touch mode is on but there is no browse menu to show (playlists/browse.yaml): taps do nothing")
+    if config.touch.exit_pin_hash is None:
+        log.warning("touch mode is on but touch.exit_pin_hash is not set: staff cannot leave from the screen "
+                    "(make one with `python -m player hash-pin`); systemctl stop still stops the player")
+    layout = Layout(config.display.canvas, config.display.px_per_mm, config.languages)
+    painter = Preparer(KioskPainter(config, layout, menu, Path(media_dir)) if menu else _chrome_only(config, layout),
+                       lambda key, message: Painted(key, error=message), name="kiosk-painter")
+    return Kiosk(config, loop, menu, painter, proof, make_renderer(config).setter, layout)
+
+
+def _chrome_only(config: KioskConfig, layout):  # noqa: ANN001, ANN202
+    from .browse import Menu
+    from .kiosk_paint import KioskPainter
+    return KioskPainter(config, layout, Menu((), ()), config.media_dir)

@@ -1,4 +1,4 @@
-"""`python -m player validate`: every problem in a screen's config, playlists and media, listed at once."""
+"""`python -m player validate`: every problem in a screen's config, playlists, browse menu and media, listed at once."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .config import KioskConfig, load_config
+from .config import KioskConfig, load_config, parse_config
+from .browse import BROWSE_FILE, Menu, load_menu, menu_items, parse_menu
 from .content import SCHEDULE_FILE, load_content, parse_playlist
 from .errors import ContentError, MediaError, Problem
 from .fonts import missing_font
 from .images import check_image
-from .model import Content
+from .model import Content, Playlist
 from .stage import font_overrides, has_font_for
 from .yamlsource import load_yaml
 
@@ -57,6 +58,7 @@ def validate_all(config_path: Path, target: Path | None, now: datetime | None = 
         config_path, target = target, None
     try:
         config = load_config(config_path)
+        problems += [p for p in parse_config(load_yaml(config_path), config_path)[1] if p.severity == "warning"]
     except ContentError as exc:
         if target is None:
             return exc.problems
@@ -82,6 +84,10 @@ def validate_all(config_path: Path, target: Path | None, now: datetime | None = 
             return problems + exc.problems
         if target.name == SCHEDULE_FILE:
             folder = target.parent
+        elif target.name == BROWSE_FILE:
+            menu, found = parse_menu(raw, str(target), languages, has_font)
+            media_dir = config.media_dir if config else target.parent.parent / "media"
+            return problems + found + (check_menu_media(menu, media_dir) if menu else [])
         else:
             playlist, found = parse_playlist(raw, str(target), target.stem, languages, has_font)
             problems += found
@@ -97,8 +103,44 @@ def validate_all(config_path: Path, target: Path | None, now: datetime | None = 
     except ContentError as exc:
         return problems + exc.problems
     problems += found + check_media(content, media_dir)
+    menu, found = load_menu(folder, languages, has_font)
+    problems += found + (check_menu_media(menu, media_dir) if menu else [])
+    if config is not None and config.touch.enabled and menu is None and not found:
+        problems.append(Problem(str(config.path), "touch.enabled", f"touch mode is on but {folder / BROWSE_FILE} "
+                                "does not exist: a tap would have nothing to open"))
     if config is not None and not any(p.severity == "error" for p in problems):
         problems += check_layout(config, content)
+        if menu is not None and config.touch.enabled:
+            problems += check_menu_layout(config, menu, media_dir)
+    return problems
+
+
+def check_menu_media(menu: Menu, media_dir: Path) -> list[Problem]:
+    """The browse menu's pages and icon files exist and decode, as the loop's media must."""
+    problems = check_media(Content((Playlist("_browse", tuple(menu_items(menu))),), ()), media_dir)
+    for path, topic in menu.walk():
+        if topic.icon_file:
+            message = _check_file(media_dir / topic.icon_file, "image")
+            if message:
+                problems.append(Problem(menu.file, f"{'/'.join(path)}.icon", message, topic.line))
+    return problems
+
+
+def check_menu_layout(config: KioskConfig, menu: Menu, media_dir: Path) -> list[Problem]:
+    """Render every text page of the browse menu in each language, to warn of text cut to fit."""
+    from .kiosk_layout import Layout
+    from .kiosk_paint import KioskPainter
+
+    painter = KioskPainter(config, Layout(config.display.canvas, config.display.px_per_mm, config.languages), menu, media_dir)
+    problems = []
+    for path, topic in menu.walk():
+        for index, page in enumerate(topic.pages):
+            if page.kind != "text":
+                continue
+            for code in dict.fromkeys(painter.text_language(c, page.languages) for c in config.languages):
+                rendered = painter.renderer.text_slide(page, (code,))
+                for warning in rendered.warnings:
+                    problems.append(Problem(page.file, f"{'/'.join(path)}.pages[{index}].text", warning, page.line, "warning"))
     return problems
 
 

@@ -34,6 +34,8 @@ class MediaClock(Protocol):
 
     def play(self) -> None: ...
 
+    def pause(self) -> None: ...
+
     def position(self) -> float: ...
 
     def close(self) -> None: ...
@@ -292,6 +294,15 @@ class VideoClip:
             elif self._finished and not self._queue and t >= self._end:
                 self._ended = True
         return shown
+
+    def pause(self) -> None:
+        """Hold the sound clock, if any (the caller stops asking for frames meanwhile)."""
+        if self._clock is not None and self._clock_started:
+            self._clock.pause()
+
+    def resume(self) -> None:
+        if self._clock is not None and self._clock_started:
+            self._clock.play()
 
     def close(self) -> None:
         """Stop decoding and free the file; safe to call more than once."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from player.config import load_config
+from player.browse import load_menu
 from player.content import load_content
 from player.errors import ContentError
 from tests.conftest import DATA, at
@@ -33,6 +34,9 @@ def problems_of(path: Path, tmp_path: Path):
         return []
     playlists = tmp_path / "playlists"
     playlists.mkdir()
+    if path.name.startswith("browse-"):
+        shutil.copy(path, playlists / "browse.yaml")
+        return load_menu(playlists, ("vi", "en", "km", "zh"), lambda code: code in ("vi", "en", "km", "zh"))[1]
     if path.name.startswith("schedule-"):
         (playlists / "main.yaml").write_text("items:\n  - {id: a, type: text, text: {vi: Chào}}\n", encoding="utf-8")
         shutil.copy(path, playlists / "schedule.yaml")

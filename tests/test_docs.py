@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from player.cli import build_parser
+from player.browse import MENU_KEYS, TOPIC_KEYS
 from player.content import ITEM_KEYS, PLAYLIST_KEYS
 from tests.conftest import REPO
 
@@ -12,7 +13,8 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 KIOSK_KEYS = ["screen.id", "screen.name", "display.fullscreen", "display.size", "display.rotation", "display.width_mm",
               "display.fps", "languages.order", "languages.fallback", "languages.fonts", "timezone", "content.playlists",
               "content.media", "state_dir", "overlays.clock", "overlays.ticker", "overlays.shift_every",
-              "overlays.shift_pixels", "touch.enabled", "touch.idle_timeout", "fallback.background", "fallback.image",
+              "overlays.shift_pixels", "touch.enabled", "touch.idle_timeout", "touch.exit_pin_hash",
+              "touch.exit_corner", "touch.exit_taps", "fallback.background", "fallback.image",
               "audio.volume", "sync.server", "sync.channel", "sync.root_key", "sync.ca_file", "sync.poll_seconds",
               "sync.store_limit_mb", "sync.keep_generations", "power.on", "power.method", "power.on_command",
               "power.off_command", "power.check_seconds"]
@@ -52,6 +54,11 @@ def test_the_kiosk_key_list_is_complete():
 @pytest.mark.parametrize("key", sorted(ITEM_KEYS | PLAYLIST_KEYS))
 def test_every_playlist_key_is_in_the_readme(key):
     assert f"`{key}`" in README or f"\n{key}:" in README
+
+
+@pytest.mark.parametrize("key", sorted(MENU_KEYS | TOPIC_KEYS))
+def test_every_browse_menu_key_is_in_the_readme(key):
+    assert f"`{key}`" in README or f"`topics[].{key}`" in README
 
 
 def test_ci_runs_the_readme_test_command():

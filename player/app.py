@@ -68,7 +68,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     from .sequence import Decision
     from .source import ContentSource, WatchedSource
     from .power import ScreenPower
-    from .notices import notice_board
+    from .notices import NoticeLayer, notice_board
     from .screenshots import Screenshots
     from .status import NOW_PLAYING, POWER_FILE, now_playing, write_json
     from .supervise import sync_process
@@ -139,6 +139,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     power = ScreenPower(config.power, power_changed)
     power.check(now)
     board = notice_board(config, lambda: clock_now[0], proof).start() if config.sync else None
+    layer = NoticeLayer(board, kiosk) if board is not None else None
     shots = Screenshots(config.state_dir, writer)
     jobs = schedule.Scheduler()  # periodic jobs at the edge; the on/off decision itself is pure
     jobs.every(config.power.check_seconds).seconds.do(lambda: power.check(clock_now[0]))
@@ -150,14 +151,13 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     last = next_frame = time.monotonic()
     next_save = last
     first = True
-    left_for_notice: str | None = None
     try:
         while True:
             mono = time.monotonic()
-            urgent = board is not None and board.showing is not None and board.showing.level == "urgent"
+            held = layer is not None and layer.holds_touches()  # an urgent notice covers the screen
             for event in pygame.event.get():
                 if kiosk is not None:  # locked down: keys and window-close do nothing; staff leave by PIN
-                    if not urgent:  # an urgent notice covers the screen: touches wait until it ends
+                    if not held:
                         kiosk.handle(event, mono)
                 # Escape quits a signage screen (someone at a keyboard).
                 elif event.type == pygame.QUIT or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE):
@@ -177,12 +177,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
                 if kiosk is not None and kiosk.exit_status is not None:
                     log.warning("staff exit from touch mode (exit status %d)", kiosk.exit_status)
                     return kiosk.exit_status
-                notice = board.showing if board is not None else None
-                if notice is not None and board is not None:
-                    if kiosk is not None and kiosk.active and notice.id != left_for_notice:
-                        kiosk.leave("notice")  # a visitor browsing goes back to the loop under the notice
-                        left_for_notice = notice.id
-                    board.draw(canvas, mono)  # over everything, the moment the watcher has it ready
+                if layer is not None:
+                    layer.draw(canvas, mono)  # over everything, the moment the watcher has it ready
                 if config.display.rotation:
                     screen.blit(to_panel(canvas, config.display.rotation), (0, 0))
                 pygame.display.flip()

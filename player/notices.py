@@ -26,6 +26,7 @@ from .slides import FOREIGN_SCALE, TITLE_SCALE, SlideRenderer
 
 if TYPE_CHECKING:
     from .config import KioskConfig
+    from .kiosk import Kiosk
     from .proof import ProofLog
 
 log = logging.getLogger(__name__)
@@ -221,3 +222,26 @@ def notice_board(config: KioskConfig, clock: Callable[[], datetime], proof: Proo
                                     None, now - mono, "completed", previous.level))
 
     return NoticeBoard(store_root(config) / NOTICES_FILE, make_renderer(config), config.languages, clock, changed)
+
+
+class NoticeLayer:
+    """The live notice over the kiosk: a visitor browsing goes back to the loop once per notice, and touches wait
+    while an urgent notice covers the screen (a band leaves the screen usable below it)."""
+
+    def __init__(self, board: NoticeBoard, kiosk: Kiosk | None) -> None:
+        self.board, self.kiosk = board, kiosk
+        self._left_for: str | None = None
+
+    def holds_touches(self) -> bool:
+        showing = self.board.showing
+        return showing is not None and showing.level == "urgent"
+
+    def draw(self, canvas: pygame.Surface, mono: float) -> None:
+        """Call after the loop or kiosk has drawn its frame."""
+        showing = self.board.showing
+        if showing is None:
+            return
+        if self.kiosk is not None and self.kiosk.active and showing.id != self._left_for:
+            self.kiosk.leave("notice")
+            self._left_for = showing.id
+        self.board.draw(canvas, mono)

@@ -171,3 +171,41 @@ def test_a_screen_offline_when_a_notice_is_posted_shows_it_once_it_reconnects(tm
         stop.set()
         rig.stop()
         feeder.join(15)
+
+
+def test_an_urgent_notice_sends_a_browsing_visitor_back_to_the_loop_and_holds_touches(tmp_path):
+    from player.notices import NoticeLayer
+    from tests.test_kiosk import Rig as KioskRig
+
+    pygame.event.clear()
+    kiosk = KioskRig(tmp_path / "screen")
+    path = tmp_path / "notices.json"
+    board = NoticeBoard(path, SlideRenderer((960, 540), 960 / 476, Path("media")), ("vi", "en"), lambda: T0,
+                        lambda old, new: None).start()
+    layer = NoticeLayer(board, kiosk.kiosk)
+    try:
+        kiosk.tap((480, 270))
+        kiosk.settle()
+        assert kiosk.kiosk.active  # a visitor is browsing the home menu
+        record = {"id": "n-urgent", "level": "urgent", "texts": {"vi": "Cổng tạm đóng", "en": "Gate closed"},
+                  "created": T0.isoformat(), "expires": (T0 + timedelta(minutes=5)).isoformat()}
+        path.write_text(json.dumps({"format": 1, "notices": [record]}), encoding="utf-8")
+        assert _wait_for(lambda: board.showing is not None, 5)
+        kiosk.frame()
+        layer.draw(kiosk.screen, kiosk.mono)
+        assert not kiosk.kiosk.active  # back to the (paused) loop, under the notice
+        assert kiosk.screen.get_at((480, 530))[:3] == COLORS["urgent"]
+        assert layer.holds_touches()
+        path.write_text(json.dumps({"format": 1, "notices": []}), encoding="utf-8")
+        assert _wait_for(lambda: board.showing is None, 5)
+        assert not layer.holds_touches()
+        kiosk.settle(1.0)
+        kiosk.tap((480, 270))  # with the notice gone, the kiosk answers taps again
+        kiosk.settle()
+        assert kiosk.kiosk.active
+        kiosk.writer.close()
+        lines = [json.loads(line) for line in kiosk.proof_path.read_text().splitlines()]
+        assert any(line.get("kind") == "touch" and line.get("ended") == "notice" for line in lines)
+    finally:
+        board.stop()
+        kiosk.close()

@@ -76,11 +76,29 @@ def pending_lines(state_dir: Path, cursor: Cursor | None, limit: int) -> tuple[l
                     line = json.loads(raw)
                 except ValueError:
                     continue  # a line cut by a power loss
-                if isinstance(line, dict) and line.get("id"):
-                    lines.append(line)
+                record = upload_record(line)
+                if record is not None:
+                    lines.append(record)
                 if len(lines) >= limit:
                     return lines, end
     return lines, end
+
+
+PLAY_FIELDS = ("id", "screen", "item", "playlist", "language", "start", "planned", "actual", "status", "reason")
+
+
+def upload_record(line: object) -> dict[str, Any] | None:
+    """A proof line as the server takes it; a touch kiosk's view becomes item "touch:TOPIC/PAGE". None: not a line."""
+    if not isinstance(line, dict) or not isinstance(line.get("id"), str):
+        return None
+    if line.get("kind") == "touch":
+        where = "/".join(part for part in (line.get("topic") or "home", line.get("page") or "") if part)
+        return {"id": line["id"], "screen": line.get("screen"), "item": f"touch:{where}"[:300], "playlist": "_touch",
+                "language": str(line.get("language", ""))[:16], "start": line.get("start"), "planned": None,
+                "actual": line.get("seconds", 0), "status": "viewed", "reason": str(line.get("ended", ""))[:500]}
+    if line.get("kind") is not None:
+        return None  # a kind this version does not know: kept on the screen, not sent
+    return {key: line.get(key, "" if key == "reason" else None) for key in PLAY_FIELDS}
 
 
 class Reporter:

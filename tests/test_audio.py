@@ -185,9 +185,12 @@ def test_the_sound_joins_the_picture_when_the_item_before_lets_go_late(made: dic
         frames(0.5)
         assert sdl_audio_threads() == before + 1 and upcoming._device is not None  # it has the device now
         began, at = time.monotonic(), upcoming.position()
-        assert at == pytest.approx(began - started, abs=0.05)  # the picture's clock went on throughout
+        assert at == pytest.approx(began - started, abs=0.1)  # the picture's clock went on throughout
         time.sleep(0.5)
-        assert upcoming.position() - at == pytest.approx(time.monotonic() - began, abs=0.03)
+        # It keeps running with real time (a stalled clock would be 0.5 s behind). The tolerance allows for
+        # the dummy driver's callback timing on a loaded CI machine; the drift itself is measured by
+        # bench/audio_drift.py.
+        assert upcoming.position() - at == pytest.approx(time.monotonic() - began, abs=0.1)
 
 
 def test_volume_zero_opens_no_device(made: dict[str, Path]) -> None:

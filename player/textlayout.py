@@ -21,9 +21,12 @@ class Wrapped:
     cut: bool = False  # True when text was dropped to fit and an ellipsis ends the last line
 
 
+WORD_JOINER = "\u2060"  # no break here: keeps a name the dictionary does not know on one line
+
+
 def clean(line: str) -> str:
-    """What is drawn: zero-width spaces are break hints, not glyphs (some faces draw them as boxes)."""
-    return line.replace(ZWSP, "").rstrip()
+    """What is drawn: zero-width spaces and word joiners are break hints, not glyphs (some faces draw them as boxes)."""
+    return line.replace(ZWSP, "").replace(WORD_JOINER, "").rstrip()
 
 
 def wrap(text: str, width: int, measure: Measure, language: str) -> tuple[str, ...]:

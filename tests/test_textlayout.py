@@ -75,3 +75,13 @@ def test_largest_fitting_size():
 ])
 def test_body_floor_makes_capitals_25_mm(width_px, width_mm, at_least, at_most):
     assert at_least <= body_floor_px(width_px / width_mm) <= at_most
+
+
+def test_a_word_joiner_keeps_a_khmer_place_name_on_one_line_and_is_not_drawn():
+    from player.textlayout import clean
+
+    plain, joined = "និង\u200bបឹង\u200bធុយលៀម", "និង\u200bបឹង\u200bធុយ\u2060លៀម"
+    width = chars("និងបឹងធុយ")  # room for everything up to the middle of the name
+    assert clean(wrap(plain, width, chars, "km")[-1]) == "លៀម"  # the dictionary does not know the name: split
+    lines = wrap(joined, width, chars, "km")
+    assert [clean(line) for line in lines][-1] == "ធុយលៀម"  # kept whole, and the joiner is not drawn

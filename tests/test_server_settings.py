@@ -38,6 +38,7 @@ def test_every_setting_is_read_and_paths_are_relative_to_the_file():
     ({"screens": {"offline_after": 5}}, "screens: offline_after must be a number from 30"),
     ({"webhook": "ftp://x"}, "webhook must be an http:// or https:// URL"),
     ({"long_poll_max_seconds": True}, "long_poll_max_seconds must be a number"),
+    ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a time zone name"),
 ])
 def test_mistakes_name_the_key_and_what_is_allowed(raw, message):
     with pytest.raises(SettingsError, match=message):

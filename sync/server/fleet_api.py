@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zoneinfo
 from datetime import datetime
 from typing import Annotated
 
@@ -139,7 +140,7 @@ async def status(request: Request) -> Response:
                             headers={"WWW-Authenticate": 'Basic realm="kiosk status: any name, your staff token as password"'})
     settings = request.app.state.settings
     rows = [screen_status(s, time.time(), settings.offline_after) for s in db(request).screens() if who.may(s.channel)]
-    return HTMLResponse(status_page(rows, now()))
+    return HTMLResponse(status_page(rows, now().astimezone(zoneinfo.ZoneInfo(settings.timezone))))
 
 
 def _screen(request: Request, screen_id: str, who: Staff) -> Screen:

@@ -17,35 +17,49 @@ img{width:320px;border:1px solid #8895a0} .muted{color:#5d6d7e}
 
 
 def status_page(rows: list[ScreenStatus], now: datetime) -> str:
+    """The page at `now` (aware, in the zone staff read times in)."""
     online = sum(1 for r in rows if r.online)
     flagged = sum(1 for r in rows if r.flag)
-    body = "".join(_row(r) for r in rows) or '<tr><td colspan="6" class="muted">no screens yet</td></tr>'
+    body = "".join(_row(r, now) for r in rows) or '<tr><td colspan="6" class="muted">no screens yet</td></tr>'
     return f"""<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30">
 <title>Tịnh Biên screens</title><style>{STYLE}</style></head><body>
 <h1>Tịnh Biên screens: {online} of {len(rows)} online, {flagged} flagged</h1>
-<p class="muted">as of {escape(now.isoformat(timespec="seconds"))}; this page reloads every 30 s</p>
+<p class="muted">as of {now:%Y-%m-%d %H:%M:%S} ({escape(str(now.tzinfo))}); this page reloads every 30 s</p>
 <table><tr><th>screen</th><th>state</th><th>playing</th><th>screen health</th><th>last error</th><th>screenshot</th></tr>
 {body}</table></body></html>"""
 
 
-def _row(r: ScreenStatus) -> str:
+def _row(r: ScreenStatus, now: datetime) -> str:
     beat = r.heartbeat or {}
     state = '<span class="ok">online</span>' if r.online else '<span class="off">offline</span>'
     if r.revoked:
         state = '<span class="muted">revoked</span>'
-    seen = f"last seen {escape(r.last_seen)}" if r.last_seen else "never seen"
+    seen = f"last seen {_when(r.last_seen, now)}" if r.last_seen else "never seen"
     flag = f"<br><b>{escape(r.flag)}</b>" if r.flag else ""
-    playing = (f"{escape(str(beat.get('item') or '–'))}<br><span class=muted>generation {beat.get('generation', '–')}, "
+    item = "the fallback slide" if beat.get("item") == "_fallback" else str(beat.get("item") or "–")
+    playing = (f"{escape(item)}<br><span class=muted>generation {beat.get('generation', '–')}, "
                f"{escape(str(beat.get('playlist') or ''))}</span>")
     health = (f"version {escape(str(beat.get('version', '–')))}<br>up {_duration(beat.get('uptime'))}<br>"
               f"free disk {_number(beat.get('free_disk_mb'), 'MB')}<br>clock {_offset(beat.get('clock_offset_s'))}")
     shot = (f'<img src="/api/screens/{escape(r.id)}/screenshot" alt="screenshot of {escape(r.id)}" loading="lazy">'
-            f"<br><span class=muted>{escape(r.screenshot_at or '')}</span>") if r.screenshot_at else "<span class=muted>none yet</span>"
+            f"<br><span class=muted>{_when(r.screenshot_at, now)}</span>") if r.screenshot_at else "<span class=muted>none yet</span>"
     css = ' class="flag"' if r.flag else ""
     return (f"<tr{css}><td><b>{escape(r.id)}</b><br><span class=muted>{escape(r.channel)}</span></td>"
             f"<td>{state}<br><span class=muted>{seen}</span>{flag}</td><td>{playing}</td><td>{health}</td>"
             f"<td>{escape(str(beat.get('last_error') or '–'))}</td><td>{shot}</td></tr>\n")
+
+
+def _when(iso: str | None, now: datetime) -> str:
+    """An ISO time as staff read it: local clock time and how long ago."""
+    if not iso:
+        return ""
+    when = datetime.fromisoformat(iso).astimezone(now.tzinfo)
+    ago = max(0, int((now - when).total_seconds()))
+    span = f"{ago} s" if ago < 120 else f"{ago // 60} min" if ago < 7200 else f"{ago // 3600} h" if ago < 172800 \
+        else f"{ago // 86400} days"
+    day = "" if when.date() == now.date() else f"{when:%Y-%m-%d} "
+    return escape(f"{day}{when:%H:%M:%S} ({span} ago)")
 
 
 def _duration(seconds: object) -> str:

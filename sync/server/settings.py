@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-KEYS = {"data", "listen", "tls", "limits", "screens", "webhook", "long_poll_max_seconds"}
+KEYS = {"data", "listen", "tls", "limits", "screens", "webhook", "long_poll_max_seconds", "timezone"}
 
 
 class SettingsError(ValueError):
@@ -34,6 +35,7 @@ class ServerSettings:
     heartbeat_seconds: float = 30.0  # what screens are told to use
     webhook: str | None = None  # POSTed a JSON body when a screen becomes flagged or recovers
     long_poll_max_seconds: float = 60.0
+    timezone: str = "Asia/Ho_Chi_Minh"  # the zone the status page shows times in
 
     @property
     def content(self) -> Path:
@@ -82,7 +84,12 @@ def parse_settings(raw: Any, where: str, base: Path) -> ServerSettings:
     if webhook is not None and (not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))):
         raise SettingsError(f"{where}: webhook must be an http:// or https:// URL, or left out")
     wait = _number(raw, "long_poll_max_seconds", where, settings.long_poll_max_seconds, 1, 600)
-    return replace(settings, webhook=webhook, long_poll_max_seconds=wait)
+    zone = _text(raw, "timezone", where, settings.timezone)
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{where}: timezone {zone!r} is not a time zone name, e.g. Asia/Ho_Chi_Minh") from None
+    return replace(settings, webhook=webhook, long_poll_max_seconds=wait, timezone=zone)
 
 
 def _section(raw: dict[str, Any], key: str, where: str, allowed: set[str]) -> dict[str, Any]:

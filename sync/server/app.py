@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from . import content_api, fleet_api, records_api
+from ..fleet import software_version
 from .bodies import BodyLimit
 from .channels import Channels, Refused
 from .db import Database
@@ -39,10 +40,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async def expire_notices() -> None:
-            stamp = datetime.now(timezone.utc)
-            for channel in db.channels():
-                if channels.document(channel, "notices") is not None:
-                    await channels.rebuild_notices(channel, stamp)
+            await channels.rebuild_notices(db.channels(), datetime.now(timezone.utc))
 
         task = asyncio.create_task(watch(db, settings.offline_after, settings.webhook, time.time, expire_notices))
         pinger = asyncio.create_task(tell_systemd())
@@ -53,7 +51,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             pinger.cancel()
             db.close()
 
-    app = FastAPI(title="Tịnh Biên kiosk server", version=_version(), description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Tịnh Biên kiosk server", version=software_version(), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings, app.state.db, app.state.channels = settings, db, channels
     app.add_middleware(BodyLimit, limit=settings.limits.request_kb * 1024,
                        exempt=r"^/api/(blobs/[0-9a-f]{64}|channels/[^/]+/(manifest|publishers)|screenshot)$")
@@ -105,11 +103,3 @@ async def tell_systemd() -> None:
     finally:
         notifier.stopping()
         notifier.close()
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-        return version("tinhbien-kiosk")
-    except Exception:  # not installed as a package (a bare checkout)
-        return "0"

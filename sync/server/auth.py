@@ -26,19 +26,25 @@ def presented_token(request: Request) -> Presented | None:
     return None
 
 
-def _db(request: Request) -> Database:
+def db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
+
+
+def _presented(request: Request, kind: str, how: str, wrong: str) -> Presented:
+    """The request's token if it is of `kind`: 401 without one, 403 for the other kind."""
+    token = presented_token(request)
+    if token is None:
+        raise Refused(401, f"a {kind} token is required: send 'Authorization: Bearer {kind}.…' ({how})")
+    if token.kind != kind:
+        raise Refused(403, f"this is a {token.kind} token; {wrong}")
+    return token
 
 
 def staff(request: Request) -> Staff:
     """FastAPI dependency: the staff member whose token came with the request, or 401."""
-    token = presented_token(request)
-    if token is None:
-        raise Refused(401, "a staff token is required: send 'Authorization: Bearer staff.…' "
-                      "(an admin makes one with python -m sync server staff add NAME)")
-    if token.kind != "staff":
-        raise Refused(403, "this is a screen token; this request needs a staff token")
-    who = _db(request).staff_by_token(token)
+    token = _presented(request, "staff", "an admin makes one with python -m sync server staff add NAME",
+                       "this request needs a staff token")
+    who = db(request).staff_by_token(token)
     if who is None:
         raise Refused(401, "the staff token is unknown or revoked")
     return who
@@ -53,13 +59,9 @@ def admin(request: Request) -> Staff:
 
 def screen(request: Request) -> Screen:
     """FastAPI dependency: the screen whose token came with the request, or 401."""
-    token = presented_token(request)
-    if token is None:
-        raise Refused(401, "a screen token is required: send 'Authorization: Bearer screen.…' "
-                      "(staff issue one with POST /api/screens)")
-    if token.kind != "screen":
-        raise Refused(403, "this is a staff token; this request needs the screen's own token")
-    found = _db(request).screen_by_token(token)
+    token = _presented(request, "screen", "staff issue one with POST /api/screens",
+                       "this request needs the screen's own token")
+    found = db(request).screen_by_token(token)
     if found is None:
         raise Refused(401, "the screen token is unknown or revoked")
     return found

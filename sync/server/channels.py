@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -57,6 +57,9 @@ def etag_of(data: bytes) -> str:
     return '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
 
 
+NO_NOTICES = Document(notices_document([]), etag_of(notices_document([])))
+
+
 class Channels:
     def __init__(self, content: Path, db: Database) -> None:
         self.content, self.db = content, db
@@ -91,22 +94,23 @@ class Channels:
     # --- reading -------------------------------------------------------------------------------------------
 
     def document(self, channel: str, name: str) -> Document | None:
-        return self._docs.get((channel, name))
+        """What is served; a channel that never had a notice serves an empty list, so screens can long-poll it."""
+        doc = self._docs.get((channel, name))
+        return NO_NOTICES if doc is None and name == "notices" else doc
 
     async def wait_for_change(self, channel: str, name: str, etag: str | None, seconds: float) -> Document | None:
         """The document once its ETag differs from `etag` (at once if it already does), or None after `seconds`."""
-        key = (channel, name)
-        doc = self._docs.get(key)
+        doc = self.document(channel, name)
         if doc is not None and doc.etag != etag:
             return doc
-        event = self._changed.setdefault(key, asyncio.Event())
+        event = self._changed.setdefault((channel, name), asyncio.Event())
         try:
             await asyncio.wait_for(event.wait(), seconds)
         except TimeoutError:
             return None
         except asyncio.CancelledError:  # the server is stopping: answer "unchanged" rather than log a traceback
             return None
-        doc = self._docs.get(key)
+        doc = self.document(channel, name)
         return doc if doc is not None and doc.etag != etag else None
 
     def blob_path(self, digest: str) -> Path:
@@ -220,17 +224,14 @@ class Channels:
                 raise Refused(422, f"{exc} (checked against the publisher list of channel {channel})") from None
         return unverified
 
-    async def rebuild_notices(self, channel: str, now: datetime) -> None:
-        """Rewrite channels/<channel>/notices from the live notices; screens waiting on it wake up."""
-        live = []
-        for row in self.db.notices():
-            if channel in row["channels"] and datetime.fromisoformat(row["expires"]) > now:
-                live.append(row["envelope"])
-        data = notices_document(live)
-        doc = self._docs.get((channel, "notices"))
-        if doc is None or doc.data != data:
-            await asyncio.to_thread(self._write, channel, "notices", data)
-            self.announce(channel, "notices", data)
+    async def rebuild_notices(self, channels: Iterable[str], now: datetime) -> None:
+        """Rewrite each channel's notices from the live ones, where they changed; screens waiting on it wake up."""
+        rows = [r for r in self.db.notices() if datetime.fromisoformat(r["expires"]) > now]
+        for channel in channels:
+            data = notices_document([r["envelope"] for r in rows if channel in r["channels"]])
+            if self.document(channel, "notices") != Document(data, etag_of(data)):
+                await asyncio.to_thread(self._write, channel, "notices", data)
+                self.announce(channel, "notices", data)
 
     # --- inside --------------------------------------------------------------------------------------------
 

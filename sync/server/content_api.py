@@ -23,7 +23,8 @@ SHA256 = r"^[0-9a-f]{64}$"
 CHANNEL = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 ChannelName = Annotated[str, PathParam(pattern=CHANNEL, description="channel name")]
 Digest = Annotated[str, PathParam(pattern=SHA256, description="the blob's SHA-256, lower-case hex")]
-_EMPTY_NOTICES = b'{"format":1,"notices":[]}'
+# Raw bodies (blobs, signed envelopes) described for the OpenAPI spec, which FastAPI cannot infer.
+BINARY_BODY = {"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
 def channels(request: Request) -> Channels:
@@ -48,9 +49,6 @@ async def channel_document(request: Request, channel: ChannelName,
     doc = store.document(channel, name)
     if doc is not None and doc.etag != if_none_match:
         return _document(doc.data, doc.etag, limit)
-    if doc is None and name == "notices":  # no notice ever posted: an empty list, so screens can long-poll it
-        store.announce(channel, name, _EMPTY_NOTICES)
-        return await channel_document(request, channel, name, wait, if_none_match)
     if wait > 0 and doc is not None:
         # Held for 90-100% of the wait: after a publish wakes every screen at once, their next 304s
         # spread out instead of arriving together every `wait` seconds for as long as the server runs.
@@ -92,8 +90,7 @@ async def missing_blobs(request: Request, body: BlobList, who: Annotated[Staff, 
 
 
 @router.put("/api/blobs/{digest}", tags=["publish"], summary="Upload one file's bytes; kept only if they hash to DIGEST",
-            openapi_extra={"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                                              "format": "binary"}}}}})
+            openapi_extra=BINARY_BODY)
 async def upload_blob(request: Request, digest: Digest, who: Annotated[Staff, Depends(staff)]) -> JSONResponse:
     store = channels(request)
     limit = request.app.state.settings.limits.blob_mb * 2**20
@@ -104,10 +101,7 @@ async def upload_blob(request: Request, digest: Digest, who: Annotated[Staff, De
     return JSONResponse({"sha256": digest, "size": size}, status_code=201)
 
 
-_SIGNED = {"requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
-
-
-@router.post("/api/channels/{channel}/manifest", tags=["publish"], openapi_extra=_SIGNED,
+@router.post("/api/channels/{channel}/manifest", tags=["publish"], openapi_extra=BINARY_BODY,
              summary="Publish a signed manifest (KIOSK-SIGNED envelope); screens are told at once")
 async def publish_manifest(request: Request, channel: ChannelName, who: Annotated[Staff, Depends(staff)]) -> JSONResponse:
     require_channel(who, channel)
@@ -117,7 +111,7 @@ async def publish_manifest(request: Request, channel: ChannelName, who: Annotate
                         status_code=201)
 
 
-@router.put("/api/channels/{channel}/publishers", tags=["publish"], openapi_extra=_SIGNED,
+@router.put("/api/channels/{channel}/publishers", tags=["publish"], openapi_extra=BINARY_BODY,
             summary="Replace the channel's publisher list (signed by its root key, version going up)")
 async def put_publishers(request: Request, channel: ChannelName, who: Annotated[Staff, Depends(staff)]) -> dict[str, object]:
     require_channel(who, channel)

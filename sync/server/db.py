@@ -122,12 +122,16 @@ class Database:
     def revoke_staff(self, name: str, now: str) -> bool:
         return bool(self._many([("UPDATE staff SET revoked = ?, token_hash = NULL WHERE name = ?", (now, name))]))
 
-    def staff_by_token(self, presented: Presented) -> Staff | None:
-        rows = self._run("SELECT * FROM staff WHERE token_id = ? AND revoked IS NULL", (presented.id,))
+    def _by_token(self, table: str, presented: Presented) -> sqlite3.Row | None:
+        """The live row whose token this is; the secret's hash is compared in constant time."""
+        rows = self._run(f"SELECT * FROM {table} WHERE token_id = ? AND revoked IS NULL", (presented.id,))
         if not rows or not rows[0]["token_hash"] or not matches(presented, rows[0]["token_hash"]):
             return None
-        row = rows[0]
-        return Staff(row["name"], tuple(json.loads(row["channels"])), bool(row["admin"]))
+        return rows[0]
+
+    def staff_by_token(self, presented: Presented) -> Staff | None:
+        row = self._by_token("staff", presented)
+        return None if row is None else Staff(row["name"], tuple(json.loads(row["channels"])), bool(row["admin"]))
 
     def staff(self) -> list[dict[str, Any]]:
         return [{"name": r["name"], "channels": json.loads(r["channels"]), "admin": bool(r["admin"]),
@@ -145,10 +149,8 @@ class Database:
         return bool(self._many([("UPDATE screens SET revoked = ?, token_hash = NULL WHERE id = ?", (now, screen_id))]))
 
     def screen_by_token(self, presented: Presented) -> Screen | None:
-        rows = self._run("SELECT * FROM screens WHERE token_id = ? AND revoked IS NULL", (presented.id,))
-        if not rows or not rows[0]["token_hash"] or not matches(presented, rows[0]["token_hash"]):
-            return None
-        return _screen(rows[0])
+        row = self._by_token("screens", presented)
+        return None if row is None else _screen(row)
 
     def screen(self, screen_id: str) -> Screen | None:
         rows = self._run("SELECT * FROM screens WHERE id = ?", (screen_id,))

@@ -12,11 +12,11 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from ..files import write_atomic
-from .auth import require_channel, screen, staff
+from .auth import db, require_channel, screen, staff
 from .bodies import read_body
 from .channels import Refused
 from .content_api import CHANNEL, now
-from .db import Database, Screen, Staff
+from .db import Screen, Staff
 from .monitor import screen_status
 from .page import status_page
 from .tokens import make_token
@@ -25,10 +25,6 @@ router = APIRouter()
 SCREEN_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ScreenId = Annotated[str, PathParam(pattern=SCREEN_ID, description="the screen's id (kiosk.yaml screen.id)")]
 PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
-
-
-def db(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
 
 
 class Heartbeat(BaseModel):

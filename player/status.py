@@ -30,7 +30,8 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
+    """A small JSON state file as a dict; {} when it is missing, unreadable or not an object."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
@@ -64,7 +65,7 @@ def last_errors(log_file: Path, count: int = 3, tail_bytes: int = 256_000) -> li
 def status_lines(config: KioskConfig) -> list[str]:
     from .source import store_root
 
-    playing = _read(config.state_dir / NOW_PLAYING)
+    playing = read_json(config.state_dir / NOW_PLAYING)
     lines = [f"screen       {config.screen_id}"]
     if playing:
         state = "running" if _running(playing.get("pid")) else "not running (last seen)"
@@ -74,7 +75,7 @@ def status_lines(config: KioskConfig) -> list[str]:
         lines.append(f"clock        {playing.get('clock')}")
     else:
         lines.append("player       has not played anything yet")
-    power = _read(config.state_dir / POWER_FILE)
+    power = read_json(config.state_dir / POWER_FILE)
     if power:
         lines.append(f"screen power {'on' if power.get('on') else 'off'} since {power.get('since')} "
                      f"(method {power.get('method')})")
@@ -86,7 +87,7 @@ def status_lines(config: KioskConfig) -> list[str]:
                      f"{config.playlists_dir} and {config.media_dir}")
         return lines
     root = store_root(config)
-    store_state = _read(root / "state.json")
+    store_state = read_json(root / "state.json")
     last = store_state.get("last_sync")
     if last:
         lines.append(f"last sync    {last.get('time')}: {last.get('status')} ({last.get('message')}) via {last.get('via')}")
@@ -100,7 +101,7 @@ def status_lines(config: KioskConfig) -> list[str]:
     size = sum(p.stat().st_size for p in blobs.iterdir() if p.is_file()) if blobs.is_dir() else 0
     lines.append(f"store        {root}: current {Path(current).name}, {size / 2**20:.1f} MB of "
                  f"{config.sync.store_limit_mb} MB")
-    notices = _read(root / "notices.json").get("notices") or []
+    notices = read_json(root / "notices.json").get("notices") or []
     for notice in notices if isinstance(notices, list) else []:
         if isinstance(notice, dict):
             lines.append(f"notice       {notice.get('level')} {notice.get('id')} until {notice.get('expires')}: "

@@ -21,6 +21,8 @@ from typing import Any, Callable
 
 import requests
 
+from player.status import NOW_PLAYING, POWER_FILE, last_errors, read_json
+
 from .errors import FetchError
 from .files import write_atomic
 
@@ -150,12 +152,14 @@ class Reporter:
     def send_proof(self, limit: int = BATCH_LINES) -> int:
         """Upload every pending proof line in batches; returns how many the server had not seen before."""
         added = 0
+        cursor = read_cursor(self.state_dir)
         while True:
-            lines, end = pending_lines(self.state_dir, read_cursor(self.state_dir), limit)
+            lines, end = pending_lines(self.state_dir, cursor, limit)
             if lines:
                 added += int(self._call("POST", "/api/proof", json={"lines": lines}).json()["added"])
-            if end is not None and end != read_cursor(self.state_dir):
+            if end is not None and end != cursor:
                 write_atomic(self.state_dir / CURSOR_FILE, json.dumps({"inode": end.inode, "offset": end.offset}).encode())
+                cursor = end
             if len(lines) < limit:
                 return added
 
@@ -185,15 +189,14 @@ class Reporter:
 def screen_facts(state_dir: Path, store_root: Path, started: float, version: str,
                  clock: Callable[[], datetime]) -> dict[str, Any]:
     """What a heartbeat says, read from the files the player and the sync client keep."""
-    playing = _read(state_dir / "now-playing.json")
-    store_state = _read(store_root / "state.json")
-    power = _read(state_dir / "power.json")
+    playing = read_json(state_dir / NOW_PLAYING)
+    store_state = read_json(store_root / "state.json")
+    power = read_json(state_dir / POWER_FILE)
     last_sync = store_state.get("last_sync") or {}
     error = None
     if last_sync.get("status") == "failed":
         error = f"sync: {last_sync.get('message')}"
     else:
-        from player.status import last_errors
         errors = last_errors(state_dir / "player.log", 1)
         error = errors[0] if errors else None
     try:
@@ -205,7 +208,8 @@ def screen_facts(state_dir: Path, store_root: Path, started: float, version: str
     return {"version": version, "generation": store_state.get("generation"), "item": playing.get("item"),
             "playlist": playing.get("playlist"), "uptime": round(max(0.0, uptime), 1),
             "free_disk_mb": None if free is None else round(free, 1),
-            "clock": clock().isoformat(timespec="milliseconds"), "clock_trusted": not str(playing.get("clock", "set")).startswith("unset"),
+            "clock": clock().isoformat(timespec="milliseconds"),
+            "clock_trusted": not str(playing.get("clock", "set")).startswith("unset"),
             "last_error": error[:2000] if error else None, "fallback": playing.get("item") == "_fallback",
             "screen_on": power.get("on") if power else None}
 
@@ -215,14 +219,6 @@ def read_token(path: str) -> str:
         return Path(path).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise FetchError(f"sync.token_file {path}: cannot read the screen's token ({exc})") from None
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
 
 
 def software_version() -> str:

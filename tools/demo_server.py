@@ -87,11 +87,10 @@ def main(argv: list[str]) -> int:
 
 
 def screen_config(work: Path, url: str) -> Path:
+    from demo_sync import demo_kiosk_text  # tools/, beside this script
+
     root_key = (work / "keys" / "root.pub").read_text().strip()
-    text = (REPO / "kiosk.yaml").read_text(encoding="utf-8")
-    text = text.replace("  playlists: playlists", f"  playlists: {REPO / 'playlists'}").replace(
-        "  media: media", f"  media: {REPO / 'media'}")
-    text += (f'\n# Added by tools/demo_server.py: follow the demo channel on the local central server.\nsync:\n'
+    text = demo_kiosk_text() + (f'\n# Added by tools/demo_server.py: follow the demo channel on the local central server.\nsync:\n'
              f'  server: "{url}"\n  channel: {CHANNEL}\n  root_key: "{root_key}"\n  token_file: screen.token\n'
              "  heartbeat_seconds: 10\n  screenshot_seconds: 60\n")
     config = work / "screen" / "kiosk.yaml"

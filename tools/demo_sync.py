@@ -36,12 +36,18 @@ def prepare(work: Path) -> Path:
     return channel
 
 
+def demo_kiosk_text() -> str:
+    """The demo's kiosk.yaml with its content folders made absolute, for a screen folder elsewhere."""
+    text = (REPO / "kiosk.yaml").read_text(encoding="utf-8")
+    return text.replace("  playlists: playlists", f"  playlists: {REPO / 'playlists'}").replace(
+        "  media: media", f"  media: {REPO / 'media'}")
+
+
 def screen_config(work: Path, url: str) -> Path:
     screen = work / "screen"
     screen.mkdir(parents=True, exist_ok=True)
     root_key = (work / "keys" / "root.pub").read_text().strip()
-    text = (REPO / "kiosk.yaml").read_text(encoding="utf-8")
-    text = text.replace("  playlists: playlists", f"  playlists: {REPO / 'playlists'}").replace("  media: media", f"  media: {REPO / 'media'}")
+    text = demo_kiosk_text()
     text += f'\n# Added by tools/demo_sync.py: follow the local demo channel.\nsync:\n  server: "{url}"\n  channel: {CHANNEL}\n' \
             f'  root_key: "{root_key}"\n  poll_seconds: 5\n'
     config = screen / "kiosk.yaml"

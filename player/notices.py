@@ -57,7 +57,7 @@ def parse_notices(data: bytes) -> list[ShownNotice]:
     """The notices in the sync client's notices.json; a malformed entry is left out, never fatal."""
     try:
         raw = json.loads(data.decode("utf-8")).get("notices", [])
-    except (UnicodeDecodeError, ValueError, AttributeError):
+    except (UnicodeDecodeError, ValueError, AttributeError, RecursionError):
         return []
     out = []
     for entry in raw if isinstance(raw, list) else []:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption
 
 from .envelope import key_id, open_sealed, seal
 from .errors import ManifestError, RollbackError, SignatureError
+from .jsondoc import load_json
 from .manifest import check_channel
 
 
@@ -89,7 +90,7 @@ def open_publishers(data: bytes, root: Ed25519PublicKey, channel: str, have_vers
     root_id = key_id(root)
     _, payload = open_sealed(data, "publishers", lambda claimed: root if claimed == root_id else None)
     try:
-        raw = json.loads(payload.decode("utf-8"))
+        raw = load_json(payload)
         version = raw["version"]
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise ValueError(f"version must be a whole number from 1 up, not {version!r}")
@@ -100,7 +101,7 @@ def open_publishers(data: bytes, root: Ed25519PublicKey, channel: str, have_vers
                 raise ValueError(f"publisher {publisher.name!r}: key id does not match its key")
         if len({p.id for p in plist.publishers}) != len(plist.publishers):
             raise ValueError("a publisher key is listed twice")
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ManifestError(f"publisher list is malformed: {exc}") from None
     if plist.channel != channel:
         raise SignatureError(f"publisher list is for channel {plist.channel!r}, not {channel!r}")

@@ -13,15 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from .errors import ManifestError
+from .jsondoc import load_json
 
 FORMAT = 1
 MAX_FILES = 20_000
 MAX_FILE_BYTES = 8 * 2**30
 MAX_MANIFEST_BYTES = 4 * 2**20  # checked by the client before it even verifies
 ROOTS = ("playlists", "media")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_SEGMENT = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_CHANNEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_SEGMENT = re.compile(r"[^/\\\x00-\x1f]{1,200}")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class ManifestDiff:
 
 
 def check_channel(name: str) -> str:
-    if not isinstance(name, str) or not _CHANNEL.match(name):
+    if not isinstance(name, str) or not _CHANNEL.fullmatch(name):
         raise ManifestError(f"channel {name!r} must be lower-case letters, digits, '-' or '_' (64 at most)")
     return name
 
@@ -71,7 +72,7 @@ def check_path(path: Any) -> str:
     if parts[0] not in ROOTS or len(parts) < 2:
         raise ManifestError(f"file path {path!r} must start with playlists/ or media/")
     for part in parts[1:]:
-        if part in ("", ".", "..") or not _SEGMENT.match(part):
+        if part in ("", ".", "..") or not _SEGMENT.fullmatch(part):
             raise ManifestError(f"file path {path!r} is not allowed (empty, '.', '..', backslash or control characters)")
     return path
 
@@ -91,9 +92,9 @@ def manifest_payload(manifest: Manifest) -> bytes:
 def parse_manifest(payload: bytes) -> Manifest:
     """A verified payload as a Manifest; anything malformed is a ManifestError saying what."""
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"manifest is not JSON: {exc}") from None
+        data = load_json(payload)
+    except ValueError as exc:
+        raise ManifestError(f"manifest is unusable: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ManifestError(f"manifest format must be {FORMAT}")
     channel = check_channel(data.get("channel"))  # type: ignore[arg-type]
@@ -113,7 +114,7 @@ def parse_manifest(payload: bytes) -> Manifest:
             raise ManifestError("each manifest file must be {path, sha256, size}")
         path = check_path(raw.get("path"))
         digest, size = raw.get("sha256"), raw.get("size")
-        if not isinstance(digest, str) or not _SHA256.match(digest):
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
             raise ManifestError(f"{path}: sha256 must be 64 lower-case hex digits")
         if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_FILE_BYTES:
             raise ManifestError(f"{path}: size must be 0 to {MAX_FILE_BYTES} bytes")

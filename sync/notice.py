@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import ManifestError
+from .jsondoc import load_json
 from .manifest import check_channel
 
 FORMAT = 1
@@ -22,9 +23,9 @@ LEVELS = ("urgent", "warning", "info")
 MAX_TEXT = 600
 MAX_LIFETIME = timedelta(days=14)
 MAX_NOTICE_BYTES = 32 * 1024
-_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-_SCREEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_SCREEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,13 @@ def parse_notice(payload: bytes) -> Notice:
     if len(payload) > MAX_NOTICE_BYTES:
         raise ManifestError(f"notice is {len(payload)} bytes; at most {MAX_NOTICE_BYTES}")
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"notice is not JSON: {exc}") from None
+        data = load_json(payload)
+    except ValueError as exc:
+        raise ManifestError(f"notice is unusable: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ManifestError(f"notice format must be {FORMAT}")
     notice_id = data.get("id")
-    if not isinstance(notice_id, str) or not _ID.match(notice_id):
+    if not isinstance(notice_id, str) or not _ID.fullmatch(notice_id):
         raise ManifestError("notice id must be 8 to 64 letters, digits, '-' or '_'")
     level = data.get("level")
     if level not in LEVELS:
@@ -81,7 +82,7 @@ def parse_notice(payload: bytes) -> Notice:
     if not isinstance(texts, dict) or not texts:
         raise ManifestError("notice texts must map a language code to its text, e.g. {\"vi\": \"…\", \"en\": \"…\"}")
     for language, text in texts.items():
-        if not _LANGUAGE.match(language):
+        if not _LANGUAGE.fullmatch(language):
             raise ManifestError(f"notice texts: {language!r} is not a language code (vi, en, km, zh)")
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             raise ManifestError(f"notice texts.{language} must be text of 1 to {MAX_TEXT} characters")
@@ -89,7 +90,7 @@ def parse_notice(payload: bytes) -> Notice:
     if not isinstance(channels, list) or not channels:
         raise ManifestError("notice channels must list at least one channel")
     screens = data.get("screens", [])
-    if not isinstance(screens, list) or not all(isinstance(s, str) and _SCREEN.match(s) for s in screens):
+    if not isinstance(screens, list) or not all(isinstance(s, str) and _SCREEN.fullmatch(s) for s in screens):
         raise ManifestError("notice screens must be a list of screen ids (empty: every screen of the channels)")
     created, expires = _time(data, "created"), _time(data, "expires")
     if expires <= created:
@@ -120,10 +121,10 @@ def notices_document(envelopes: list[bytes]) -> bytes:
 def read_notices_document(data: bytes) -> list[bytes]:
     """The envelopes in a notices document (each still to be verified)."""
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = load_json(data)
         envelopes = raw["notices"]
         if raw.get("format") != FORMAT or not isinstance(envelopes, list) or not all(isinstance(e, str) for e in envelopes):
             raise ValueError("notices must be a list of signed notices")
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ManifestError(f"notices document is malformed: {exc}") from None
     return [e.encode("utf-8") for e in envelopes]

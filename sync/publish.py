@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .envelope import key_id, seal, signer_of
 from .files import fsync_dir, hash_file, write_atomic
 from .errors import ManifestError, SignatureError, StoreError, SyncError
+from .jsondoc import load_json
 from .keys import PublisherList, make_publisher, public_from_text, public_text, seal_publishers, write_private
 from .manifest import (MAX_MANIFEST_BYTES, FileEntry, Manifest, ManifestDiff, build_manifest, check_channel,
                        diff_manifests, manifest_payload, parse_manifest)
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 PUBLISHED_MODE = 0o644  # a static web server usually runs as another user
-_KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 Progress = Callable[[int, int], None]  # (bytes copied so far, bytes to copy in all)
 
 
@@ -97,7 +98,7 @@ def publishers_path(dest: Path, channel: str) -> Path:
 
 def keygen(name: str, out: Path) -> KeyFiles:
     """A new Ed25519 key pair as out/NAME.key (PEM, owner-only) and out/NAME.pub; never overwrites either."""
-    if not _KEY_NAME.match(name):
+    if not _KEY_NAME.fullmatch(name):
         raise ValueError(f"key name {name!r}: use letters, digits, '.', '-' or '_' (64 at most)")
     private_path, public_path = out / f"{name}.key", out / f"{name}.pub"
     for path in (private_path, public_path):
@@ -156,9 +157,9 @@ def peek_publishers(path: Path) -> tuple[str, int, dict[str, str]]:
     """(root key id it claims, version, {key id: label}) of a publisher list, NOT verified: for messages only."""
     try:
         signer, payload = _unverified(path.read_bytes(), "publishers")
-        raw = json.loads(payload.decode("utf-8"))
+        raw = load_json(payload)
         return signer, int(raw["version"]), {str(p["id"]): str(p["name"]) for p in raw["publishers"]}
-    except (SyncError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (SyncError, KeyError, TypeError, ValueError) as exc:
         raise ManifestError(f"{path} cannot be read ({exc}); sign a new list with --force to replace it") from None
 
 

@@ -32,7 +32,7 @@ PAGE_KEYS = ITEM_KEYS - {"duration", "when", "transition", "presentation", "stac
 ICON_NAMES = ("passport", "customs", "exchange", "transport", "sights", "emergency", "info", "clock", "map", "health")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 PALETTE = ((20, 78, 122), (10, 92, 84), (96, 52, 120), (120, 62, 18), (24, 94, 40), (150, 24, 34))
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 _PAGE_DEFAULTS: dict[str, Any] = {"presentation": "rotate", "stack_languages": (), "duration": 10.0,
                                   "transition": Transition("slide", 0.3)}
 
@@ -178,7 +178,7 @@ def _topic(r: Reader, entry: Any, path: str, line: int | None, depth: int, posit
     topic_id = r.field(m, "id", path, (str, int))
     if topic_id is not None:
         topic_id = str(topic_id)
-        if not _ID.match(topic_id):
+        if not _ID.fullmatch(topic_id):
             r.error(f"{path}.id", f"{topic_id!r} may use only letters, digits, '-', '_' and '.'", line_of(m, "id"))
     where = f"{path} ({topic_id})" if topic_id else path
     title = _titles(r, m, where, has_font, required=True)

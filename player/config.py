@@ -17,8 +17,8 @@ from .when import parse_when
 from .yamlsource import line_of, load_yaml
 
 ROTATIONS = (0, 90, 180, 270)
-_SCREEN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_COLOR = re.compile(r"^#([0-9a-fA-F]{6})$")
+_SCREEN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_COLOR = re.compile(r"#([0-9a-fA-F]{6})")
 
 
 @dataclass(frozen=True)
@@ -128,12 +128,12 @@ class KioskConfig:
 
 TOP_KEYS = {"screen", "display", "languages", "timezone", "content", "state_dir", "overlays",
             "touch", "fallback", "audio", "sync", "power"}
-_CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_ROOT_KEY = re.compile(r"^[A-Za-z0-9+/]{43}=$")
+_CHANNEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_ROOT_KEY = re.compile(r"[A-Za-z0-9+/]{43}=")
 
 
 def parse_color(value: Any) -> tuple[int, int, int]:
-    if isinstance(value, str) and _COLOR.match(value):
+    if isinstance(value, str) and _COLOR.fullmatch(value):
         hexa = value[1:]
         return (int(hexa[0:2], 16), int(hexa[2:4], 16), int(hexa[4:6], 16))
     raise ValueError(f"{value!r} is not a colour like \"#0c2c4a\"")
@@ -173,7 +173,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     screen_id = r.field(screen, "id", "screen", (str,), what="text such as tb-hall-01") if "screen" in top else None
     if "screen" not in top:
         r.error("screen", "is required, with at least `id` (this screen's name in the fleet)")
-    elif screen_id and not _SCREEN_ID.match(screen_id):
+    elif screen_id and not _SCREEN_ID.fullmatch(screen_id):
         r.error("screen.id", f"{screen_id!r} may use only letters, digits, '-', '_' and '.' (64 at most)", line_of(screen, "id"))
     names = _language_map(r, screen.get("name"), "screen.name", line_of(screen, "name"))
 
@@ -307,10 +307,10 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
     if server and not server.startswith(("http://", "https://")):
         r.error("sync.server", f"{server!r} must be an http:// or https:// URL (for a USB stick use `python -m sync import`)", line_of(m, "server"))
     channel = r.field(m, "channel", "sync", (str,), what="the channel name, e.g. tinh-bien")
-    if channel and not _CHANNEL.match(channel):
+    if channel and not _CHANNEL.fullmatch(channel):
         r.error("sync.channel", f"{channel!r} must be lower-case letters, digits, '-' or '_'", line_of(m, "channel"))
     root_key = r.field(m, "root_key", "sync", (str,), what="the root public key: the line in root.pub from `python -m sync keygen`")
-    if root_key and not _ROOT_KEY.match(root_key.strip()):
+    if root_key and not _ROOT_KEY.fullmatch(root_key.strip()):
         r.error("sync.root_key", "must be an Ed25519 public key: 44 characters of base64, as in root.pub", line_of(m, "root_key"))
     ca_file = r.field(m, "ca_file", "sync", (str,), None)
     if ca_file and not (base / ca_file).is_file():

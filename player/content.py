@@ -18,7 +18,7 @@ from .yamlsource import line_of, load_yaml
 
 SCHEDULE_FILE = "schedule.yaml"
 NOT_PLAYLISTS = {SCHEDULE_FILE, "browse.yaml"}  # browse.yaml is the touch menu
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 PLAYLIST_KEYS = {"id", "presentation", "stack_languages", "transition", "duration", "ticker", "items"}
 ITEM_KEYS = {"id", "type", "duration", "transition", "fit", "presentation", "stack_languages", "text",
              "media", "background", "when", "loop", "volume"}
@@ -66,7 +66,7 @@ def parse_playlist(raw: Any, file: str, default_id: str, screen_languages: tuple
     if not top:
         return None, r.problems
     playlist_id = r.field(top, "id", "", (str,), default_id)
-    if not _ID.match(playlist_id):
+    if not _ID.fullmatch(playlist_id):
         r.error("id", f"{playlist_id!r} may use only letters, digits, '-', '_' and '.'", line_of(top, "id"))
     defaults = {
         "presentation": r.choice(top, "presentation", "", PRESENTATIONS, "rotate"),
@@ -113,7 +113,7 @@ def parse_item(r: Reader, entry: Any, path: str, line: int | None, defaults: dic
     item_id = r.field(m, "id", path, (str, int))
     if item_id is not None:
         item_id = str(item_id)
-        if not _ID.match(item_id):
+        if not _ID.fullmatch(item_id):
             r.error(f"{path}.id", f"{item_id!r} may use only letters, digits, '-', '_' and '.'", line_of(m, "id"))
     where = f"{path} ({item_id})" if item_id else path
     kind = r.choice(m, "type", where, ITEM_KINDS)

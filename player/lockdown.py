@@ -24,7 +24,7 @@ FREE_TRIES = 3  # wrong PINs before the first lockout
 FIRST_LOCKOUT = 30.0  # seconds; doubles with each wrong PIN after that
 MAX_LOCKOUT = 3600.0
 PIN_DIGITS = (4, 12)
-_HASH = re.compile(r"^pbkdf2-sha256\$(\d{4,9})\$([A-Za-z0-9+/=]{16,})\$([A-Za-z0-9+/=]{40,})$")
+_HASH = re.compile(r"pbkdf2-sha256\$(\d{4,9})\$([A-Za-z0-9+/=]{16,})\$([A-Za-z0-9+/=]{40,})")
 
 
 # -- the PIN ------------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def hash_pin(pin: str, salt: bytes | None = None, iterations: int = ITERATIONS) 
 
 def parse_pin_hash(value: object) -> tuple[int, bytes, bytes]:
     """(iterations, salt, digest) of a stored PIN; ValueError saying what a good one looks like."""
-    match = _HASH.match(value.strip()) if isinstance(value, str) else None
+    match = _HASH.fullmatch(value.strip()) if isinstance(value, str) else None
     if match is None:
         raise ValueError("must be a PIN hash made by `python -m player hash-pin` "
                          "(pbkdf2-sha256$ITERATIONS$SALT$HASH), never the PIN itself")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .fields import Reader
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_TIME = re.compile(r"\s*(\d{1,2}):(\d{2})\s*")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class When:
 
 
 def parse_time(text: str, allow_24: bool) -> time | None:
-    match = _TIME.match(text)
+    match = _TIME.fullmatch(text)
     if not match:
         raise ValueError(f"{text!r} is not a time like 07:30")
     hour, minute = int(match.group(1)), int(match.group(2))

@@ -303,7 +303,7 @@ def notice_command(args: argparse.Namespace) -> int:
 
 def _expiry(text: str, now: datetime) -> datetime:
     from datetime import timedelta
-    match = re.match(r"^(\d+)\s*(m|min|h|d)$", text.strip())
+    match = re.fullmatch(r"(\d+)\s*(m|min|h|d)", text.strip())
     if match:
         unit = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}[match.group(2)]
         return now + timedelta(**{unit: int(match.group(1))})

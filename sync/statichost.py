@@ -52,7 +52,7 @@ class ChannelHandler(http.server.BaseHTTPRequestHandler):
             return self._reply(304, b"", headers, {"ETag": etag})
         data = path.read_bytes()
         status, extra = 200, {"ETag": etag, "Accept-Ranges": "bytes"}
-        match = re.match(r"bytes=(\d+)-$", self.headers.get("Range", ""))
+        match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
         if match:
             start = int(match.group(1))
             if start >= len(data):

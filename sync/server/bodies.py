@@ -38,7 +38,7 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]],
                        send: Callable[[Message], Awaitable[None]]) -> None:
-        if scope["type"] != "http" or self.exempt.match(scope["path"]):
+        if scope["type"] != "http" or self.exempt.fullmatch(scope["path"]):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"")

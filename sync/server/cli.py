@@ -90,7 +90,7 @@ def server_command(args: argparse.Namespace) -> int:
                 if not args.channel:
                     print("error: screen add needs --channel", file=sys.stderr)
                     return 2
-                if not re.match(SCREEN_ID, args.id):  # the id names its screenshot file: no '/' or '..'
+                if not re.fullmatch(SCREEN_ID, args.id):  # the id names its screenshot file: no '/' or '..'
                     print(f"error: screen id {args.id!r} must be letters, digits, '.', '-' or '_' (64 at most), "
                           "as kiosk.yaml's screen.id", file=sys.stderr)
                     return 2

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 KINDS = ("staff", "screen")
-_TOKEN = re.compile(r"^(staff|screen)\.([A-Za-z0-9]{12})\.([A-Za-z0-9_-]{43})$")
+_TOKEN = re.compile(r"(staff|screen)\.([A-Za-z0-9]{12})\.([A-Za-z0-9_-]{43})")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def hash_secret(secret: str) -> str:
 
 
 def parse_token(text: str) -> Presented | None:
-    match = _TOKEN.match(text.strip())
+    match = _TOKEN.fullmatch(text.strip())
     return Presented(*match.groups()) if match else None
 
 

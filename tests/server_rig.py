@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,8 +19,6 @@ from sync.server.run import Running, start_in_thread
 from sync.server.settings import ServerSettings
 from sync.server.tokens import make_token
 
-import hashlib
-
 
 @dataclass
 class Rig:
@@ -31,6 +30,10 @@ class Rig:
     admin_token: str  # staff "lan": admin, every channel
     settings: ServerSettings | None = None  # None: a server this rig did not start (restart() needs it)
     channel: str = "gate"
+
+    @property
+    def root_public(self) -> str:
+        return public_text(self.root.public_key())
 
     @property
     def db(self) -> Database:

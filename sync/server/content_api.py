@@ -6,19 +6,20 @@ import random
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path as PathParam, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from ..errors import ManifestError
 from ..keys import public_from_text
 from ..manifest import check_channel
-from ..errors import ManifestError
 from .auth import admin, require_channel, staff
-from .bodies import read_body
+from .bodies import BoundedJSONRoute, read_body
 from .channels import Channels, Refused
 from .db import Staff
 
-router = APIRouter()
+router = APIRouter(route_class=BoundedJSONRoute)
 SHA256 = r"^[0-9a-f]{64}$"
 CHANNEL = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 ChannelName = Annotated[str, PathParam(pattern=CHANNEL, description="channel name")]

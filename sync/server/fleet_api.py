@@ -7,13 +7,14 @@ import zoneinfo
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path as PathParam, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from ..files import write_atomic
 from .auth import db, require_channel, screen, staff
-from .bodies import read_body
+from .bodies import BoundedJSONRoute, read_body
 from .channels import Refused
 from .content_api import CHANNEL, now
 from .db import Screen, Staff
@@ -21,7 +22,7 @@ from .monitor import screen_status
 from .page import status_page
 from .tokens import make_token
 
-router = APIRouter()
+router = APIRouter(route_class=BoundedJSONRoute)
 SCREEN_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ScreenId = Annotated[str, PathParam(pattern=SCREEN_ID, description="the screen's id (kiosk.yaml screen.id)")]
 PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"

@@ -7,19 +7,20 @@ import io
 from datetime import date, timedelta
 from typing import Annotated, Iterator
 
-from fastapi import APIRouter, Depends, Path as PathParam, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from .auth import db, require_channel, screen, staff
-from .bodies import read_body
 from ..notice import parse_notice
+from .auth import db, require_channel, screen, staff
+from .bodies import BoundedJSONRoute, read_body
 from .channels import Refused
 from .content_api import BINARY_BODY, channels, now
 from .db import PROOF_COLUMNS, Screen, Staff
 from .fleet_api import SCREEN_ID
 
-router = APIRouter()
+router = APIRouter(route_class=BoundedJSONRoute)
 
 
 class ProofLine(BaseModel):

@@ -1,0 +1,110 @@
+"""The server against hostile and careless clients (issue 11): parse nothing unverified, no 500 ever, notices clearable."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sync.envelope import key_id, seal
+from sync.notice import Notice, notice_payload
+from tests.server_rig import Rig, start_rig
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+DEEP_NOTICE = b"[" * 16_000 + b"]" * 16_000  # within the 32 kB a notice may have
+LONG_NUMBER = b"9" * 5000
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    rig = start_rig(tmp_path / "data")
+    yield rig
+    rig.stop()
+
+
+def refused(answer: requests.Response, status: int, *words: str) -> str:
+    assert answer.status_code == status, (answer.status_code, answer.text[:300])
+    error = answer.json()["error"]
+    for word in words:
+        assert word in error, error
+    return error
+
+
+def fake_notice(rig: Rig, payload: bytes) -> bytes:
+    """An envelope claiming the channel publisher's key id, with a signature that is not its own."""
+    real = seal(payload, "notice", rig.publisher)
+    header, _, body = real.partition(b"\n")
+    forged = seal(body, "notice", Ed25519PrivateKey.generate()).split(b"\n", 1)[0].split(b" ")[-1]
+    return b" ".join(header.split(b" ")[:-1] + [forged]) + b"\n" + body
+
+
+@pytest.mark.parametrize("payload", [DEEP_NOTICE, b'{"format": 1, "id": ' + LONG_NUMBER + b"}", b"\xff not json",
+                                     b'{"format": 1, "id": "x", "id": "y"}'],
+                         ids=["nested-16000-deep", "5000-digit-number", "not-utf8", "duplicate-key"])
+def test_a_notice_with_a_forged_signature_is_refused_for_its_signature_before_anything_is_parsed(rig: Rig,
+                                                                                              payload: bytes) -> None:
+    answer = rig.staff().post(f"{rig.url}/api/notices", data=fake_notice(rig, payload))
+    refused(answer, 422, "signature does not match")
+
+
+def test_a_notice_signed_by_a_key_no_channel_lists_is_refused_before_parsing(rig: Rig) -> None:
+    stranger = Ed25519PrivateKey.generate()
+    answer = rig.staff().post(f"{rig.url}/api/notices", data=seal(DEEP_NOTICE, "notice", stranger))
+    refused(answer, 422, key_id(stranger.public_key()), "no publisher list")
+
+
+def test_a_validly_signed_but_unusable_notice_is_a_422_naming_what_is_wrong(rig: Rig) -> None:
+    for payload, words in ((DEEP_NOTICE, ("nested deeper",)), (b'{"format": 1, "id": ' + LONG_NUMBER + b"}", ("digits",))):
+        refused(rig.staff().post(f"{rig.url}/api/notices", data=seal(payload, "notice", rig.publisher)), 422, *words)
+
+
+def test_a_notice_for_a_channel_whose_list_lacks_the_signer_is_refused(rig: Rig) -> None:
+    rig.staff().put(f"{rig.url}/api/channels/hall", json={"root_key": rig.root_public}).raise_for_status()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    payload = notice_payload(Notice("notice-0042", "urgent", (("vi", "Cổng tạm đóng"),), ("gate", "hall"), (),
+                                    now, now + timedelta(hours=1)))
+    refused(rig.staff().post(f"{rig.url}/api/notices", data=seal(payload, "notice", rig.publisher)), 409, "hall")
+
+
+JSON_ROUTES = [("POST", "/api/blobs/missing", "staff"), ("PUT", "/api/channels/gate", "staff"),
+               ("POST", "/api/screens", "staff"), ("POST", "/api/heartbeat", "screen"), ("POST", "/api/proof", "screen")]
+
+
+@pytest.mark.parametrize("body", [DEEP, b'{"blobs": ' + LONG_NUMBER + b"}", b'{"x": ' + b"1" * 4000 + b"}",
+                                  b'{"lines": [{"id": "abcdefgh", "actual": ' + LONG_NUMBER + b"}]}",
+                                  b'{"uptime": 1e999, "version": "1", "clock": "2026-11-27T09:00:00+07:00"}'],
+                         ids=["nested", "5000-digits", "4000-digits", "digits-in-a-list", "infinity"])
+@pytest.mark.parametrize("method, path, who", JSON_ROUTES, ids=[p for _, p, _ in JSON_ROUTES])
+def test_no_json_body_however_deep_or_long_gets_a_server_error(rig: Rig, method: str, path: str, who: str,
+                                                              body: bytes) -> None:
+    token = rig.admin_token if who == "staff" else rig.add_screen("gate-01")
+    answer = requests.request(method, rig.url + path, data=body, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"}, timeout=30)
+    refused(answer, 422, "body")
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "1e999", "-" + "9" * 400])
+def test_no_query_number_gets_a_server_error(rig: Rig, value: str) -> None:
+    answer = rig.staff().get(f"{rig.url}/api/audit", params={"limit": value})
+    refused(answer, 422, "limit")
+
+
+def test_a_notice_id_ending_in_a_newline_is_refused_and_an_accepted_notice_can_always_be_cleared(rig: Rig) -> None:
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+
+    def post(notice_id: str) -> requests.Response:
+        payload = json.dumps({"format": 1, "id": notice_id, "level": "urgent", "texts": {"vi": "Cổng tạm đóng"},
+                              "channels": ["gate"], "screens": [], "created": now.isoformat(),
+                              "expires": (now + timedelta(days=14)).isoformat()}).encode()
+        return rig.staff().post(f"{rig.url}/api/notices", data=seal(payload, "notice", rig.publisher))
+
+    refused(post("x" * 20 + "\n"), 422, "id")
+    for notice_id in ("x" * 8, "A-z_09" * 10 + "abcd", "-" * 64):
+        assert post(notice_id).status_code == 201, notice_id
+        assert rig.staff().delete(f"{rig.url}/api/notices/{notice_id}").status_code == 204, notice_id
+    assert rig.staff().get(f"{rig.url}/api/notices").json() == []

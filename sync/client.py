@@ -20,8 +20,8 @@ from typing import Callable, Protocol
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .envelope import open_sealed
-from .errors import FetchError, ManifestError, RollbackError, SyncError
+from .envelope import key_id, open_sealed, signer_of
+from .errors import FetchError, ManifestError, RollbackError, SignatureError, SyncError
 from .keys import PublisherList, open_publishers
 from .manifest import MAX_MANIFEST_BYTES, FileEntry, Manifest, missing_blobs, parse_manifest
 from .store import Store, disk_error, payload_of
@@ -155,11 +155,21 @@ class SyncResult:
 
 def check_publishers(store: Store, data: bytes, root: Ed25519PublicKey, channel: str) -> PublisherList:
     have = store.read_state().get("publishers_version", 0)
+    held = store.publishers()
+    if held is not None and _signer(held) != key_id(root):  # kiosk.yaml has a new root: it counts from 1
+        have = 0
     plist = open_publishers(data, root, channel, have)
     if plist.version > have or store.publishers() is None:
         store.save_publishers(data)
         store.update_state(publishers_version=plist.version)
     return plist
+
+
+def _signer(envelope: bytes) -> str | None:
+    try:
+        return signer_of(envelope, "publishers")
+    except SignatureError:
+        return None
 
 
 def verify_manifest(envelope: bytes, plist: PublisherList, channel: str) -> Manifest:

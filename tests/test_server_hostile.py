@@ -11,8 +11,11 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from sync.client import HttpSource, sync_once
 from sync.envelope import key_id, seal
+from sync.keys import PublisherList, make_publisher, public_text, seal_publishers
 from sync.notice import Notice, notice_payload
+from sync.store import Store
 from tests.server_rig import Rig, start_rig
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
@@ -108,3 +111,35 @@ def test_a_notice_id_ending_in_a_newline_is_refused_and_an_accepted_notice_can_a
         assert post(notice_id).status_code == 201, notice_id
         assert rig.staff().delete(f"{rig.url}/api/notices/{notice_id}").status_code == 204, notice_id
     assert rig.staff().get(f"{rig.url}/api/notices").json() == []
+
+
+def test_a_root_key_rotation_goes_through_and_a_screen_with_the_new_root_follows(rig: Rig, tmp_path: Path) -> None:
+    old_root = rig.root
+    for version in (2, 3):  # the old root's count has gone past where a new root starts
+        plist = PublisherList("gate", version, (make_publisher("office", rig.publisher.public_key()),))
+        rig.staff().put(f"{rig.url}/api/channels/gate/publishers",
+                        data=seal_publishers(plist, old_root)).raise_for_status()
+    assert rig.publish(1, {"playlists/a.yaml": b"items: []\n"}).status_code == 201
+    store = Store(tmp_path / "store").open()
+    assert sync_once(HttpSource(rig.url, "gate"), store, old_root.public_key(), "gate").generation == 1
+
+    new_root = Ed25519PrivateKey.generate()
+    rig.staff().put(f"{rig.url}/api/channels/gate", json={"root_key": public_text(new_root.public_key())}
+                    ).raise_for_status()
+    stale = rig.publish(2, {"playlists/a.yaml": b"items: [old]\n"})
+    refused(stale, 409, "does not verify against its root key", "sign a new one")
+    plist = PublisherList("gate", 1, (make_publisher("office", rig.publisher.public_key()),))
+    refused(rig.staff().put(f"{rig.url}/api/channels/gate/publishers", data=seal_publishers(plist, old_root)), 422,
+            "root key")
+    answer = rig.staff().put(f"{rig.url}/api/channels/gate/publishers", data=seal_publishers(plist, new_root))
+    assert answer.status_code == 200 and answer.json()["version"] == 1, answer.text
+    assert rig.publish(2, {"playlists/a.yaml": b"items: [new]\n"}).status_code == 201
+
+    kept = sync_once(HttpSource(rig.url, "gate"), store, old_root.public_key(), "gate")
+    assert kept.status == "failed" and kept.generation == 1, "a screen still on the old root keeps what it has"
+    followed = sync_once(HttpSource(rig.url, "gate"), store, new_root.public_key(), "gate")
+    assert followed.status == "updated" and followed.generation == 2, followed.message
+    plist = PublisherList("gate", 2, (make_publisher("office", rig.publisher.public_key()),))
+    rig.staff().put(f"{rig.url}/api/channels/gate/publishers", data=seal_publishers(plist, new_root)).raise_for_status()
+    assert rig.publish(3, {"playlists/a.yaml": b"items: [newer]\n"}).status_code == 201
+    assert sync_once(HttpSource(rig.url, "gate"), store, new_root.public_key(), "gate").generation == 3

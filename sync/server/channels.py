@@ -191,7 +191,7 @@ class Channels:
         async with self._lock(channel):
             root = self._root(channel)
             doc = self._docs.get((channel, "publishers"))
-            have = open_publishers(doc.data, root, channel).version if doc else 0
+            have = self._held_version(doc, root, channel)
             try:
                 plist = open_publishers(envelope, root, channel)
             except (SignatureError, ManifestError) as exc:
@@ -204,6 +204,17 @@ class Channels:
             self.db.audit(now.isoformat(timespec="seconds"), actor, "publishers", channel, {
                 "version": plist.version, "publishers": [f"{p.name} ({p.id})" for p in plist.publishers]})
             return plist
+
+    @staticmethod
+    def _held_version(doc: Document | None, root: Ed25519PublicKey, channel: str) -> int:
+        """The version of the list held, which a new one must pass; 0 when none is held or the root key changed
+        (an admin rotated it with PUT /api/channels/NAME): a new root counts its versions from 1."""
+        if doc is None:
+            return 0
+        try:
+            return open_publishers(doc.data, root, channel).version
+        except SyncError:
+            return 0
 
     def check_notice(self, envelope: bytes) -> Notice:
         """A notice signed by a key every channel it names trusts (the server cannot make one itself).

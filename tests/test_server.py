@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
 
 from sync.client import HttpSource, sync_once
 from sync.keys import PublisherList, make_publisher, seal_publishers
@@ -22,8 +24,6 @@ from sync.server.monitor import check_once, screen_status
 from sync.store import Store
 from sync.upload import seal_notice
 from tests.server_rig import Rig, start_rig
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 @pytest.fixture
@@ -167,7 +167,9 @@ def test_staff_ask_for_a_screenshot_and_see_it_on_the_status_page(rig):
     assert rig.staff().post(f"{rig.url}/api/screens/gate-hall-1/screenshot-request").status_code == 202
     assert screen.post(f"{rig.url}/api/heartbeat", json=beat()).json()["screenshot"] is True
     assert screen.post(f"{rig.url}/api/heartbeat", json=beat()).json()["screenshot"] is False  # asked once
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    out = io.BytesIO()
+    Image.new("RGB", (64, 36), (10, 90, 40)).save(out, "PNG")
+    png = out.getvalue()
     assert screen.put(f"{rig.url}/api/screenshot", data=png).status_code == 204
     assert screen.put(f"{rig.url}/api/screenshot", data=b"GIF89a").status_code == 415
     assert rig.staff().get(f"{rig.url}/api/screens/gate-hall-1/screenshot").content == png

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,12 +12,14 @@ from typing import Iterator
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
 
 from sync.client import HttpSource, sync_once
 from sync.envelope import key_id, seal
 from sync.keys import PublisherList, make_publisher, public_text, seal_publishers
 from sync.notice import Notice, notice_payload
 from sync.store import Store
+from tests.conftest import DATA
 from tests.server_rig import Rig, start_rig
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
@@ -143,3 +147,56 @@ def test_a_root_key_rotation_goes_through_and_a_screen_with_the_new_root_follows
     rig.staff().put(f"{rig.url}/api/channels/gate/publishers", data=seal_publishers(plist, new_root)).raise_for_status()
     assert rig.publish(3, {"playlists/a.yaml": b"items: [newer]\n"}).status_code == 201
     assert sync_once(HttpSource(rig.url, "gate"), store, new_root.public_key(), "gate").generation == 3
+
+
+# --- records staff read --------------------------------------------------------------------------------------
+
+def test_proof_cells_a_spreadsheet_would_run_are_exported_as_text(rig: Rig) -> None:
+    token = rig.add_screen("gate-01")
+    formulas = {"item": "=HYPERLINK(\"http://evil\",\"x\")", "playlist": "+1+1", "language": "-2+3",
+                "status": "@SUM(A1)", "reason": "\t=1+1"}
+    line = {"id": "line-0001", "start": "2026-11-26T08:00:00+07:00", "planned": -1.5, "actual": 10.0, **formulas}
+    plain = {**line, "id": "line-0002", "item": "hours", "playlist": "day", "language": "vi", "status": "played",
+             "reason": "a - b"}
+    requests.post(f"{rig.url}/api/proof", json={"lines": [line, plain]},
+                  headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(rig.staff().get(f"{rig.url}/api/proof.csv").text))}
+    for key, value in formulas.items():
+        assert rows["line-0001"][key] == "'" + value, key
+    assert rows["line-0001"]["planned"] == "-1.5", "numbers stay numbers"
+    assert rows["line-0002"] == {**{k: str(v) for k, v in plain.items()}, "screen": "gate-01"}
+
+
+def test_staff_see_only_the_audit_rows_of_their_channels_and_only_admins_see_staff_changes(rig: Rig) -> None:
+    rig.staff().put(f"{rig.url}/api/channels/hall", json={"root_key": rig.root_public}).raise_for_status()
+    rig.add_screen("gate-01")
+    rig.add_screen("hall-01", channel="hall")
+    rig.db.audit("2026-11-26T08:00:00+07:00", "server admin", "staff token", None, {"name": "minh"})
+    minh = rig.add_staff("minh", ["gate"])
+    seen = rig.staff(minh).get(f"{rig.url}/api/audit").json()
+    assert seen and {row["channel"] for row in seen} == {"gate"}, seen
+    everything = rig.staff().get(f"{rig.url}/api/audit").json()
+    assert {row["channel"] for row in everything} >= {"gate", "hall", None}
+    refused(rig.staff(minh).get(f"{rig.url}/api/audit", params={"channel": "hall"}), 403, "hall")
+
+
+def png_of(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (20, 120, 60)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_screenshots_are_decoded_before_they_are_kept_and_served_as_what_they_are(rig: Rig) -> None:
+    screen = {"Authorization": f"Bearer {rig.add_screen('gate-01')}"}
+    url = f"{rig.url}/api/screenshot"
+    good = png_of((320, 180))
+    assert requests.put(url, data=good, headers=screen).status_code == 204
+    html = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"
+    refused(requests.put(url, data=html, headers=screen), 415, "PNG or JPEG")
+    bomb = (DATA / "huge-20000x20000.png").read_bytes()
+    assert len(bomb) < 2048 * 1024
+    refused(requests.put(url, data=bomb, headers=screen), 413, "pixels")
+    refused(requests.put(url, data=png_of((4000, 2200)), headers=screen), 413, "4000×2200", "screenshot_pixels")
+    shown = rig.staff().get(f"{rig.url}/api/screens/gate-01/screenshot")
+    assert shown.content == good and shown.headers["X-Content-Type-Options"] == "nosniff"
+    assert shown.headers["Content-Type"] == "image/png"

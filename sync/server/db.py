@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .tokens import NewToken, Presented, matches
 
@@ -182,11 +182,22 @@ class Database:
         self._run("INSERT INTO audit (time, actor, action, channel, detail) VALUES (?, ?, ?, ?, ?)",
                   (now, actor, action, channel, json.dumps(detail, ensure_ascii=False, sort_keys=True)))
 
-    def audit_log(self, limit: int = 200, channel: str | None = None) -> list[dict[str, Any]]:
-        where, args = ("WHERE channel = ?", (channel,)) if channel else ("", ())
-        rows = self._run(f"SELECT * FROM audit {where} ORDER BY seq DESC LIMIT ?", (*args, limit))
-        return [{"seq": r["seq"], "time": r["time"], "actor": r["actor"], "action": r["action"], "channel": r["channel"],
-                 "detail": json.loads(r["detail"])} for r in rows]
+    def audit_log(self, limit: int = 200, channel: str | None = None,
+                  visible: Callable[[str | None], bool] | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` rows (of `channel`, if given) whose channel `visible` accepts."""
+        out: list[dict[str, Any]] = []
+        before = 2**62
+        while len(out) < limit:
+            where, args = ("AND channel = ?", (channel,)) if channel else ("", ())
+            rows = self._run(f"SELECT * FROM audit WHERE seq < ? {where} ORDER BY seq DESC LIMIT ?",
+                             (before, *args, limit))
+            out += [{"seq": r["seq"], "time": r["time"], "actor": r["actor"], "action": r["action"],
+                     "channel": r["channel"], "detail": json.loads(r["detail"])}
+                    for r in rows if visible is None or visible(r["channel"])]
+            if len(rows) < limit:
+                break
+            before = rows[-1]["seq"]
+        return out[:limit]
 
     # --- proof of play -------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ class Limits:
     request_kb: int = 2048  # JSON bodies: heartbeats, notices, proof batches
     manifest_kb: int = 4096
     screenshot_kb: int = 2048
+    screenshot_pixels: int = 3840 * 2160  # decoded size; more is refused before it is decoded
     proof_batch: int = 2000  # lines per upload
 
 

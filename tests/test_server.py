@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import http.server
 import io
 import json
 import threading
@@ -20,10 +19,10 @@ from sync.client import HttpSource, sync_once
 from sync.keys import PublisherList, make_publisher, seal_publishers
 from sync.notice import build_notice
 from sync.server.db import Screen
-from sync.server.monitor import check_once, screen_status
+from sync.server.monitor import Watch, check_once, screen_status
 from sync.store import Store
 from sync.upload import seal_notice
-from tests.server_rig import Rig, start_rig
+from tests.server_rig import Hook, Rig, start_rig
 
 
 @pytest.fixture
@@ -196,32 +195,21 @@ def test_a_revoked_screen_token_is_refused(rig):
 ])
 def test_screens_are_flagged_when_silent_too_long_or_on_the_fallback_slide(silent, fallback, flag):
     screen = Screen("s1", "gate", 300.0, 1000.0, beat(fallback=fallback), None, False, None, False)
-    assert screen_status(screen, 1000.0 + silent, 180.0).flag == flag
+    assert screen_status(screen, 1000.0 + silent, Watch(180.0)).flag == flag
 
 
 def test_a_flagged_screen_calls_the_webhook_once(rig):
-    calls: list[dict[str, object]] = []
-
-    class Hook(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            calls.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    hook = Hook()
     token = rig.add_screen("gate-hall-2", offline_after=60)
     requests.post(f"{rig.url}/api/heartbeat", json=beat(), headers={"Authorization": f"Bearer {token}"})
-    url = f"http://127.0.0.1:{hook.server_address[1]}/"
+    url = hook.url
     import asyncio
     later = time.time() + 120
-    changed = asyncio.run(check_once(rig.db, 180.0, url, later))
-    again = asyncio.run(check_once(rig.db, 180.0, url, later + 5))
-    hook.shutdown()
+    changed = asyncio.run(check_once(rig.db, Watch(180.0), url, later))
+    again = asyncio.run(check_once(rig.db, Watch(180.0), url, later + 5))
+    hook.server.shutdown()
     assert [s.id for s in changed] == ["gate-hall-2"] and again == []
+    calls = hook.calls
     assert len(calls) == 1 and calls[0]["event"] == "flagged" and calls[0]["screen"]["id"] == "gate-hall-2"
     listed = rig.staff().get(f"{rig.url}/api/screens").json()
     assert listed[0]["online"] is True  # by the server's real clock it was just seen

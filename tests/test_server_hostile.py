@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
@@ -18,9 +20,11 @@ from sync.client import HttpSource, sync_once
 from sync.envelope import key_id, seal
 from sync.keys import PublisherList, make_publisher, public_text, seal_publishers
 from sync.notice import Notice, notice_payload
+from sync.server.db import Screen
+from sync.server.monitor import Watch, check_once, screen_status
 from sync.store import Store
 from tests.conftest import DATA
-from tests.server_rig import Rig, start_rig
+from tests.server_rig import Hook, Rig, start_rig
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 DEEP_NOTICE = b"[" * 16_000 + b"]" * 16_000  # within the 32 kB a notice may have
@@ -200,3 +204,57 @@ def test_screenshots_are_decoded_before_they_are_kept_and_served_as_what_they_ar
     shown = rig.staff().get(f"{rig.url}/api/screens/gate-01/screenshot")
     assert shown.content == good and shown.headers["X-Content-Type-Options"] == "nosniff"
     assert shown.headers["Content-Type"] == "image/png"
+
+
+# --- frozen and missing screens ------------------------------------------------------------------------------
+
+PUBLISHES = [(1, 1000.0), (2, 5000.0), (3, 9000.0)]
+
+
+@pytest.mark.parametrize("generation, now, kind", [
+    (3, 20_000.0, None),  # up to date
+    (2, 9_000.0 + 899, None),  # behind for less than 15 min
+    (2, 9_000.0 + 901, "behind"),
+    (1, 5_000.0 + 901, "behind"),  # behind since generation 2, however often the channel published since
+    (None, 2_000.0, "behind"),  # never synced
+])
+def test_a_screen_playing_an_older_generation_than_its_channel_for_too_long_is_flagged(generation: int | None,
+                                                                                       now: float,
+                                                                                       kind: str | None) -> None:
+    screen = Screen("s1", "gate", 10**9, now - 10, {"generation": generation}, None, False, None, False, 0.0)
+    status = screen_status(screen, now, Watch(180.0, 900.0), PUBLISHES)
+    assert status.flag_kind == kind and status.as_json()["lagging"] is (kind == "behind")
+    assert kind is None or "generation 3 published" in str(status.flag)
+
+
+def test_frozen_and_never_seen_screens_reach_the_webhook_once_and_the_screen_list(tmp_path: Path) -> None:
+    rig = start_rig(tmp_path / "data", lagging_after=0.0)
+    hook = Hook()
+    try:
+        frozen = {"Authorization": f"Bearer {rig.add_screen('gate-frozen', offline_after=3600)}"}
+        rig.add_screen("gate-never", offline_after=60)
+        assert rig.publish(1, {"playlists/a.yaml": b"items: []\n"}).status_code == 201
+        requests.post(f"{rig.url}/api/heartbeat", json=heartbeat(generation=1), headers=frozen).raise_for_status()
+        assert rig.publish(2, {"playlists/a.yaml": b"items: [new]\n"}).status_code == 201
+        requests.post(f"{rig.url}/api/heartbeat", json=heartbeat(generation=1), headers=frozen).raise_for_status()
+        listed = {s["id"]: s for s in rig.staff().get(f"{rig.url}/api/screens").json()}
+        assert listed["gate-frozen"]["lagging"] is True and listed["gate-frozen"]["channel_generation"] == 2
+        assert "behind the channel" in rig.staff().get(f"{rig.url}/status").text
+        later = time.time() + 120
+        watch = Watch(180.0, 0.0)
+        changed = asyncio.run(check_once(rig.db, watch, hook.url, later))
+        assert asyncio.run(check_once(rig.db, watch, hook.url, later + 60)) == []
+        assert sorted(s.flag_kind or "" for s in changed) == ["behind", "never seen"]
+        assert sorted((c["event"], c["screen"]["id"], c["screen"]["flag_kind"]) for c in hook.calls) == [  # type: ignore[index]
+            ("flagged", "gate-frozen", "behind"), ("flagged", "gate-never", "never seen")]
+        requests.post(f"{rig.url}/api/heartbeat", json=heartbeat(generation=2), headers=frozen).raise_for_status()
+        recovered = asyncio.run(check_once(rig.db, watch, hook.url, later + 120))
+        assert [(s.id, s.flag_kind) for s in recovered] == [("gate-frozen", None)]
+        assert hook.calls[-1]["event"] == "recovered"
+    finally:
+        hook.server.shutdown()
+        rig.stop()
+
+
+def heartbeat(**changes: object) -> dict[str, object]:
+    return {"version": "0.1.0", "uptime": 1.0, "clock": datetime.now(timezone.utc).isoformat(), **changes}

@@ -11,6 +11,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -63,6 +64,7 @@ class Screen:
     screenshot_wanted: bool
     flagged: str | None
     revoked: bool
+    created: float | None = None  # when its token was first issued
 
 
 class Database:
@@ -199,6 +201,15 @@ class Database:
             before = rows[-1]["seq"]
         return out[:limit]
 
+    def publishes(self) -> dict[str, list[tuple[int, float]]]:
+        """{channel: [(generation, when published)]} from the audit log (the fleet check measures lag with it)."""
+        out: dict[str, list[tuple[int, float]]] = {}
+        for r in self._run("SELECT channel, time, detail FROM audit WHERE action = 'publish' AND channel IS NOT NULL"):
+            generation, when = json.loads(r["detail"]).get("generation"), _timestamp(r["time"])
+            if isinstance(generation, int) and when is not None:
+                out.setdefault(r["channel"], []).append((generation, when))
+        return out
+
     # --- proof of play -------------------------------------------------------------------------------------
 
     def add_proof(self, screen_id: str, lines: list[dict[str, Any]], now: str) -> int:
@@ -243,4 +254,11 @@ class Database:
 def _screen(row: sqlite3.Row) -> Screen:
     return Screen(row["id"], row["channel"], row["offline_after"], row["last_seen"],
                   json.loads(row["heartbeat"]) if row["heartbeat"] else None, row["screenshot_at"],
-                  bool(row["screenshot_wanted"]), row["flagged"], row["revoked"] is not None)
+                  bool(row["screenshot_wanted"]), row["flagged"], row["revoked"] is not None, _timestamp(row["created"]))
+
+
+def _timestamp(iso: str | None) -> float | None:
+    try:
+        return datetime.fromisoformat(iso).timestamp() if iso else None
+    except ValueError:
+        return None

@@ -21,7 +21,7 @@ from .bodies import BoundedJSONRoute, read_body
 from .channels import Refused
 from .content_api import CHANNEL, now
 from .db import Screen, Staff
-from .monitor import screen_status
+from .monitor import Watch, fleet_status
 from .page import status_page
 from .tokens import make_token
 
@@ -124,8 +124,8 @@ async def revoke_screen(request: Request, screen_id: ScreenId, who: Annotated[St
 @router.get("/api/screens", tags=["fleet"], summary="Every screen: online or offline, last seen, flags, last heartbeat")
 async def list_screens(request: Request, who: Annotated[Staff, Depends(staff)]) -> list[dict[str, object]]:
     settings = request.app.state.settings
-    return [screen_status(s, time.time(), settings.offline_after).as_json()
-            for s in db(request).screens() if who.may(s.channel)]
+    return [s.as_json() for s in fleet_status(db(request), time.time(), Watch(settings.offline_after,
+                                                                           settings.lagging_after)) if who.may(s.channel)]
 
 
 @router.post("/api/screens/{screen_id}/screenshot-request", tags=["fleet"], status_code=202,
@@ -157,7 +157,8 @@ async def status(request: Request) -> Response:
         return JSONResponse({"error": exc.message, "status": exc.status}, status_code=exc.status,
                             headers={"WWW-Authenticate": 'Basic realm="kiosk status: any name, your staff token as password"'})
     settings = request.app.state.settings
-    rows = [screen_status(s, time.time(), settings.offline_after) for s in db(request).screens() if who.may(s.channel)]
+    rows = [s for s in fleet_status(db(request), time.time(), Watch(settings.offline_after, settings.lagging_after))
+            if who.may(s.channel)]
     return HTMLResponse(status_page(rows, now().astimezone(zoneinfo.ZoneInfo(settings.timezone))))
 
 

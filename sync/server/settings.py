@@ -33,6 +33,7 @@ class ServerSettings:
     tls_key: Path | None = None
     limits: Limits = Limits()
     offline_after: float = 180.0  # seconds without a heartbeat before a screen is flagged (per screen overridable)
+    lagging_after: float = 900.0  # seconds a screen may play an older generation than its channel's before a flag
     heartbeat_seconds: float = 30.0  # what screens are told to use
     webhook: str | None = None  # POSTed a JSON body when a screen becomes flagged or recovers
     long_poll_max_seconds: float = 60.0
@@ -76,9 +77,11 @@ def parse_settings(raw: Any, where: str, base: Path) -> ServerSettings:
     settings = replace(settings, limits=Limits(
         *(int(_number(limits, name, f"{where}: limits", getattr(d, name), 1, 10**7, whole=True))
           for name in Limits.__dataclass_fields__)))
-    screens = _section(raw, "screens", where, {"offline_after", "heartbeat_seconds"})
+    screens = _section(raw, "screens", where, {"offline_after", "heartbeat_seconds", "lagging_after"})
     settings = replace(settings,
                        offline_after=_number(screens, "offline_after", f"{where}: screens", settings.offline_after, 30, 86400 * 7),
+                       lagging_after=_number(screens, "lagging_after", f"{where}: screens", settings.lagging_after, 60,
+                                             86400 * 7),
                        heartbeat_seconds=_number(screens, "heartbeat_seconds", f"{where}: screens",
                                                  settings.heartbeat_seconds, 5, 3600))
     webhook = raw.get("webhook")

@@ -37,6 +37,11 @@ def add_parsers(sub: Any) -> None:
     staff.add_argument("--channel", action="append", default=[], help="a channel they may publish to (repeat; '*' for all)")
     staff.add_argument("--admin", action="store_true", help="may also add channels (implies every channel)")
     _common(staff)
+    migrate = what.add_parser("migrate", help="bring the database's schema up to this release (the server also does "
+                              "this when it starts)", description="Run the numbered schema migrations the database "
+                              "lacks, in one transaction; a database newer than this release is refused.")
+    migrate.add_argument("--dry-run", action="store_true", help="list the migrations that would run, change nothing")
+    _common(migrate)
     screen = what.add_parser("screen", help="issue or revoke a screen's token (staff can also do this over the API)")
     screen.add_argument("action", choices=["add", "revoke"])
     screen.add_argument("id", help="the screen's id (kiosk.yaml screen.id)")
@@ -60,21 +65,37 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     if args.cert:
         changes.update(tls_cert=args.cert, tls_key=args.key)
+    from sqlalchemy.exc import OperationalError
+
     from .run import serve
-    serve(replace(settings, **changes))
+    try:
+        serve(replace(settings, **changes))
+    except OperationalError as exc:
+        print(f"error: cannot reach the database ({str(exc).splitlines()[0]}); check server.yaml's database.url, "
+              "that PostgreSQL runs, and the password", file=sys.stderr)
+        return 1
     return 0
 
 
 def server_command(args: argparse.Namespace) -> int:
+    import os
+
     from ..keys import public_text
     from ..manifest import check_channel
     from ..publish import read_public
-    from .db import Database
+    from .db import open_database
     from .fleet_api import SCREEN_ID
+    from .migrate import SchemaError
     from .tokens import make_token
 
     settings = _settings(args)
-    db = Database(settings.database)
+    if args.server_command == "migrate":
+        return _migrate(settings, args.dry_run)
+    try:
+        db = open_database(settings, os.environ)
+    except SchemaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     stamp = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     try:
         if args.server_command == "channel":
@@ -107,6 +128,38 @@ def server_command(args: argparse.Namespace) -> int:
     finally:
         db.close()
     return 0
+
+
+def _migrate(settings: Any, dry_run: bool) -> int:
+    import os
+
+    from sqlalchemy.exc import OperationalError
+
+    from . import migrate
+    from .db import database_url, make_engine
+
+    engine = make_engine(database_url(settings, os.environ))
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection:
+            have, steps = migrate.database_version(connection), migrate.pending(connection)
+        if dry_run or not steps:
+            print(f"{where}: schema version {have or 'none (empty)'}; this release's is {migrate.code_version()}")
+            for step in steps:
+                print(f"  would run {step.version}: {step.about}")
+            return 0
+        for step in migrate.upgrade(engine):
+            print(f"ran {step.version}: {step.about}")
+        print(f"{where}: schema version {migrate.code_version()}")
+        return 0
+    except migrate.SchemaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        print(f"error: cannot reach the database {where}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
 
 
 def _staff(db: Any, args: argparse.Namespace, stamp: str) -> int:

@@ -89,9 +89,10 @@ class Rig:
         self.running = start_in_thread(replace(self.settings, port=port))
 
 
-def start_rig(data: Path, **settings: Any) -> Rig:
-    """A server on a free port with channel "gate", its root and publisher keys, and an admin staff token."""
-    config = replace(ServerSettings(data=data, port=0), **settings)
+def start_rig(data: Path, database: str | None = None, **settings: Any) -> Rig:
+    """A server on a free port with channel "gate", its root and publisher keys, and an admin staff token;
+    its records in `database` (a postgresql:// URL), else in SQLite."""
+    config = replace(ServerSettings(data=data, port=0, database_url=database), **settings)
     root, publisher = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     db = Database(config.database)
     db.add_channel("gate", public_text(root.public_key()), _now())

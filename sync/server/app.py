@@ -13,7 +13,7 @@ from typing import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
@@ -92,6 +92,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return JSONResponse({"error": "the server's database does not answer; nothing was changed, try again shortly "
                              "(screens keep playing and send their reports later)", "status": 503},
                             status_code=503, headers={"Retry-After": "10"})
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> JSONResponse:
+        reason = str(exc.orig).strip().splitlines()[0][:200] if exc.orig else "a value is out of range"
+        return JSONResponse({"error": f"the database cannot store a value of this request ({reason})", "status": 422},
+                            status_code=422)
 
     @app.get("/api/health", tags=["fleet"], summary="For a load balancer: engine, schema version, process, database")
     async def health() -> JSONResponse:

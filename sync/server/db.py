@@ -220,7 +220,7 @@ class Database:
                   visible: Callable[[str | None], bool] | None = None) -> list[dict[str, Any]]:
         """The newest `limit` rows (of `channel`, if given) whose channel `visible` accepts."""
         out: list[dict[str, Any]] = []
-        before = 2**62
+        before = 2**31 - 1  # above any seq (an INTEGER column on PostgreSQL)
         while len(out) < limit:
             query = select(audit).where(audit.c.seq < before).order_by(audit.c.seq.desc()).limit(limit)
             rows = self._rows(query.where(audit.c.channel == channel) if channel else query)
@@ -287,7 +287,7 @@ class Database:
                    now: str) -> bool:
         statement = self._insert(notices).values(id=notice_id, envelope=envelope, channels=json.dumps(channels),
                                                  expires=expires, posted_by=who, posted=now)
-        return bool(c.execute(statement.on_conflict_do_nothing(index_elements=["id"])).rowcount)
+        return c.execute(statement.on_conflict_do_nothing(index_elements=["id"]).returning(notices.c.id)).first() is not None
 
     def clear_notice(self, c: Connection, notice_id: str, now: str) -> bool:
         return bool(c.execute(update(notices).where(notices.c.id == notice_id, notices.c.cleared.is_(None))

@@ -23,6 +23,8 @@ def add_parsers(sub: Any) -> None:
     serve.add_argument("--port", type=int, help="port (default 8470; 0 picks a free one)")
     serve.add_argument("--cert", type=Path, help="TLS certificate chain (PEM); with --key, the server speaks HTTPS")
     serve.add_argument("--key", type=Path, help="TLS private key (PEM)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="serve with N processes sharing the port (needs PostgreSQL: database.url in server.yaml)")
 
     admin = sub.add_parser("server", help="manage the server's channels, staff tokens and screen tokens (on the server machine)")
     what = admin.add_subparsers(dest="server_command", required=True, metavar="WHAT")
@@ -69,7 +71,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     from .run import serve
     try:
-        serve(replace(settings, **changes))
+        serve(replace(settings, **changes), max(1, args.workers))
     except OperationalError as exc:
         print(f"error: cannot reach the database ({str(exc).splitlines()[0]}); check server.yaml's database.url, "
               "that PostgreSQL runs, and the password", file=sys.stderr)

@@ -11,6 +11,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -80,7 +81,7 @@ def settings_text(settings: ServerSettings) -> str:
 def settings_from_text(text: str) -> ServerSettings:
     raw = json.loads(text)
     paths = {f.name for f in dataclasses.fields(ServerSettings) if "Path" in str(f.type)}
-    values = {k: (Path(v) if k in paths and v is not None else v) for k, v in raw.items()}
+    values: dict[str, Any] = {k: (Path(v) if k in paths and v is not None else v) for k, v in raw.items()}
     return ServerSettings(**{**values, "limits": Limits(**raw["limits"])})
 
 

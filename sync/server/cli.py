@@ -26,7 +26,8 @@ def add_parsers(sub: Any) -> None:
     serve.add_argument("--workers", type=int, default=1, metavar="N",
                        help="serve with N processes sharing the port (needs PostgreSQL: database.url in server.yaml)")
 
-    admin = sub.add_parser("server", help="manage the server's channels, staff tokens and screen tokens (on the server machine)")
+    admin = sub.add_parser("server", help="manage the server's channels, staff and screen tokens, schema and records "
+                           "(on the server machine)")
     what = admin.add_subparsers(dest="server_command", required=True, metavar="WHAT")
     channel = what.add_parser("channel", help="add a channel with the root key that signs its publisher list")
     channel.add_argument("action", choices=["add"])
@@ -44,6 +45,17 @@ def add_parsers(sub: Any) -> None:
                               "lacks, in one transaction; a database newer than this release is refused.")
     migrate.add_argument("--dry-run", action="store_true", help="list the migrations that would run, change nothing")
     _common(migrate)
+    export = what.add_parser("export", help="write every record to a file (to move to PostgreSQL or back)",
+                             description="Write the database's records (channels, staff, screens, audit, proof of "
+                             "play, notices, channel documents) to FILE as JSON lines, with each table's row count.")
+    export.add_argument("file", type=Path, help="the file to write (JSON lines)")
+    _common(export)
+    load = what.add_parser("import", help="load an export into an empty database, row counts checked",
+                           description="Load FILE (from server export) into the database server.yaml names, which must "
+                           "be empty and at the same schema version; nothing is kept unless every table's row count "
+                           "matches the export's.")
+    load.add_argument("file", type=Path, help="a file server export wrote")
+    _common(load)
     screen = what.add_parser("screen", help="issue or revoke a screen's token (staff can also do this over the API)")
     screen.add_argument("action", choices=["add", "revoke"])
     screen.add_argument("id", help="the screen's id (kiosk.yaml screen.id)")
@@ -108,6 +120,8 @@ def server_command(args: argparse.Namespace) -> int:
                   f"python -m sync sign-publishers --channel {name} --to SERVER_URL ...")
         elif args.server_command == "staff":
             return _staff(db, args, stamp)
+        elif args.server_command in ("export", "import"):
+            return _transfer(db, args.server_command, args.file)
         elif args.server_command == "screen":
             if args.action == "add":
                 if not args.channel:
@@ -162,6 +176,19 @@ def _migrate(settings: Any, dry_run: bool) -> int:
         return 1
     finally:
         engine.dispose()
+
+
+def _transfer(db: Any, command: str, path: Path) -> int:
+    from .transfer import export_records, import_records
+
+    if command == "export":
+        with path.open("w", encoding="utf-8") as out:
+            counts = export_records(db, out)
+        print(f"{db.url} -> {path}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+    else:
+        counts = import_records(db, path)
+        print(f"{path} -> {db.url}: " + ", ".join(f"{t} {n}" for t, n in counts.items()) + " (counts match)")
+    return 0
 
 
 def _staff(db: Any, args: argparse.Namespace, stamp: str) -> int:

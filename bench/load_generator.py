@@ -31,6 +31,12 @@ CONNECT_TIMEOUT = 10.0
 def raise_open_files(need: int) -> int:
     """Raise the soft RLIMIT_NOFILE to `need` (up to the hard limit); returns the soft limit now in force."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < need:
+        try:  # root may raise the hard limit too (10,000 screens need 30,000 sockets)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
+            return need
+        except (ValueError, OSError):
+            pass
     if soft != resource.RLIM_INFINITY and soft < need:
         soft = need if hard == resource.RLIM_INFINITY else min(need, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -121,3 +121,18 @@ def test_records_move_from_sqlite_to_postgresql_and_back_with_every_row(v0: Path
         assert staff.status_code == 201, "audit numbering continues after the imported rows"
     finally:
         running.stop()
+
+
+def test_the_daily_purge_deletes_proof_older_than_proof_days_in_batches_and_keeps_the_rest(
+        tmp_path: Path, database: str | None) -> None:
+    db = Database(database or tmp_path / "server.db")
+    try:
+        lines = [{"id": f"line-{n:06d}", "start": f"2025-{1 + n % 12:02d}-15T09:00:00+07:00", "item": "hours",
+                  "playlist": "day", "language": "vi", "planned": 10.0, "actual": 10.0, "status": "played",
+                  "reason": ""} for n in range(1200)]
+        assert db.add_proof("gate-1", lines, "2026-11-30T00:00:00+07:00") == 1200
+        assert db.purge_proof("2025-07-01", batch=250) == 600  # January to June: several batches
+        kept = list(db.proof(None, None, None, None))
+        assert len(kept) == 600 and min(row[2] for row in kept) >= "2025-07"
+    finally:
+        db.close()

@@ -193,7 +193,8 @@ async def _sleep_until(when: float) -> None:
 async def generate(config: dict[str, Any]) -> dict[str, Any]:
     host, _, port = config["url"].removeprefix("http://").partition(":")
     tokens: list[str] = config["tokens"]
-    count = len(tokens)
+    # This process plays screens offset…offset+len(tokens) of `total` (one process holds at most ~15,000 sockets).
+    offset, count = int(config.get("offset", 0)), int(config.get("total", len(tokens)))
     zero = time.monotonic() + (config["start"] - time.time())  # the shared wall-clock start, on this monotonic clock
     end = zero + config["seconds"]
     wait, every, ramp = float(config["wait"]), float(config["heartbeat"]), float(config["ramp"])
@@ -202,12 +203,12 @@ async def generate(config: dict[str, Any]) -> dict[str, Any]:
     names = ["manifest", "notices"] if config["notices"] else ["manifest"]
     connections: list[Connection] = []
     polls, beats = [], []
-    for n, token in enumerate(tokens):
+    for n, token in enumerate(tokens, start=offset):
         first_wait, boot = wait * (1 - 0.5 * ((n * 7919) % count) / count), zero - ramp + ramp * n / count
         for name in names:
             connections.append(Connection(host, int(port), fleet))
             polls.append(asyncio.create_task(long_poll(n, name, connections[-1], first_wait, wait, boot, end, fleet,
-                                                       seen[n] if name == "manifest" else {})))
+                                                       seen[n - offset] if name == "manifest" else {})))
         connections.append(Connection(host, int(port), fleet))
         beats.append(asyncio.create_task(heartbeats(n, connections[-1], token, zero + every * n / count, every, end,
                                                     fleet)))

@@ -57,6 +57,7 @@ FILES = 40  # a gate's channel: a few dozen files, so the manifest is a few kB a
 TARGETS = {"errors": 0, "p99_ms": 200.0, "all_told_s": 2.0, "rss_mb": 300.0}
 FLEET_TARGETS = {"errors": 0, "p99_ms": 300.0, "all_told_s": 5.0, "rss_mb": 400.0}  # past 1,000 screens (issue 12)
 SAMPLE_SECONDS = 0.2
+GENERATOR_SCREENS = 5000
 LONG_POLL_SECONDS = 50.0  # sync/screen.py's LONG_POLL_SECONDS
 
 
@@ -111,6 +112,7 @@ def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: 
     port = free_port()
     log_path = work / "server.log"
     server = generator = None
+    generators: list[subprocess.Popen[bytes]] = []
     report = LoadReport(screens, seconds)
     try:
         with log_path.open("wb") as log:
@@ -126,33 +128,41 @@ def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: 
         report.server_rss_idle_mb = watched.rss_mb()
 
         start = time.time() + 1.5 + ramp  # the generator's imports, then the screens' boot, come before it
-        config = {"url": url, "tokens": tokens, "start": start, "seconds": seconds, "heartbeat": heartbeat,
-                  "wait": wait, "ramp": ramp, "notices": notices, "result": str(work / "generator.json")}
-        (work / "generator-config.json").write_text(json.dumps(config))
-        generator = subprocess.Popen([sys.executable, str(Path(__file__).with_name("load_generator.py")),
-                                      str(work / "generator-config.json")],
-                                     cwd=REPO, stdin=subprocess.DEVNULL)
+        # A process holds 20,000 files at most here: one generator per 5,000 screens (three sockets each).
+        slices = max(1, math.ceil(screens / GENERATOR_SCREENS))
+        for k in range(slices):
+            part = tokens[k * GENERATOR_SCREENS:(k + 1) * GENERATOR_SCREENS]
+            config = {"url": url, "tokens": part, "offset": k * GENERATOR_SCREENS, "total": screens, "start": start,
+                      "seconds": seconds, "heartbeat": heartbeat, "wait": wait, "ramp": ramp, "notices": notices,
+                      "result": str(work / f"generator-{k}.json")}
+            (work / f"generator-config-{k}.json").write_text(json.dumps(config))
+            generators.append(subprocess.Popen([sys.executable, str(Path(__file__).with_name("load_generator.py")),
+                                                str(work / f"generator-config-{k}.json")],
+                                               cwd=REPO, stdin=subprocess.DEVNULL))
+        generator = generators[0]
         for _ in range(int((start - time.time()) / SAMPLE_SECONDS) + 1):  # the screens connecting
             report.server_rss_peak_mb = max(report.server_rss_peak_mb, watched.rss_mb())
             time.sleep(max(0.0, min(SAMPLE_SECONDS, start - time.time())))
         cpu_before, machine_before, own_before = watched.cpu(), _busy(psutil.cpu_times()), _cpu(psutil.Process())
         published_at = envelope = None
         deadline = start + seconds + wait + 30  # the generator ends at start+seconds; this only bounds the loop
-        while generator.poll() is None and time.time() < deadline:
+        while any(g.poll() is None for g in generators) and time.time() < deadline:
             report.server_rss_peak_mb = max(report.server_rss_peak_mb, watched.rss_mb())
             if envelope is None and time.time() >= start + publish_at:
                 published_at, envelope, report.publish_post_ms = publish(session, url, keys, files)
             time.sleep(SAMPLE_SECONDS)
         report.server_cpu_s = watched.cpu() - cpu_before
         report.machine_busy_s = _busy(psutil.cpu_times()) - machine_before - (_cpu(psutil.Process()) - own_before)
-        if generator.poll() is None:
+        if any(g.poll() is None for g in generators):
             report.errors["generator did not finish"] += 1
-        elif generator.returncode != 0:
-            report.errors[f"generator exit status {generator.returncode}"] += 1
+        elif any(g.returncode != 0 for g in generators):
+            report.errors[f"generator exit status {[g.returncode for g in generators]}"] += 1
         else:
-            read_generator(report, json.loads((work / "generator.json").read_text()), envelope, published_at)
+            read_generator(report, merged([json.loads((work / f"generator-{k}.json").read_text())
+                                           for k in range(len(generators))]), envelope, published_at)
     finally:
-        stop(generator)
+        for other in generators:
+            stop(other)
         load_log = log_path.stat().st_size if log_path.is_file() else 0
         stop(server)
     read_server_log(report, log_path, load_log)
@@ -189,6 +199,20 @@ class Tree:
             except Exception:
                 pass
         return total
+
+
+def merged(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The generator processes' results as one."""
+    out: dict[str, Any] = {"cpu_s": 0.0, "heartbeat_ms": [], "heartbeat_sent": [], "long_polls": Counter(),
+                           "errors": Counter(), "error_samples": [], "reconnects": 0, "etags_seen": []}
+    for result in results:
+        out["cpu_s"] += result["cpu_s"]
+        out["reconnects"] += result["reconnects"]
+        for key in ("heartbeat_ms", "heartbeat_sent", "error_samples", "etags_seen"):
+            out[key] += result[key]
+        out["long_polls"].update(result["long_polls"])
+        out["errors"].update(result["errors"])
+    return out
 
 
 def prepare_database(data: Path, screens: int, database: str | None = None) -> tuple[str, list[str], dict[str, Any]]:

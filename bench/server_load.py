@@ -111,7 +111,7 @@ def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: 
     (work / "server.yaml").write_text(json.dumps({"data": "data", **({"database": database} if database else {})}))
     port = free_port()
     log_path = work / "server.log"
-    server = generator = None
+    server = None
     generators: list[subprocess.Popen[bytes]] = []
     report = LoadReport(screens, seconds)
     try:
@@ -139,7 +139,6 @@ def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: 
             generators.append(subprocess.Popen([sys.executable, str(Path(__file__).with_name("load_generator.py")),
                                                 str(work / f"generator-config-{k}.json")],
                                                cwd=REPO, stdin=subprocess.DEVNULL))
-        generator = generators[0]
         for _ in range(int((start - time.time()) / SAMPLE_SECONDS) + 1):  # the screens connecting
             report.server_rss_peak_mb = max(report.server_rss_peak_mb, watched.rss_mb())
             time.sleep(max(0.0, min(SAMPLE_SECONDS, start - time.time())))
@@ -149,7 +148,12 @@ def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: 
         while any(g.poll() is None for g in generators) and time.time() < deadline:
             report.server_rss_peak_mb = max(report.server_rss_peak_mb, watched.rss_mb())
             if envelope is None and time.time() >= start + publish_at:
-                published_at, envelope, report.publish_post_ms = publish(session, url, keys, files)
+                try:
+                    published_at, envelope, report.publish_post_ms = publish(session, url, keys, files)
+                except requests.RequestException as exc:  # counted, and the load goes on to its end
+                    report.errors["staff's publish failed"] += 1
+                    report.error_samples.append(f"publish: {exc}"[:200])
+                    published_at, envelope = None, b""
             time.sleep(SAMPLE_SECONDS)
         report.server_cpu_s = watched.cpu() - cpu_before
         report.machine_busy_s = _busy(psutil.cpu_times()) - machine_before - (_cpu(psutil.Process()) - own_before)
@@ -285,7 +289,7 @@ def read_generator(report: LoadReport, result: dict[str, Any], envelope: bytes |
     report.error_samples += result["error_samples"]
     report.reconnects = result["reconnects"]
     report.generator_cpu_s = result["cpu_s"]
-    if envelope is None or published_at is None:
+    if not envelope or published_at is None:
         report.errors["the publish did not happen"] += 1
         return
     report.generation, report.published_at = 2, published_at

@@ -92,7 +92,10 @@ def make_engine(url: str | Path, pool_size: int = 5, statement_timeout_ms: int =
             connection.exec_driver_sql("BEGIN IMMEDIATE")  # pysqlite's own BEGIN is off (isolation_level None)
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=10,
+    # No pool_pre_ping: it costs a round trip on every checkout (two per heartbeat). After the database
+    # restarts, the first statement on a dead connection fails (503, the client retries) and SQLAlchemy then
+    # replaces every pooled connection at once.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=10,
                          connect_args={"connect_timeout": 5, "options": f"-c statement_timeout={statement_timeout_ms}"})
 
 

@@ -12,16 +12,19 @@ import hashlib
 import logging
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import requests
+import urllib3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .envelope import key_id, open_sealed, signer_of
 from .errors import FetchError, ManifestError, RollbackError, SignatureError, SyncError
+from .files import open_regular
 from .keys import PublisherList, open_publishers
 from .manifest import MAX_MANIFEST_BYTES, FileEntry, Manifest, missing_blobs, parse_manifest
 from .store import Store, disk_error, payload_of
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 
 PARALLEL_DOWNLOADS = 3
 CHUNK = 1 << 18  # larger reads are faster, but a cut loses the read in progress
+MIN_RATE = 10_000  # bytes/s a transfer must average once its grace time is over; slower is cut and resumed later
+GRACE_SECONDS = 30.0
 
 
 class Source(Protocol):
@@ -40,11 +45,26 @@ class Source(Protocol):
         """Put blob `entry.sha256` into the store (verified); returns bytes transferred."""
 
 
+@dataclass(frozen=True)
+class RateFloor:
+    """The slowest a transfer may be: after `grace` seconds it must average `min_rate` bytes/s, or it is cut.
+
+    The per-read timeout never fires on a host that trickles a byte every few seconds; this
+    bounds the whole request by its size, so a slow host holds the client minutes, not days.
+    """
+
+    min_rate: float = MIN_RATE
+    grace: float = GRACE_SECONDS
+
+    def allows(self, received: int, elapsed: float) -> bool:
+        return elapsed <= self.grace + received / self.min_rate
+
+
 class HttpSource:
     """A channel on any static HTTP host (or the central server): base/channels/<channel>/…, base/blobs/<sha256>."""
 
     def __init__(self, base_url: str, channel: str, ca_file: str | None = None, timeout: float = 20.0,
-                 wait: float = 0.0) -> None:
+                 wait: float = 0.0, floor: RateFloor = RateFloor()) -> None:
         self.base = base_url.rstrip("/") + "/"
         self.channel = channel
         self.session = requests.Session()
@@ -53,6 +73,7 @@ class HttpSource:
         self.timeout = (5.0, timeout)
         self.wait = wait  # long-poll: ask the central server to hold an unchanged answer this long
         self.long_poll = False  # the host said it holds requests (the central server); a static host does not
+        self.floor = floor
 
     def get(self, name: str, etag: str | None) -> tuple[bytes | None, str | None]:
         url = f"{self.base}channels/{self.channel}/{name}"
@@ -71,13 +92,24 @@ class HttpSource:
                     raise FetchError(f"{url}: not found (nothing published to channel {self.channel!r} yet?)")
                 response.raise_for_status()
                 body = bytearray()
-                for chunk in response.iter_content(CHUNK):
+                for chunk in self._chunks(response, url):
                     body += chunk
                     if len(body) > MAX_MANIFEST_BYTES:
                         raise ManifestError(f"{url} is larger than {MAX_MANIFEST_BYTES // 2**20} MB; refused")
                 return bytes(body), response.headers.get("ETag")
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise FetchError(f"{url}: {_short(exc)}") from None
+
+    def _chunks(self, response: requests.Response, url: str) -> Iterator[bytes]:
+        """The body as it arrives (one socket read at a time, so a trickle is seen), cut when below the rate floor."""
+        started, received = time.monotonic(), 0
+        while chunk := response.raw.read1(CHUNK, decode_content=True):
+            received += len(chunk)
+            yield chunk
+            elapsed = time.monotonic() - started
+            if not self.floor.allows(received, elapsed):
+                raise FetchError(f"{url}: too slow ({received} bytes in {elapsed:.0f} s, under "
+                                 f"{self.floor.min_rate / 1000:g} kB/s); cut, to resume later")
 
     def fetch_blob(self, entry: FileEntry, store: Store) -> int:
         url = f"{self.base}blobs/{entry.sha256}"
@@ -87,13 +119,17 @@ class HttpSource:
             part.unlink()
             have = 0
         if have == entry.size:
-            return 0
+            # Every byte is here already (an empty file; a cut or a kill after the last byte): keep
+            # it if it hashes right, otherwise it was thrown away and is fetched again from the start.
+            if store.settle_partial(entry.sha256):
+                return 0
+            have = 0
         headers = {"Range": f"bytes={have}-"} if have else {}
-        received = 0
+        received, resuming = 0, False
         digest = hashlib.sha256()  # hashed as it arrives, so the blob is not read a second time
         try:
             with self.session.get(url, headers=headers, timeout=self.timeout, stream=True, verify=self.verify) as response:
-                if response.status_code == 416:  # we already have it all
+                if response.status_code == 416:  # the host says there is nothing past what we have
                     store.adopt_partial(entry.sha256)
                     return 0
                 response.raise_for_status()
@@ -103,14 +139,20 @@ class HttpSource:
                         while block := kept.read(CHUNK):
                             digest.update(block)
                 with part.open("ab" if resuming else "wb") as out:
-                    for chunk in response.iter_content(CHUNK):
+                    for chunk in self._chunks(response, url):
                         out.write(chunk)
                         digest.update(chunk)
                         received += len(chunk)
                         if out.tell() > entry.size:
                             raise FetchError(f"{url}: more bytes than the manifest's {entry.size}")
-        except requests.RequestException as exc:
-            raise FetchError(f"{url}: {_short(exc)} (kept {have + received} bytes to resume)") from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, FetchError) as exc:
+            kept = (have if resuming else 0) + received
+            if kept == entry.size and digest.hexdigest() == entry.sha256:
+                # Cut after the last byte (a proxy that stalls after the body, a chunked answer
+                # without its final chunk): the blob is whole, so it counts.
+                store.adopt_partial(entry.sha256, entry.sha256)
+                return received
+            raise FetchError(f"{url}: {_short(exc)} (kept {kept} bytes to resume)") from None
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 part.unlink(missing_ok=True)  # leave the disk room for logs; the download starts over later
@@ -129,19 +171,26 @@ class FolderSource:
     def get(self, name: str, etag: str | None) -> tuple[bytes | None, str | None]:
         path = self.folder / "channels" / self.channel / name
         try:
-            if path.stat().st_size > MAX_MANIFEST_BYTES:
-                raise ManifestError(f"{path} is larger than {MAX_MANIFEST_BYTES // 2**20} MB; refused")
-            return path.read_bytes(), None
+            with open_regular(path) as src:
+                data = src.read(MAX_MANIFEST_BYTES + 1)
         except FileNotFoundError:
             raise FetchError(f"{path}: not found (is this a folder made by `python -m sync publish`?)") from None
         except OSError as exc:
-            raise FetchError(f"{path}: {exc.strerror}") from None
+            raise FetchError(f"{path}: {exc.strerror or exc}") from None
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{path} is larger than {MAX_MANIFEST_BYTES // 2**20} MB; refused")
+        return data, None
 
     def fetch_blob(self, entry: FileEntry, store: Store) -> int:
         source = self.folder / "blobs" / entry.sha256
-        if not source.is_file():
-            raise FetchError(f"{source}: missing from the published folder")
-        store.add_blob_from(source, entry.sha256)
+        try:
+            src = open_regular(source)
+        except FileNotFoundError:
+            raise FetchError(f"{source}: missing from the published folder") from None
+        except OSError as exc:
+            raise FetchError(f"{source}: {exc.strerror or exc}") from None
+        with src:
+            store.add_blob_from(src, entry, str(source))
         return entry.size
 
 
@@ -154,14 +203,23 @@ class SyncResult:
 
 
 def check_publishers(store: Store, data: bytes, root: Ed25519PublicKey, channel: str) -> PublisherList:
+    """The publisher list to trust: `data` if the root signed it and it is newer, else the one held.
+
+    A different list under the version already held is refused: otherwise a revocation
+    re-signed at the same version could be undone by serving the list from before it.
+    """
     have = store.read_state().get("publishers_version", 0)
     held = store.publishers()
     if held is not None and _signer(held) != key_id(root):  # kiosk.yaml has a new root: it counts from 1
-        have = 0
+        have, held = 0, None
     plist = open_publishers(data, root, channel, have)
-    if plist.version > have or store.publishers() is None:
+    if held is None or plist.version > have:
         store.save_publishers(data)
         store.update_state(publishers_version=plist.version)
+    elif payload_of(held) != payload_of(data):
+        log.warning("publisher list version %d served with other contents than the one held; refused, keeping the "
+                    "held list (a changed list needs a higher version: sign-publishers raises it)", plist.version)
+        return open_publishers(held, root, channel, have)
     return plist
 
 
@@ -186,8 +244,11 @@ def sync_once(source: Source, store: Store, root: Ed25519PublicKey, channel: str
     """One poll: nothing changes on the screen unless a complete, verified, newer generation is ready."""
     state = store.read_state()
     try:
-        envelope, etag = source.get("manifest", state.get("manifest_etag"))
         current = store.current()
+        # A generation lost or damaged on disk is fetched again: ask without the ETag, or a host would
+        # answer "not modified" until the next publish while the screen plays kiosk.yaml's folders.
+        intact = current is not None and store.is_complete(current)
+        envelope, etag = source.get("manifest", state.get("manifest_etag") if intact else None)
         if envelope is None:  # the usual poll: one conditional request, answered 304
             return SyncResult("unchanged", current.manifest.generation if current else None, "manifest not modified")
         # Only a changed manifest needs the publisher list: fetched (conditionally) now, so a key revoked
@@ -199,16 +260,17 @@ def sync_once(source: Source, store: Store, root: Ed25519PublicKey, channel: str
                 raise FetchError("publisher list not modified on the server, but none is kept here")
         plist = check_publishers(store, publishers_data, root, channel)
         manifest = verify_manifest(envelope, plist, channel)
-        have = current.manifest.generation if current else 0
+        have = max(current.manifest.generation if current else 0, int(state.get("generation") or 0))
         name = store.generation_name(manifest)
-        if current is not None and manifest.generation == have and payload_of(envelope) == payload_of(
+        if intact and manifest.generation == have and payload_of(envelope) == payload_of(
                 (current.path / "manifest").read_bytes()):
             store.update_state(manifest_etag=etag, publishers_etag=publishers_etag)
             return SyncResult("unchanged", have, "same generation")
-        if manifest.generation <= have:
-            raise RollbackError(f"generation {manifest.generation} is not newer than the {have} playing; refused")
         if name in store.bad_generations():
-            return SyncResult("unchanged", have, f"generation {manifest.generation} could not be played before; waiting for a newer one")
+            return SyncResult("unchanged", current.manifest.generation if current else None,
+                              f"generation {manifest.generation} could not be played before; waiting for a newer one")
+        if manifest.generation < have or (manifest.generation == have and intact):
+            raise RollbackError(f"generation {manifest.generation} is not newer than the {have} this screen has; refused")
         downloaded = fetch_missing(source, store, manifest)
         generation = store.write_generation(manifest, envelope)
         store.switch_to(generation)
@@ -248,7 +310,11 @@ def run_forever(poll: Callable[[], SyncResult], interval: float | Callable[[], f
     rng = rng or random.Random()
     failures = 0
     while not stop.is_set():
-        result = poll()
+        try:
+            result = poll()
+        except Exception as exc:  # an input no check foresaw must not end syncing: the next poll may well succeed
+            log.exception("sync poll crashed")
+            result = SyncResult("failed", None, f"unexpected error: {exc!r}"[:300])
         base = interval() if callable(interval) else interval
         if result.status == "failed":
             failures += 1

@@ -183,6 +183,10 @@ class Reporter:
                 if self.online:
                     log.warning("reporting to the central server failed: %s; proof of play stays queued on disk", exc)
                 self.online = False
+            except Exception:  # an answer no check foresaw (not JSON, the wrong shape): report again next time
+                if self.online:
+                    log.exception("reporting to the central server failed; proof of play stays queued on disk")
+                self.online = False
             stop.wait(2.0)
 
 

@@ -94,6 +94,9 @@ def follow_notices(source: Source, store: Store, root: Ed25519PublicKey, channel
         except SyncError as exc:
             log.error("notices: %s", exc)
             stop.wait(retry)
+        except Exception:  # whatever a server sends, the notices already on screen stay and the next poll comes
+            log.exception("notices: unexpected error")
+            stop.wait(retry)
 
 
 def read_notice_file(path: Path) -> list[dict[str, object]]:

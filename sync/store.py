@@ -14,17 +14,18 @@ either the old state or the new one, never half of a generation under its final 
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import logging
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, BinaryIO, Iterable
 
 from .errors import StoreError, SyncError
-from .files import fsync_dir, sha256_file, write_atomic
-from .manifest import Manifest, parse_manifest
+from .files import CHUNK, fsync_dir, sha256_file, write_atomic
+from .manifest import FileEntry, Manifest, parse_manifest
 
 log = logging.getLogger(__name__)
 
@@ -135,15 +136,46 @@ class Store:
         except OSError as exc:
             raise disk_error(exc, f"storing blob {digest[:12]}…") from None
 
-    def add_blob_from(self, source: Path, digest: str) -> None:
-        """Copy a file (USB import) into blobs/, checking its sha256 on the way."""
+    def settle_partial(self, digest: str) -> bool:
+        """A download whose every byte is here: moved into blobs/ if it hashes right (True), else discarded.
+
+        An empty file has nothing to download, so its (empty) partial is made here.
+        """
         part = self.partial_path(digest)
         try:
-            shutil.copyfile(source, part)
+            if not part.exists():
+                part.touch()
+            actual = sha256_file(part)
+            if actual != digest:
+                log.warning("a complete download of blob %s… hashes to %s…; discarded, fetching it again",
+                            digest[:12], actual[:12])
+                part.unlink()
+                return False
+        except OSError as exc:
+            raise disk_error(exc, f"checking blob {digest[:12]}…") from None
+        self.adopt_partial(digest, actual)
+        return True
+
+    def add_blob_from(self, source: BinaryIO, entry: FileEntry, name: str) -> None:
+        """Copy an open file (USB import) into blobs/: at most its manifest size, its sha256 checked on the way."""
+        part = self.partial_path(entry.sha256)
+        digest, copied = hashlib.sha256(), 0
+        try:
+            with part.open("wb") as out:
+                while block := source.read(min(CHUNK, entry.size + 1 - copied) or 1):
+                    copied += len(block)
+                    if copied > entry.size:
+                        break
+                    digest.update(block)
+                    out.write(block)
         except OSError as exc:
             part.unlink(missing_ok=True)
-            raise disk_error(exc, f"copying {source}") from None
-        self.adopt_partial(digest)
+            raise disk_error(exc, f"copying {name}") from None
+        if copied != entry.size:
+            part.unlink(missing_ok=True)
+            raise StoreError(f"{name} is {'larger' if copied > entry.size else 'smaller'} than the manifest's "
+                             f"{entry.size} bytes; refused")
+        self.adopt_partial(entry.sha256, digest.hexdigest())
 
     # -- generations -------------------------------------------------------------------------------
 

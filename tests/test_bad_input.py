@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,14 @@ from player.config import load_config
 from player.browse import load_menu
 from player.content import load_content
 from player.errors import ContentError
+from player.yamlsource import parse_yaml
 from tests.conftest import DATA, at
 
 BAD = sorted((DATA / "bad").glob("*.yaml"))
 
 
 def expectation(path: Path) -> tuple[str, int | None]:
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8", "replace")  # a bad file may be bad in its encoding too
     expect = re.search(r"^# expect: (.*)$", text, re.M)
     line = re.search(r"^# line: (\d+)$", text, re.M)
     assert expect, f"{path} has no '# expect:' line"
@@ -80,3 +82,20 @@ def test_every_problem_is_listed_at_once(tmp_path):
         load_config(config)
     keys = {p.key for p in caught.value.problems}
     assert {"screen.id", "display.rotation", "display.fps", "languages.order[0]"} <= keys
+
+
+def test_a_byte_order_mark_before_kiosk_yaml_is_not_content(tmp_path):
+    config = tmp_path / "kiosk.yaml"
+    config.write_bytes("\ufeffscreen: {id: gate-01}\n".encode("utf-8"))  # as Windows Notepad saves it
+    assert load_config(config).screen_id == "gate-01"
+
+
+def test_numbers_read_as_in_yaml_1_2_times_and_leading_zeros_stay_text():
+    data = parse_yaml("a: 07:30\nb: 017\nc: 0x1F\nd: 1.5\ne: 8\nf: -2\ng: 1e3\nh: 1_000\ni: 2026-12-31\n", "t.yaml")
+    assert data == {"a": "07:30", "b": "017", "c": 31, "d": 1.5, "e": 8, "f": -2, "g": 1000.0, "h": 1000,
+                    "i": date(2026, 12, 31)}
+
+
+@pytest.mark.parametrize("key, name", [("1", "1"), ("true", "true"), ("2026-01-01", "2026-01-01"), ("no", "no")])
+def test_a_key_is_the_name_it_was_written_as(key, name):
+    assert list(parse_yaml(f"{key}: x\n", "t.yaml")) == [name]

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.server_load import free_port, prepare_database, stop, wait_until_listening  # noqa: E402
+from tests.pgcluster import database_for_bench  # noqa: E402
 
 TARGETS = {"insert_s": 60.0, "csv_s": 2.0}
 BATCH = 2000
@@ -84,18 +85,9 @@ def main() -> int:
     parser.add_argument("--screens", type=int, default=4, help="screens sending them (default 4)")
     parser.add_argument("--database", help="postgresql://… (an empty database), or `temp`; default: SQLite")
     args = parser.parse_args()
-    cluster = None
-    try:
-        if args.database == "temp":
-            from tests.pgcluster import start_cluster
-
-            cluster = start_cluster()
-            args.database = cluster.create_database("proof_bench")
-        with tempfile.TemporaryDirectory(prefix="proof-bench-") as tmp:
-            inserted, exported, rows = run(Path(tmp), args.lines, args.screens, args.database)
-    finally:
-        if cluster is not None:
-            cluster.remove()
+    with database_for_bench(args.database, "proof_bench") as database, \
+            tempfile.TemporaryDirectory(prefix="proof-bench-") as tmp:
+        inserted, exported, rows = run(Path(tmp), args.lines, args.screens, database)
     engine = "PostgreSQL" if args.database else "SQLite"
     print(f"proof_insert_s {inserted:.1f} (target < {TARGETS['insert_s']:g}; {args.lines:,} lines from {args.screens} "
           f"screens in batches of {BATCH}, {args.lines / inserted:,.0f} lines/s, {engine})")

@@ -425,22 +425,16 @@ def main() -> int:
     if args.quick:
         args.screens, args.seconds, args.heartbeat, args.wait = 200, 15.0, 6.0, 5.0
     ramp = min(args.ramp, args.seconds / 3) if args.quick else args.ramp
-    cluster = None
-    try:
-        if args.database == "temp":
-            from tests.pgcluster import start_cluster
+    from tests.pgcluster import database_for_bench
 
-            cluster = start_cluster()
-            args.database = cluster.create_database("server_load")
-        with tempfile.TemporaryDirectory(prefix="server-load-") as tmp:
+    try:
+        with database_for_bench(args.database, "server_load") as database, \
+                tempfile.TemporaryDirectory(prefix="server-load-") as tmp:
             report = run_load(Path(tmp), args.screens, args.seconds, args.heartbeat, args.wait, args.publish_at, ramp,
-                              not args.no_notices, args.workers, args.database)
+                              not args.no_notices, args.workers, database)
     except KeyboardInterrupt:
         print("interrupted; the server and the generator were stopped", file=sys.stderr)
         return 130
-    finally:
-        if cluster is not None:
-            cluster.remove()
     print(f"setup {args.screens} screens, {args.workers} server process(es), "
           f"{'PostgreSQL' if args.database else 'SQLite'}, {args.seconds:g} s")
     for line in summary(report, args.wait):

@@ -18,8 +18,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import psycopg
 
@@ -121,3 +123,17 @@ def start_cluster(state_file: str | None = None) -> Cluster:
         except psycopg.OperationalError:
             time.sleep(0.1)
     raise Unavailable("PostgreSQL started but does not answer on 127.0.0.1")
+
+
+@contextmanager
+def database_for_bench(requested: str | None, name: str) -> Iterator[str | None]:
+    """A bench's --database: as given (a URL, or None for SQLite), or for "temp" a database in a throwaway cluster
+    that is removed when the block ends."""
+    if requested != "temp":
+        yield requested
+        return
+    cluster = start_cluster()
+    try:
+        yield cluster.create_database(name)
+    finally:
+        cluster.remove()

@@ -26,8 +26,8 @@ from tests.server_rig import Hook, Rig, start_rig
 
 
 @pytest.fixture
-def rig(tmp_path):
-    server = start_rig(tmp_path / "server")
+def rig(tmp_path, database):
+    server = start_rig(tmp_path / "server", database)
     yield server
     server.stop()
 

@@ -28,7 +28,13 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync.client import HttpSource, sync_once, verify_manifest
-from sync.keys import PublisherList, make_publisher, open_publishers, public_text, seal_publishers
+from sync.keys import (
+    PublisherList,
+    make_publisher,
+    open_publishers,
+    public_text,
+    seal_publishers,
+)
 from sync.server.db import Database
 from sync.server.tokens import make_token
 from sync.store import Store

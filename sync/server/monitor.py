@@ -92,13 +92,16 @@ def _iso(when: float | None) -> str | None:
     return datetime.fromtimestamp(when, timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-async def watch_fleet(db: Database, watch: Watch, webhook: str | None, clock: Any, on_tick: Any = None) -> None:
-    """Every few seconds: flag screens that went silent, lag or show the fallback; call the webhook on each change."""
+async def watch_fleet(db: Database, watch: Watch, webhook: str | None, clock: Any, leadership: Any,
+                      on_tick: Any = None) -> None:
+    """Every few seconds, in the one process that leads the fleet: flag screens that went silent, lag or show the
+    fallback; call the webhook on each change; then `on_tick` (notice expiry, the daily purge)."""
     while True:
         try:
-            await check_once(db, watch, webhook, clock())
-            if on_tick is not None:
-                await on_tick()
+            if await leadership.held():
+                await check_once(db, watch, webhook, clock())
+                if on_tick is not None:
+                    await on_tick()
         except Exception:  # the watcher must outlive any one bad row or webhook
             log.exception("fleet check failed")
         await asyncio.sleep(TICK_SECONDS)
@@ -106,6 +109,15 @@ async def watch_fleet(db: Database, watch: Watch, webhook: str | None, clock: An
 
 async def check_once(db: Database, watch: Watch, webhook: str | None, now: float) -> list[ScreenStatus]:
     """Store each screen's flag kind where it changed (one audit line each) and tell the webhook."""
+    changed = await db.run(_store_flags, db, watch, now)
+    if webhook:
+        for status in changed:
+            await asyncio.to_thread(_post, webhook, {"event": "flagged" if status.flag else "recovered",
+                                                     "screen": status.as_json()})
+    return changed
+
+
+def _store_flags(db: Database, watch: Watch, now: float) -> list[ScreenStatus]:
     changed = []
     publishes = db.publishes()
     for screen in db.screens():
@@ -117,10 +129,6 @@ async def check_once(db: Database, watch: Watch, webhook: str | None, now: float
                      {"screen": screen.id, "flag": status.flag or ""})
             log.warning("screen %s: %s", screen.id, status.flag or "back to normal")
             changed.append(status)
-    if webhook:
-        for status in changed:
-            await asyncio.to_thread(_post, webhook, {"event": "flagged" if status.flag else "recovered",
-                                                     "screen": status.as_json()})
     return changed
 
 

@@ -126,7 +126,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     watched = WatchedSource(source, lambda: clock_now[0]).start() if config.sync else None
     loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages,
                 watched.check if watched else None, on_switch)
-    kiosk = make_kiosk(config, loop, proof) if config.touch.enabled else None  # browse on a tap; player/kiosk.py
+    kiosk = make_kiosk(config, loop, proof) if config.touch.enabled else None  # browse on a tap; player/touch/kiosk.py
     stopping = threading.Event()  # systemd stops us with SIGTERM: finish the frame, write the last proof line
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     notifier = Notifier.from_env(os.environ)  # systemd's Type=notify; a no-op when not run by systemd

@@ -240,7 +240,7 @@ def bench_command(args: Any) -> int:
             print(f"rss_growth_mb {after - before:.2f} over {changes} item changes after 100 warm-up (target <= 5); "
                   f"rss {before:.1f} -> {after:.1f} MB")
         if args.only in (None, "touch"):
-            from .touch_bench import touch_bench
+            from .touch.bench import touch_bench
             touch_bench(Path(tmp) / "touch", now, seconds=args.seconds)
     if args.only in (None, "video"):  # last: it shuts pygame down when it is done
         video_bench()

@@ -83,7 +83,7 @@ def hash_pin_command(from_stdin: bool) -> int:
     """Ask for the staff exit PIN (twice) and print the kiosk.yaml line that stores it, salted and hashed."""
     import getpass
 
-    from .lockdown import check_pin_format, hash_pin
+    from .touch.lockdown import check_pin_format, hash_pin
 
     if from_stdin:
         pin = sys.stdin.readline().strip()

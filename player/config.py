@@ -11,7 +11,7 @@ from typing import Any
 from .errors import ContentError, Problem
 from .fields import Reader
 from .languages import check_code
-from .lockdown import CORNERS, parse_pin_hash
+from .touch.lockdown import CORNERS, parse_pin_hash
 from .power import PowerSettings
 from .when import parse_when
 from .yamlsource import line_of, load_yaml

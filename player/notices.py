@@ -26,7 +26,7 @@ from .slides import FOREIGN_SCALE, TITLE_SCALE, SlideRenderer
 
 if TYPE_CHECKING:
     from .config import KioskConfig
-    from .kiosk import Kiosk
+    from .touch.kiosk import Kiosk
     from .proof import ProofLog
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
     import pygame
     import pygame.freetype
 
-    from .browse import load_menu
+    from .touch.browse import load_menu
     from .overlays import Overlays
     from .stage import has_font_for, load_program, make_renderer
 
@@ -101,8 +101,8 @@ def contact_sheet(shots, setter):  # noqa: ANN001, ANN201
 
 def browse_screens(config, menu):  # noqa: ANN001, ANN201 - KioskConfig, Menu -> [(label, Surface)]
     """Every screen of the touch kiosk's browse menu in every language, with its bars, as a visitor sees it."""
-    from .kiosk_layout import Layout
-    from .kiosk_paint import KioskPainter, ScreenKey, draw_bars
+    from .touch.layout import Layout
+    from .touch.painter import KioskPainter, ScreenKey, draw_bars
 
     painter = KioskPainter(config, Layout(config.display.canvas, config.display.px_per_mm, config.languages), menu,
                            config.media_dir)

@@ -135,10 +135,10 @@ def menu_folder(config: KioskConfig, media_dir: str) -> Path:
 
 def make_kiosk(config: KioskConfig, loop, proof):  # noqa: ANN001, ANN201 - Loop, ProofLog -> Kiosk
     """The touch kiosk around `loop`: its browse menu (from the generation playing), painter thread and fonts."""
-    from .browse import load_menu
-    from .kiosk import Kiosk
-    from .kiosk_layout import Layout
-    from .kiosk_paint import KioskPainter, Painted
+    from .touch.browse import load_menu
+    from .touch.kiosk import Kiosk
+    from .touch.layout import Layout
+    from .touch.painter import KioskPainter, Painted
     from .prepare import Preparer
 
     media_dir = loop.program.content.media_dir
@@ -157,6 +157,6 @@ def make_kiosk(config: KioskConfig, loop, proof):  # noqa: ANN001, ANN201 - Loop
 
 
 def _chrome_only(config: KioskConfig, layout):  # noqa: ANN001, ANN202
-    from .browse import Menu
-    from .kiosk_paint import KioskPainter
+    from .touch.browse import Menu
+    from .touch.painter import KioskPainter
     return KioskPainter(config, layout, Menu((), ()), config.media_dir)

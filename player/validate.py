@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import KioskConfig, load_config, parse_config
-from .browse import BROWSE_FILE, Menu, load_menu, menu_items, parse_menu
+from .touch.browse import BROWSE_FILE, Menu, load_menu, menu_items, parse_menu
 from .content import SCHEDULE_FILE, load_content, parse_playlist
 from .errors import ContentError, MediaError, Problem
 from .fonts import missing_font
@@ -128,8 +128,8 @@ def check_menu_media(menu: Menu, media_dir: Path) -> list[Problem]:
 
 def check_menu_layout(config: KioskConfig, menu: Menu, media_dir: Path) -> list[Problem]:
     """Render every text page of the browse menu in each language, to warn of text cut to fit."""
-    from .kiosk_layout import Layout
-    from .kiosk_paint import KioskPainter
+    from .touch.layout import Layout
+    from .touch.painter import KioskPainter
 
     painter = KioskPainter(config, Layout(config.display.canvas, config.display.px_per_mm, config.languages), menu, media_dir)
     problems = []

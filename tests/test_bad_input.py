@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from player.config import load_config
-from player.browse import load_menu
+from player.touch.browse import load_menu
 from player.content import load_content
 from player.errors import ContentError
 from player.yamlsource import parse_yaml

@@ -9,7 +9,7 @@ import sys
 
 import pygame
 
-from player.browse import load_menu, parse_menu
+from player.touch.browse import load_menu, parse_menu
 from player.yamlsource import parse_yaml
 from tests.conftest import REPO, make_screen
 

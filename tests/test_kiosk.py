@@ -11,8 +11,8 @@ import pygame
 import pytest
 
 from player.config import load_config
-from player.kiosk_paint import MENU_BACKGROUND, SELECTED
-from player.lockdown import hash_pin
+from player.touch.painter import MENU_BACKGROUND, SELECTED
+from player.touch.lockdown import hash_pin
 from player.loop import Loop
 from player.overlays import Overlays
 from player.prepare import Preparer
@@ -137,7 +137,7 @@ def test_a_tap_on_the_loop_opens_the_home_menu_in_the_language_on_screen(rig):
 
 def shows(rig: Rig, path: tuple[str, ...], page: int | None, language: str) -> bool:
     """The screen's content room is that page's (or menu's) picture, pixel for pixel."""
-    from player.kiosk_paint import ScreenKey
+    from player.touch.painter import ScreenKey
     painted = rig.kiosk.cache.get(ScreenKey(path, page, language))
     if painted is None or painted.picture is None:
         return False

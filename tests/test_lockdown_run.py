@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from player.lockdown import hash_pin
+from player.touch.lockdown import hash_pin
 from tests.conftest import REPO, make_screen
 
 POKE = """\
@@ -23,7 +23,7 @@ import pygame
 from pathlib import Path
 from player.app import run
 from player.config import load_config
-from player.kiosk_layout import Layout
+from player.touch.layout import Layout
 
 config = load_config(Path("kiosk.yaml"))
 w, h = config.display.canvas
@@ -98,6 +98,6 @@ def test_sigterm_still_stops_a_touch_kiosk(tmp_path):
     assert proc.wait(timeout=10) == 0
 
 def test_the_service_unit_agrees_on_the_staff_exit_status():
-    from player.kiosk import STAFF_EXIT
+    from player.touch.kiosk import STAFF_EXIT
     unit = (REPO / "deploy" / "kiosk-player.service").read_text(encoding="utf-8")
     assert f"RestartPreventExitStatus={STAFF_EXIT}" in unit and f"SuccessExitStatus={STAFF_EXIT}" in unit

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .colors import MIN_CONTRAST, contrast, text_color_for
-from .config import media_path, parse_color
-from .content import ITEM_KEYS, language_texts, parse_items
-from .errors import ContentError, Problem
-from .fields import Reader
-from .model import Item, Transition
-from .yamlsource import line_of, load_yaml
+from ..colors import MIN_CONTRAST, contrast, text_color_for
+from ..config import media_path, parse_color
+from ..content import ITEM_KEYS, language_texts, parse_items
+from ..errors import ContentError, Problem
+from ..fields import Reader
+from ..model import Item, Transition
+from ..yamlsource import line_of, load_yaml
 
 BROWSE_FILE = "browse.yaml"
 MAX_DEPTH = 3  # home > topic > sub-topic > sub-sub-topic: deeper menus lose visitors

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parents[2]
 FPS = 60
 
 
@@ -27,8 +27,8 @@ class TouchRig:
     def __init__(self, config_path: Path, now: datetime) -> None:
         import pygame
 
-        from .bench import Rig
-        from .stage import make_kiosk
+        from ..bench import Rig
+        from ..stage import make_kiosk
 
         self.rig = Rig(config_path, now)
         self.now = now
@@ -91,7 +91,7 @@ def _region(rig: TouchRig, point: tuple[int, int]) -> bytes:
     ticker, which move by themselves, are outside both)."""
     import pygame
 
-    from .slides import Bands
+    from ..slides import Bands
 
     side = rig.kiosk.layout.target * 2
     box = pygame.Rect(0, 0, side, side)
@@ -181,7 +181,7 @@ def swipe_run(rig: TouchRig, seconds: float) -> tuple[list[float], int]:
 
 def touch_screen(root: Path) -> Path | None:
     """A 1920x1080 touch screen with the bench loop (long, still items) and the demo browse menu; None outside a checkout."""
-    from .bench import make_bench_screen
+    from ..bench import make_bench_screen
     from .lockdown import hash_pin
 
     menu = CHECKOUT / "playlists" / "browse.yaml"

@@ -129,6 +129,7 @@ class Soak:
         from player.bench import Rig
         from player.source import ContentSource
         from sync.keys import public_text
+        from sync.layout import StateFolder
         from sync.store import Store
         from sync_bench import Publisher  # a channel folder signed with real keys, as `sync publish` lays it out
 
@@ -140,7 +141,7 @@ class Soak:
                                        content_files(0, report.item_seconds, self.media))
         self.rig = Rig(config_path, self.wall())
         self.config = self.rig.config
-        self.store = Store(self.config.state_dir / "store").open()
+        self.store = Store(StateFolder(self.config.state_dir).store.root).open()
         self.source = ContentSource(self.config)
         self.loop = self.rig.loop
         self.loop.program = self.source.first(self.wall())
@@ -169,7 +170,8 @@ class Soak:
         return program
 
     def _switched(self, decision, when: datetime) -> None:  # noqa: ANN001 - a Decision
-        from player.status import NOW_PLAYING, now_playing, write_json
+        from player.status import now_playing, write_json
+        from sync.layout import StateFolder
 
         report, slot = self.report, decision.slot
         report.fallback_shows += slot is None
@@ -180,7 +182,7 @@ class Soak:
         if self.source.generation and (not report.played or report.played[-1] != self.source.generation):
             report.played.append(self.source.generation)
         record = now_playing(decision, when, self.source.generation, "set")  # the status file, as `player run` writes it
-        self.rig.writer.submit(lambda: write_json(self.config.state_dir / NOW_PLAYING, record))
+        self.rig.writer.submit(lambda: write_json(StateFolder(self.config.state_dir).now_playing, record))
 
     # -- faults ------------------------------------------------------------------------------------------
 
@@ -264,6 +266,7 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
     import pygame
 
     from player.proof import read_proof
+    from sync.layout import PROOF_KEEP_OLD, rotated
 
     if not pygame.display.get_init():
         pygame.display.init()
@@ -324,8 +327,8 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
     report.current_at_end = current.name if current else ""
     proof = soak.loop.proof
     if proof is not None:
-        for older in range(3, 0, -1):  # rotated files first, oldest first
-            report.proof += read_proof(proof.path.with_name(f"{proof.path.name}.{older}"))
+        for older in range(PROOF_KEEP_OLD, 0, -1):  # rotated files first, oldest first
+            report.proof += read_proof(rotated(proof.path, older))
         report.proof += read_proof(proof.path)
     return report
 

@@ -14,13 +14,14 @@ from datetime import datetime
 import schedule
 from pathlib import Path
 
+from sync.layout import StateFolder, write_atomic
+
 from .config import KioskConfig
 from .notify import Notifier, Watchdog
 from .wallclock import schedule_now, skew_seconds, start_trust
 
 log = logging.getLogger(__name__)
 
-CLOCK_FILE = "clock.json"
 CLOCK_SAVE_SECONDS = 60.0
 OFF_CHECK_SECONDS = 0.5  # how often a screen switched off wakes to handle events and the watchdog
 
@@ -30,7 +31,7 @@ def setup_logging(state_dir: Path | None, verbose: bool = False) -> None:
     if state_dir is not None:
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
-            handlers.append(logging.handlers.RotatingFileHandler(state_dir / "player.log", maxBytes=1_000_000,
+            handlers.append(logging.handlers.RotatingFileHandler(StateFolder(state_dir).log, maxBytes=1_000_000,
                                                                  backupCount=3, encoding="utf-8"))
         except OSError as exc:
             print(f"warning: cannot write logs under {state_dir}: {exc}")
@@ -40,17 +41,14 @@ def setup_logging(state_dir: Path | None, verbose: bool = False) -> None:
 
 def read_last_seen(state_dir: Path) -> datetime | None:
     try:
-        data = json.loads((state_dir / CLOCK_FILE).read_text(encoding="utf-8"))
+        data = json.loads(StateFolder(state_dir).clock.read_text(encoding="utf-8"))
         return datetime.fromisoformat(data["last_seen"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def write_last_seen(state_dir: Path, when: datetime) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    tmp = state_dir / (CLOCK_FILE + ".tmp")
-    tmp.write_text(json.dumps({"last_seen": when.isoformat()}), encoding="utf-8")
-    os.replace(tmp, state_dir / CLOCK_FILE)
+    write_atomic(StateFolder(state_dir).clock, json.dumps({"last_seen": when.isoformat()}).encode("utf-8"))
 
 
 def run(config: KioskConfig, seconds: float | None = None, headless: bool = False, windowed: bool = False) -> int:
@@ -70,7 +68,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     from .power import ScreenPower
     from .notices import NoticeLayer, notice_board
     from .screenshots import Screenshots
-    from .status import NOW_PLAYING, POWER_FILE, now_playing, write_json
+    from .status import now_playing, write_json
     from .supervise import sync_process
     from .transitions import to_panel
     from .stage import SlotPainter, font_overrides, make_kiosk, make_renderer, video_opener
@@ -111,7 +109,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
     painter = SlotPainter(config, renderer, video_opener(config.volume))
     preparer = Preparer(painter)
     writer = Background()
-    proof = ProofLog(config.state_dir / "proof-of-play.jsonl", writer)
+    state = StateFolder(config.state_dir)
+    proof = ProofLog(state.proof, writer)
     canvas = pygame.Surface(config.display.canvas).convert() if config.display.rotation else screen
     overlay_setters = make_renderer(config)  # fonts owned by the render thread
     overlays = Overlays(config.display.canvas, renderer.floor, overlay_setters.setter, config.overlays.clock,
@@ -121,7 +120,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
 
     def on_switch(decision: Decision, when: datetime) -> None:
         record = now_playing(decision, when, source.generation, trust.label, started)
-        writer.submit(lambda: write_json(config.state_dir / NOW_PLAYING, record))
+        writer.submit(lambda: write_json(state.now_playing, record))
 
     watched = WatchedSource(source, lambda: clock_now[0]).start() if config.sync else None
     loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages,
@@ -134,13 +133,13 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
 
     def power_changed(on: bool) -> None:
         record = {"on": on, "since": clock_now[0].isoformat(timespec="seconds"), "method": config.power.method}
-        writer.submit(lambda: write_json(config.state_dir / POWER_FILE, record))
+        writer.submit(lambda: write_json(state.power, record))
 
     power = ScreenPower(config.power, power_changed)
     power.check(now)
     board = notice_board(config, lambda: clock_now[0], proof).start() if config.sync else None
     layer = NoticeLayer(board, kiosk) if board is not None else None
-    shots = Screenshots(config.state_dir, writer)
+    shots = Screenshots(state, writer)
     jobs = schedule.Scheduler()  # periodic jobs at the edge; the on/off decision itself is pure
     jobs.every(config.power.check_seconds).seconds.do(lambda: power.check(clock_now[0]))
     if config.sync and config.sync.token_file:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Callable
 
 import pygame
 
+from sync.layout import StateFolder
+
 from .proof import PlayRecord
 from .slides import FOREIGN_SCALE, TITLE_SCALE, SlideRenderer
 
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOTICES_FILE = "notices.json"  # written by the sync client (sync/notice_feed.py) in the store
 CHECK_SECONDS = 0.25
 ROTATE_SECONDS = 6.0  # a band shows Vietnamese plus one foreign language, the next one every 6 s
 LEVEL_RANK = {"urgent": 0, "warning": 1, "info": 2}
@@ -206,7 +207,6 @@ class NoticeBoard:
 
 def notice_board(config: KioskConfig, clock: Callable[[], datetime], proof: ProofLog) -> NoticeBoard:
     """The board for this screen: its store's notices.json, its own fonts, and a proof line per notice shown."""
-    from .source import store_root
     from .stage import make_renderer
 
     began: dict[str, tuple[datetime, float]] = {}
@@ -221,7 +221,7 @@ def notice_board(config: KioskConfig, clock: Callable[[], datetime], proof: Proo
                                     "+".join(code for code, _ in previous.texts), start.isoformat(timespec="seconds"),
                                     None, now - mono, "completed", previous.level))
 
-    return NoticeBoard(store_root(config) / NOTICES_FILE, make_renderer(config), config.languages, clock, changed)
+    return NoticeBoard(StateFolder(config.state_dir).store.notices, make_renderer(config), config.languages, clock, changed)
 
 
 class NoticeLayer:

@@ -15,19 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from sync.layout import StateFolder, content_folders
+
 from .config import KioskConfig
 from .errors import ContentError
 from .sequence import Program
 from .stage import load_program
 
 log = logging.getLogger(__name__)
-
-STORE_FOLDER = "store"
-
-
-def store_root(config: KioskConfig) -> Path:
-    return config.state_dir / STORE_FOLDER
-
 
 def playable(program: Program, problems: list) -> bool:  # noqa: ANN001 - Problem list
     """Anything at all to show: at least one playlist with slots, and a schedule that can play."""
@@ -39,7 +34,7 @@ def playable(program: Program, problems: list) -> bool:  # noqa: ANN001 - Proble
 class ContentSource:
     def __init__(self, config: KioskConfig) -> None:
         self.config = config
-        self.root = store_root(config) if config.sync else None
+        self.root = StateFolder(config.state_dir).store.root if config.sync else None
         self.generation: str | None = None  # the store generation playing; None: kiosk.yaml's own folders
         self._seen_target: str | None = None
 
@@ -47,7 +42,7 @@ class ContentSource:
         if self.root is None:
             return None
         try:
-            return os.readlink(self.root / "current")
+            return os.readlink(StateFolder(self.config.state_dir).store.current)
         except OSError:
             return None
 
@@ -75,7 +70,7 @@ class ContentSource:
             self._roll_back(name, "files missing or cut short")
             return None
         try:
-            program, problems = load_program(self.config, now, (folder / "playlists", folder / "media"))
+            program, problems = load_program(self.config, now, content_folders(folder))
         except ContentError as exc:
             program, problems = None, exc.problems
         if program is not None and playable(program, problems):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pygame
 
+from sync.layout import content_folders
+
 from .config import KioskConfig
 from .content import load_content
 from .errors import ContentError, MediaError, PlayerError, Problem
@@ -130,7 +132,7 @@ def menu_folder(config: KioskConfig, media_dir: str) -> Path:
     """The playlists folder that goes with a content generation's media folder (browse.yaml lives there)."""
     if Path(media_dir) == Path(config.media_dir):
         return config.playlists_dir
-    return Path(media_dir).parent / "playlists"
+    return content_folders(Path(media_dir).parent)[0]
 
 
 def make_kiosk(config: KioskConfig, loop, proof):  # noqa: ANN001, ANN201 - Loop, ProofLog -> Kiosk

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .envelope import key_id, seal, signer_of
-from .files import fsync_dir, hash_file, write_atomic
+from .files import hash_file
+from .layout import fsync_dir, write_atomic
 from .errors import ManifestError, SignatureError, StoreError, SyncError
 from .jsondoc import load_json
 from .keys import PublisherList, make_publisher, public_from_text, public_text, seal_publishers, write_private

@@ -17,19 +17,17 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import pygame
 
 from sync.layout import StateFolder
 
-from .proof import PlayRecord
+from .config import KioskConfig
+from .painter import make_renderer
+from .proof import PlayRecord, ProofLog
 from .slides import FOREIGN_SCALE, TITLE_SCALE, SlideRenderer
-
-if TYPE_CHECKING:
-    from .config import KioskConfig
-    from .touch.kiosk import Kiosk
-    from .proof import ProofLog
+from .touch.kiosk import Kiosk
 
 log = logging.getLogger(__name__)
 
@@ -207,8 +205,6 @@ class NoticeBoard:
 
 def notice_board(config: KioskConfig, clock: Callable[[], datetime], proof: ProofLog) -> NoticeBoard:
     """The board for this screen: its store's notices.json, its own fonts, and a proof line per notice shown."""
-    from .stage import make_renderer
-
     began: dict[str, tuple[datetime, float]] = {}
 
     def changed(previous: ShownNotice | None, current: ShownNotice | None) -> None:

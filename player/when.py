@@ -9,12 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .fields import Reader
 from .yamlsource import line_of
-
-if TYPE_CHECKING:
-    from .fields import Reader
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"\s*(\d{1,2}):(\d{2})\s*")

@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass
+from importlib.metadata import version
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -225,7 +226,6 @@ def read_token(path: str) -> str:
 
 def software_version() -> str:
     try:
-        from importlib.metadata import version
         return version("tinhbien-kiosk")
     except Exception:  # a bare checkout, not installed
         return "0"

@@ -173,6 +173,8 @@ def _unverified(data: bytes, kind: str) -> tuple[str, bytes]:
 
 def check_content(config: Path, content: Path, now: datetime | None = None) -> list[Problem]:
     """The player's own validation of content/playlists; raises ContentRejected on any error, returns warnings."""
+    # Here, not at the top: the validator renders text with pygame, which only publishing needs (the server
+    # imports this module too, and must not load it).
     from player.config import load_config
     from player.errors import ContentError, Problem
     from player.validate import validate_all

@@ -22,9 +22,8 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports_of(path: Path) -> set[str]:
-    """Every module of ours `path` imports, at the top or inside a function (an import in a function still counts)."""
-    name = module_name(path)
+def imports_of(path: Path, name: str) -> set[str]:
+    """What module `name` (at `path`) imports, at the top or inside a function (an import in a function still counts)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
@@ -44,7 +43,44 @@ def imports_of(path: Path) -> set[str]:
 def graph() -> dict[str, set[str]]:
     """Our modules and the modules of ours each one imports (`from a.b import c` counts as a.b, or a.b.c if a module)."""
     files = {module_name(p): p for package in PACKAGES for p in (REPO / package).rglob("*.py")}
-    return {name: {m for m in imports_of(path) if m in files and m != name} for name, path in files.items()}
+    return {name: {m for m in imports_of(path, name) if m in files and m != name} for name, path in files.items()}
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Each import circle once, as the path that closes it (a -> b -> a); none in a tree that imports one way."""
+    found: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        for target in sorted(edges[name]):
+            if target in path:
+                found.append(path[path.index(target):] + [target])
+            elif target not in done:
+                visit(target, path + [target])
+        done.add(name)
+
+    for name in sorted(edges):
+        if name not in done:
+            visit(name, [name])
+    return found
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_module_imports_a_module_that_imports_it_back(package):
+    edges = {name: {t for t in targets if t.split(".")[0] == package}
+             for name, targets in graph().items() if name.split(".")[0] == package}
+    assert circles(edges) == []
+
+
+def test_player_and_sync_together_import_in_one_direction():
+    assert circles(graph()) == []
+
+
+def test_the_circle_finder_finds_a_circle_through_a_function_level_import(tmp_path):
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    module = tmp_path / "m.py"
+    module.write_text("def later():\n    from player import loop  # noqa\n", encoding="utf-8")
+    assert "player.loop" in imports_of(module, "m")
 
 
 def test_player_imports_of_sync_are_the_store_and_the_shared_layout_only():

@@ -11,14 +11,11 @@ import pygame
 import pytest
 
 from player.config import load_config
-from player.touch.painter import MENU_BACKGROUND, SELECTED
+from player.proof import read_proof
+from player.screen import build_screen
+from player.source import load_program
 from player.touch.lockdown import hash_pin
-from player.loop import Loop
-from player.overlays import Overlays
-from player.prepare import Preparer
-from player.proof import Background as Writer
-from player.proof import ProofLog, read_proof
-from player.stage import SlotPainter, load_program, make_kiosk, make_renderer
+from player.touch.painter import MENU_BACKGROUND, SELECTED
 from tests.conftest import REPO, at, make_screen
 
 SIZE = (960, 540)
@@ -46,31 +43,24 @@ class Rig:
                       "overlays: {clock: false, ticker: false}\n")
         self.config = config = load_config(config_path)
         self.now = at("2026-11-27 09:00")
-        program, _ = load_program(config, self.now)
-        renderer = make_renderer(config)
-        overlays = Overlays(config.display.canvas, renderer.floor, make_renderer(config).setter, clock=False, ticker=False)
-        self.writer = Writer()
-        self.proof_path = root / "proof.jsonl"
-        self.preparer = Preparer(SlotPainter(config, renderer))
-        self.loop = Loop(program, self.preparer, overlays, ProofLog(self.proof_path, self.writer), config.screen_id,
-                         config.languages)
-        self.kiosk = make_kiosk(config, self.loop, ProofLog(self.proof_path, self.writer))
+        self.built = build_screen(config, self.now)
+        self.loop, self.writer = self.built.loop, self.built.writer
+        assert self.built.kiosk is not None
+        self.kiosk = self.built.kiosk
+        self.proof_path = root / "state" / "proof-of-play.jsonl"
         self.layout = self.kiosk.layout
         self.screen = pygame.Surface(config.display.canvas)
         self.mono = 1000.0
-        self.loop.start(self.mono, self.now)
+        self.built.start(self.mono)
         self.frame()
 
     def close(self) -> None:
-        self.kiosk.close()
-        self.loop.stop(self.mono)
-        self.preparer.close()
-        self.writer.close()
+        self.built.close(self.mono)
 
     def frame(self, dt: float = 1 / 60) -> pygame.Surface:
         for event in pygame.event.get():
-            self.kiosk.handle(event, self.mono)
-        self.kiosk.frame(self.screen, self.mono, self.now, dt)
+            self.built.handle(event, self.mono)
+        self.built.frame(self.screen, self.mono, self.now, dt)
         self.mono += dt
         return self.screen
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from sync.layout import content_folders
+
 from ..colors import MIN_CONTRAST, contrast, text_color_for
-from ..config import media_path, parse_color
+from ..config import KioskConfig, media_path, parse_color
 from ..content import ITEM_KEYS, language_texts, parse_items
 from ..errors import ContentError, Problem
 from ..fields import Reader
@@ -102,6 +104,13 @@ class Menu:
                 visit(prefix + (topic.id,), topic.topics)
         visit((), self.topics)
         return out
+
+
+def menu_folder(config: KioskConfig, media_dir: str) -> Path:
+    """The playlists folder that goes with a content generation's media folder (browse.yaml lives there)."""
+    if Path(media_dir) == Path(config.media_dir):
+        return config.playlists_dir
+    return content_folders(Path(media_dir).parent)[0]
 
 
 def load_menu(folder: Path, screen_languages: tuple[str, ...],

@@ -23,20 +23,20 @@ from typing import Any, Callable
 
 import pygame
 
-from .browse import Menu
 from ..config import KioskConfig
 from ..fonts import Typesetter
-from .keypad import Keypad
-from .layout import Box, Layout
-from .cache import ScreenCache
-from .painter import BAR, SELECTED, WHITE, ChromeKey, MenuKey, Painted, ScreenKey, draw_bars
-from .lockdown import Attempts, CornerTaps, corner_box
 from ..loop import Loop
-from .navigation import Back, Choose, Home, Leave, Nav, Open, Touch, Turn, Wake, countdown, idle, pages_of, step
 from ..prepare import Preparer
 from ..proof import ProofLog, TouchRecord
-from .gestures import Cancel, Drag, Gestures, Press, Swipe, Tap, pointer_of
 from ..transitions import ease
+from .browse import Menu
+from .cache import ScreenCache
+from .gestures import Cancel, Drag, Gestures, Press, Swipe, Tap, pointer_of
+from .keypad import Keypad
+from .layout import Box, Layout
+from .lockdown import Attempts, CornerTaps, corner_box
+from .navigation import Back, Choose, Home, Leave, Nav, Open, Touch, Turn, Wake, countdown, idle, pages_of, step
+from .painter import BAR, SELECTED, WHITE, ChromeKey, MenuKey, Painted, ScreenKey, draw_bars
 
 log = logging.getLogger(__name__)
 

@@ -14,18 +14,19 @@ from pathlib import Path
 
 import pygame
 
-from .browse import Menu, Topic
 from ..colors import text_color_for
 from ..config import KioskConfig
-from .icons import icon
+from ..fontfiles import font_overrides, has_font_for
 from ..images import load_image
-from .keypad import keypad_panel
-from .layout import PAGE_CAP_MM, Box, Layout
 from ..languages import NATIVE_NAMES
+from ..painter import SlotPainter, video_opener
 from ..sequence import Cursor, Decision, Slot
 from ..slides import SlideRenderer
-from ..stage import SlotPainter, font_overrides, video_opener
 from ..textlayout import largest_fitting, truncate, wrap
+from .browse import Menu, Topic, load_menu, menu_folder
+from .icons import icon
+from .keypad import keypad_panel
+from .layout import PAGE_CAP_MM, Box, Layout
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +153,6 @@ class KioskPainter:
 
     def load(self, media_dir: Path) -> Menu | None:
         """The browse menu that goes with a new content generation; this painter draws from it from now on."""
-        from .browse import load_menu
-        from ..stage import has_font_for, menu_folder
-
         menu, problems = load_menu(menu_folder(self.config, str(media_dir)), self.config.languages, has_font_for(self.config))
         for problem in problems:
             (log.error if problem.severity == "error" else log.warning)("%s", problem)

@@ -1,54 +1,27 @@
-"""Building what a screen needs from its config: content, program, renderer, the slot-preparing function."""
+"""Painting slots off the render loop: a Decision becomes a ready picture, or an opened video with its caption.
+
+SlotPainter runs in the preparer's thread (and, with a smaller text floor, in
+the touch kiosk's painter for its pages). Each thread owns its SlideRenderer:
+fonts carry their current size and are not thread-safe.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pygame
 
-from sync.layout import content_folders
-
 from .config import KioskConfig
-from .content import load_content
-from .errors import ContentError, MediaError, PlayerError, Problem
-from .fonts import missing_font
-from .prepare import Prepared
-from .sequence import Decision, Program
+from .errors import ContentError, MediaError, PlayerError
+from .fontfiles import font_overrides
 from .overlays import ticker_key, ticker_px, ticker_strip
+from .prepare import Prepared
+from .sequence import Decision
 from .slides import SlideRenderer
 
 log = logging.getLogger(__name__)
-
-
-def font_overrides(config: KioskConfig) -> dict[str, tuple[str, int]]:
-    return {code: (spec.path, spec.index) for code, spec in config.fonts}
-
-
-def has_font_for(config: KioskConfig):  # noqa: ANN201 - a predicate
-    overrides = font_overrides(config)
-    cache: dict[str, bool] = {}
-
-    def has_font(code: str) -> bool:
-        if code not in cache:
-            cache[code] = missing_font(code, overrides) is None
-        return cache[code]
-    return has_font
-
-
-def load_program(config: KioskConfig, now: datetime, folders: tuple[Path, Path] | None = None) -> tuple[Program, list[Problem]]:
-    """The screen's content as a Program; errors in single items leave them out, not the whole loop.
-
-    `folders` (playlists, media) default to kiosk.yaml's content folders; a synced screen passes
-    the folders of its store's current generation.
-    """
-    playlists_dir, media_dir = folders or (config.playlists_dir, config.media_dir)
-    content, problems = load_content(playlists_dir, media_dir, config.languages, has_font_for(config), now)
-    for problem in problems:
-        (log.error if problem.severity == "error" else log.warning)("%s", problem)
-    return Program.build(content, config.languages, config.resolve_language), problems
 
 
 @dataclass
@@ -104,7 +77,7 @@ def make_renderer(config: KioskConfig) -> SlideRenderer:
 
 def video_opener(volume: float):  # noqa: ANN201 - returns the opener the painter calls
     """A function opening a video item for the loop, or None where PyAV cannot be imported."""
-    try:
+    try:  # here, not at the top: a screen whose PyAV cannot load (an FFmpeg library missing) still plays slides
         from .audio import open_audio
         from .video import VideoClip
     except ImportError as exc:
@@ -126,39 +99,3 @@ def video_opener(volume: float):  # noqa: ANN201 - returns the opener the painte
             clip.use_clock(track)  # frame_at then follows the samples the device has played
         return clip
     return open_video
-
-
-def menu_folder(config: KioskConfig, media_dir: str) -> Path:
-    """The playlists folder that goes with a content generation's media folder (browse.yaml lives there)."""
-    if Path(media_dir) == Path(config.media_dir):
-        return config.playlists_dir
-    return content_folders(Path(media_dir).parent)[0]
-
-
-def make_kiosk(config: KioskConfig, loop, proof):  # noqa: ANN001, ANN201 - Loop, ProofLog -> Kiosk
-    """The touch kiosk around `loop`: its browse menu (from the generation playing), painter thread and fonts."""
-    from .touch.browse import load_menu
-    from .touch.kiosk import Kiosk
-    from .touch.layout import Layout
-    from .touch.painter import KioskPainter, Painted
-    from .prepare import Preparer
-
-    media_dir = loop.program.content.media_dir
-    menu, problems = load_menu(menu_folder(config, media_dir), config.languages, has_font_for(config))
-    for problem in problems:
-        (log.error if problem.severity == "error" else log.warning)("%s", problem)
-    if menu is None:
-        log.error("touch mode is on but there is no browse menu to show (playlists/browse.yaml): taps do nothing")
-    if config.touch.exit_pin_hash is None:
-        log.warning("touch mode is on but touch.exit_pin_hash is not set: staff cannot leave from the screen "
-                    "(make one with `python -m player hash-pin`); systemctl stop still stops the player")
-    layout = Layout(config.display.canvas, config.display.px_per_mm, config.languages)
-    painter = Preparer(KioskPainter(config, layout, menu, Path(media_dir)) if menu else _chrome_only(config, layout),
-                       lambda key, message: Painted(key, error=message), name="kiosk-painter")
-    return Kiosk(config, loop, menu, painter, proof, make_renderer(config).setter, layout)
-
-
-def _chrome_only(config: KioskConfig, layout):  # noqa: ANN001, ANN202
-    from .touch.browse import Menu
-    from .touch.painter import KioskPainter
-    return KioskPainter(config, layout, Menu((), ()), config.media_dir)

@@ -17,7 +17,7 @@ from .config import KioskConfig
 from .errors import ContentError, MediaError, PlayerError
 from .fontfiles import font_overrides
 from .overlays import ticker_key, ticker_px, ticker_strip
-from .prepare import Prepared
+from .prepare import Clip, OpenVideo, Prepared
 from .sequence import Decision
 from .slides import SlideRenderer
 
@@ -30,7 +30,7 @@ class SlotPainter:
 
     config: KioskConfig
     renderer: SlideRenderer
-    open_video: object | None = None  # callable(path, size, fit, loop) -> video source; set when video is available
+    open_video: OpenVideo | None = None  # None where PyAV cannot be imported: video items are then skipped
     _strip: tuple[tuple[tuple[str, str], ...], pygame.Surface | None] | None = None  # the last ticker built
 
     def __call__(self, decision: Decision) -> Prepared:
@@ -54,7 +54,7 @@ class SlotPainter:
                 media = slot.item.media_for(slot.language)
                 caption = self.renderer.caption_overlay(slot.item, slot.languages)
                 folder = Path(decision.media_dir) if decision.media_dir else self.config.media_dir
-                video = self.open_video(folder / str(media), self.renderer.canvas, slot.item.fit, slot.item.loop,  # type: ignore[operator]
+                video = self.open_video(folder / str(media), self.renderer.canvas, slot.item.fit, slot.item.loop,
                                         slot.item.volume)
                 if caption is None:
                     return Prepared(decision, video=video)
@@ -75,7 +75,7 @@ def make_renderer(config: KioskConfig) -> SlideRenderer:
     return SlideRenderer(config.display.canvas, config.display.px_per_mm, Path(config.media_dir), font_overrides(config))
 
 
-def video_opener(volume: float):  # noqa: ANN201 - returns the opener the painter calls
+def video_opener(volume: float) -> OpenVideo | None:
     """A function opening a video item for the loop, or None where PyAV cannot be imported."""
     try:  # here, not at the top: a screen whose PyAV cannot load (an FFmpeg library missing) still plays slides
         from .audio import open_audio
@@ -84,7 +84,7 @@ def video_opener(volume: float):  # noqa: ANN201 - returns the opener the painte
         log.error("video items will be skipped: %s", exc)
         return None
 
-    def open_video(path: Path, size: tuple[int, int], fit: str, loop: bool, item_volume: float | None = None) -> object:
+    def open_video(path: Path, size: tuple[int, int], fit: str, loop: bool, item_volume: float | None = None) -> Clip:
         """The clip, its first frame decoded; with sound on (screen or item volume), timed by the sound device."""
         clip = VideoClip(path, size, fit, loop=loop)
         try:

@@ -338,7 +338,7 @@ class Kiosk:
 
     def _picture(self, painted: Painted, mono: float) -> Any:
         if painted.video is not None and painted is self.shown:
-            frame = painted.video.frame_at(mono - self._shown_since)  # type: ignore[attr-defined]
+            frame = painted.video.frame_at(mono - self._shown_since)
             if frame is not None:
                 painted.picture = frame
         return painted.picture

@@ -20,6 +20,7 @@ from ..fontfiles import font_overrides, has_font_for
 from ..images import load_image
 from ..languages import NATIVE_NAMES
 from ..painter import SlotPainter, video_opener
+from ..prepare import Clip
 from ..sequence import Cursor, Decision, Slot
 from ..slides import SlideRenderer
 from ..textlayout import largest_fitting, truncate, wrap
@@ -106,15 +107,14 @@ class Painted:
     picture: pygame.Surface | None = None  # the whole canvas: the page or the menu, bars not included
     title: pygame.Surface | None = None  # the screen's title, for the top bar
     pager: pygame.Surface | None = None  # "2 / 5"
-    video: object | None = None
+    video: Clip | None = None
     overlay: pygame.Surface | None = None
     overlay_at: tuple[int, int] = (0, 0)
     error: str | None = None
 
     def close(self) -> None:
-        close = getattr(self.video, "close", None)
-        if close is not None:
-            close()
+        if self.video is not None:
+            self.video.close()
 
 
 @dataclass
@@ -193,7 +193,7 @@ class KioskPainter:
         pager = self._line(page_number(key.page, len(topic.pages), key.language), "en", self.layout.label_px, WHITE, arrow.w)
         picture = prepared.surface
         if picture is None and prepared.video is not None:
-            picture = prepared.video.first_frame(0.0)  # type: ignore[attr-defined]
+            picture = prepared.video.first_frame(0.0)
         return Painted(key, picture, title, pager, prepared.video, prepared.overlay, prepared.overlay_at)
 
     def menu_picture(self, key: ScreenKey) -> pygame.Surface:

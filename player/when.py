@@ -180,12 +180,12 @@ def parse_when(r: "Reader", raw: Any, path: str, line: int | None) -> When:
         if not isinstance(value, list):
             value = [value]
         if not value:
-            r.error(f"{path}.{key}", "is an empty list, so this can never play; leave the key out to mean no limit", line_of(w, key))
+            r.error_at(w, key, path, "is an empty list, so this can never play; leave the key out to mean no limit")
         parsed = []
         for i, entry in enumerate(value):
             try:
                 parsed.append(parse(entry))
             except ValueError as exc:
-                r.error(f"{path}.{key}[{i}]", str(exc), line_of(value, i) or line_of(w, key))
+                r.error_at(value, i, f"{path}.{key}", str(exc), line_of(w, key))
         parts[key] = parsed
     return When(frozenset(parts.get("weekdays", [])), tuple(parts.get("times", [])), tuple(parts.get("dates", [])))

@@ -1,6 +1,6 @@
 """A sped-up soak of the player: days of virtual time with dayparts, syncs and faults; one line per figure.
 
-    .venv/bin/python bench/soak.py [--days 7] [--seconds-per-frame 1.0] [--item-seconds 120] [--quick]
+    .venv/bin/python -m bench.soak [--days 7] [--seconds-per-frame 1.0] [--item-seconds 120] [--quick]
 
 The screen's objects are built as `python -m player run` builds them (player.screen.build_screen, with the
 sync store's ContentSource asked inside the frame at item boundaries) on SDL's dummy driver. A virtual monotonic
@@ -32,12 +32,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from soak_plan import (HOUR, SPREAD, START, Fault, content_files, expected_playlist, make_media,  # noqa: E402
-                       make_soak_screen, plan_faults, publish)
-from sync_bench import CHANNEL  # noqa: E402
+from bench.soak_plan import (HOUR, SPREAD, START, Fault, content_files, expected_playlist, make_media, make_soak_screen,
+                             plan_faults, publish)
+from bench.sync_bench import CHANNEL
 
 STALL_SECONDS = 30.0  # real seconds a switch may wait for the preparer before it counts as a stall
 RSS_TARGET_MB = 10.0
@@ -131,7 +128,7 @@ class Soak:
         from sync.keys import public_text
         from sync.layout import StateFolder
         from sync.store import Store
-        from sync_bench import Publisher  # a channel folder signed with real keys, as `sync publish` lays it out
+        from bench.sync_bench import Publisher  # a channel folder signed with real keys, as `sync publish` lays it out
 
         self.report = report
         self.mono, self.offset = 0.0, timedelta(0)  # virtual monotonic seconds; how far NTP moved the wall clock

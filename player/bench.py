@@ -135,12 +135,12 @@ def startup_seconds(config_path: Path, tries: int = 3) -> float:
 
 def video_bench() -> None:
     """The video figures: bench/video_bench.py of this checkout (it encodes its own clips), in its own process."""
-    script = Path(__file__).resolve().parent.parent / "bench" / "video_bench.py"
-    if not script.exists():
-        print(f"video figures: {script} is not here (run from a checkout of the repository)")
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "bench" / "video_bench.py").exists():
+        print(f"video figures: {checkout / 'bench'} is not here (run from a checkout of the repository)")
         return
     sys.stdout.flush()
-    subprocess.run([sys.executable, str(script)], check=False)
+    subprocess.run([sys.executable, "-m", "bench.video_bench"], cwd=checkout, check=False)
 
 
 def bench_command(args: Any) -> int:

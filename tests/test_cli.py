@@ -61,6 +61,7 @@ def test_run_refuses_a_bad_config_before_opening_a_window(tmp_path):
     assert "kiosk.yaml:2 [display.rotation]: must be one of 0, 90, 180, 270" in result.stderr
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_a_broken_file_is_skipped_and_the_rest_plays(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={})
     (tmp_path / "media" / "river.jpg").write_bytes(b"not a jpeg at all")
@@ -171,6 +172,7 @@ def test_sigterm_stops_cleanly_with_a_last_proof_line(tmp_path):
     assert lines[-1]["status"] == "cut" and lines[-1]["reason"] == "player stopped"
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_status_shows_the_last_errors(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={})
     (tmp_path / "media" / "river.jpg").write_bytes(b"broken")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from player.source import load_program
 from player.touch.lockdown import hash_pin
 from player.touch.painter import MENU_BACKGROUND, SELECTED
 from tests.conftest import REPO, at, make_screen
+from tools import make_test_clips as clips
 
 SIZE = (960, 540)
 LOOP = """\
@@ -411,9 +411,6 @@ def test_a_new_content_generation_brings_its_own_browse_menu(rig, tmp_path):
 
 
 def test_a_video_page_plays_while_it_is_shown_and_stops_when_left(tmp_path):
-    sys.path.insert(0, str(REPO / "tools"))
-    import make_test_clips as clips
-
     (tmp_path / "media").mkdir()
     clips.make_h264_mp4(tmp_path / "media", seconds=3).rename(tmp_path / "media" / "river.mp4")
     pygame.event.clear()

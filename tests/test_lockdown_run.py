@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from player.touch.lockdown import hash_pin
 from tests.conftest import REPO, make_screen
 
@@ -75,10 +77,12 @@ def test_a_signage_screen_quits_on_window_close(tmp_path):
     status, took = poke(tmp_path, "signage", 8)
     assert status == 0 and took < 5
 
+@pytest.mark.slow  # a player process for seconds
 def test_a_touch_kiosk_ignores_window_close_escape_and_alt_f4(tmp_path):
     status, took = poke(tmp_path, "touch", 5)
     assert status == 0 and took >= 5, "something a visitor can do ended the program"
 
+@pytest.mark.slow  # a player process for seconds
 def test_the_staff_exit_ends_the_program_with_status_64(tmp_path):
     status, took = poke(tmp_path, "exit", 30)
     assert status == 64 and took < 20

@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pygame
@@ -137,7 +138,7 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             # Saved even while the clock is unset (then it is our estimate), so each reboot in a long
             # outage starts from where the last run got to, not from the same old time.
             if mono >= next_save:
-                screen.writer.submit(lambda when=now: write_last_seen(config.state_dir, when))
+                screen.writer.submit(partial(write_last_seen, config.state_dir, now))
                 next_save = mono + CLOCK_SAVE_SECONDS
             next_frame += period
             delay = next_frame - time.monotonic()

@@ -161,7 +161,8 @@ class AudioTrack:
             self._stream = streams.audio[0]
             if origin is None:  # where VideoClip counts from
                 timed = streams.video[0] if streams.video else self._stream
-                origin = float(timed.start_time * timed.time_base) if timed.start_time is not None else 0.0
+                start, base = timed.start_time, timed.time_base
+                origin = float(start * base) if start is not None and base is not None else 0.0
             self._origin = origin
             self._cond = threading.Condition()
             self._buffer = bytearray()

@@ -90,9 +90,10 @@ class Preparer:
         """The result for `token` if it is ready; results of older requests are closed and dropped."""
         while True:
             try:
-                got, prepared = self._results.get_nowait()
+                got, result = self._results.get_nowait()
             except queue.Empty:
                 return None
+            prepared: Prepared = result  # take and wait are the loop's: its render makes Prepared
             if got == token:
                 return prepared
             prepared.close()
@@ -110,7 +111,8 @@ class Preparer:
         """Block for a result (start-up and previews only, never in the render loop)."""
         try:
             while True:
-                got, prepared = self._results.get(timeout=timeout)
+                got, result = self._results.get(timeout=timeout)
+                prepared: Prepared = result
                 if got == token:
                     return prepared
                 prepared.close()

@@ -123,8 +123,9 @@ def browse_screens(config: KioskConfig, menu: Menu) -> list[tuple[str, pygame.Su
         surface = painted.picture.copy()
         pager = None
         if key.page is not None:
-            topic = menu.find(key.path)
-            pager = (key.page, len(topic.pages), painted.pager)
+            paged = menu.find(key.path)
+            assert paged is not None  # the key came from menu.walk()
+            pager = (key.page, len(paged.pages), painted.pager)
         draw_bars(surface, painter.layout, chrome[key.language], painted.title, pager)
         painted.close()
         shots.append((name, surface))

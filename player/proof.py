@@ -131,7 +131,7 @@ class ProofLog:
 
 def read_proof(path: Path) -> list[dict[str, object]]:
     """Every intact line of a proof-of-play file (a line cut by a power loss is left out)."""
-    out = []
+    out: list[dict[str, object]] = []
     if not path.exists():
         return out
     for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pygame
 import schedule
@@ -74,7 +74,7 @@ class Screen:
         self.power.check(self.now)
         self.loop.start(mono, self.now)
 
-    def handle(self, event: Any, mono: float) -> bool:
+    def handle(self, event: pygame.event.Event, mono: float) -> bool:
         """One pygame event; True when it asks a signage screen to quit (Escape at a keyboard, closing the window).
 
         A touch kiosk is locked down: keys and window-close do nothing (staff leave by PIN), and touches
@@ -152,10 +152,11 @@ def build_screen(config: KioskConfig, now: datetime, *, clock_label: Callable[[]
     jobs = schedule.Scheduler()
     screen = Screen(config, source, loop, kiosk, preparer, writer, proof, power, jobs, now, watched,
                     NoticeLayer(board, kiosk) if board is not None else None)
-    jobs.every(config.power.check_seconds).seconds.do(lambda: power.check(screen.now))
+    # schedule counts fractional seconds too; its hint says int.
+    jobs.every(config.power.check_seconds).seconds.do(lambda: power.check(screen.now))  # type: ignore[arg-type]
     if config.sync and config.sync.token_file:
         shots = Screenshots(state, writer)
-        jobs.every(config.sync.screenshot_seconds).seconds.do(lambda: _shoot(screen, shots.take))
+        jobs.every(config.sync.screenshot_seconds).seconds.do(lambda: _shoot(screen, shots.take))  # type: ignore[arg-type]
         jobs.every(1).seconds.do(lambda: _shoot(screen, shots.on_request))
     if watched is not None:
         watched.start()

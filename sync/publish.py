@@ -11,7 +11,6 @@ cut (a pulled USB stick, a full disk) never leaves half a file under its final n
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re

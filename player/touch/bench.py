@@ -73,7 +73,7 @@ class TouchRig:
         kiosk = self.kiosk
         if not kiosk.nav.active:
             return True
-        return kiosk.shown is not None and kiosk.shown.key == kiosk._key() and kiosk._slide is None
+        return kiosk.settled
 
     def close(self) -> None:
         self.screen.close(time.monotonic())

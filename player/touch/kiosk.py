@@ -11,6 +11,7 @@ Public for the rest of the player (e.g. the urgent-notice overlay):
 - `leave(reason)`: back to the loop at once, wherever the visitor is; the view it cuts short
   goes into proof of play with `ended: reason` (an urgent notice calls `leave("notice")`).
 - `exit_status`: None, or 64 once staff entered the right PIN; the caller ends the program with it.
+- `settled`: the browse screen asked for is drawn whole (the touch bench times taps to it).
 
 Keys and window-close (QUIT) events do nothing here: for visitors, nothing leaves the program.
 """
@@ -87,6 +88,11 @@ class Kiosk:
     @property
     def active(self) -> bool:
         return self.nav.active or self.keypad is not None
+
+    @property
+    def settled(self) -> bool:
+        """The browse screen the visitor asked for is up whole: drawn, and no page sliding in."""
+        return self.shown is not None and self.shown.key == self._key() and self._slide is None
 
     def leave(self, reason: str) -> None:
         """Back to the loop at once (idle, an urgent notice, the staff exit); the loop resumes where it was."""

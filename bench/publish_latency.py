@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sync.keys import public_text
+from sync.layout import StateFolder
 from sync.notice import build_notice
 from sync.upload import seal_notice
 from tests.server_rig import start_rig
@@ -50,7 +51,7 @@ def main() -> int:
             player = subprocess.Popen([sys.executable, "-m", "player", "run", "--headless", "--seconds",
                                        str(30 + 12 * args.rounds)], cwd=screen, env=env,
                                       stderr=subprocess.PIPE, text=True)
-            state = screen / "state" / "store" / "state.json"
+            state = StateFolder(screen / "state").store.state
             wait(lambda: generation(state) == 1, 30)
             switches, notices = [], []
             for n in range(2, 2 + args.rounds):

@@ -131,6 +131,7 @@ def build_screen(config: KioskConfig, now: datetime, *, clock_label: Callable[[]
     overlays = Overlays(config.display.canvas, renderer.floor, make_renderer(config).setter,  # fonts of the render thread
                         config.overlays.clock, config.overlays.ticker, config.overlays.shift_every,
                         config.overlays.shift_pixels)
+    # The callbacks and threads below read the schedule time from `screen`, made last; the threads start after it.
     watched = WatchedSource(source, lambda: screen.now) if config.sync and new_content is None else None
 
     def switched(decision: Decision, when: datetime) -> None:

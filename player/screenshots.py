@@ -35,7 +35,7 @@ class Screenshots:
     def _save(self, picture: pygame.Surface) -> None:
         png = io.BytesIO()
         try:
-            pygame.image.save(picture, png, "screenshot.png")  # the name hint picks the format
+            pygame.image.save(picture, png, ".png")  # the name hint picks the format
             write_atomic(self.state.screenshot, png.getvalue())
         except (OSError, pygame.error) as exc:
             log.error("cannot save the screenshot: %s", exc)

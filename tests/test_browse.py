@@ -72,6 +72,7 @@ def test_validate_checks_the_pages_media_and_that_a_touch_screen_has_a_menu(tmp_
     assert "exit_pin_hash" in result.stdout  # a warning: no way out for staff
 
 
+@pytest.mark.slow  # renders every browse screen in four languages
 def test_preview_draws_every_browse_screen_in_every_language(tmp_path):
     config = make_screen(tmp_path, {"main.yaml": "items:\n  - {id: a, type: text, text: {vi: Chào}}\n"})
     shutil.copy(REPO / "playlists" / "browse.yaml", tmp_path / "playlists")

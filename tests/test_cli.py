@@ -39,6 +39,7 @@ def player(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedPr
                           text=True, timeout=timeout)
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_headless_run_plays_and_writes_proof_of_play(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (1280, 720)})
     result = player("run", "--headless", "--seconds", "5", cwd=tmp_path)
@@ -113,6 +114,7 @@ def test_preview_renders_each_slot_and_a_contact_sheet(tmp_path):
     assert shot.get_size() == (960, 540)
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_a_clock_behind_the_last_time_seen_is_treated_as_unset(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (640, 360)})
     (tmp_path / "state").mkdir()

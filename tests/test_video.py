@@ -82,6 +82,7 @@ def clip_upright(clip: VideoClip) -> tuple[int, int]:
     return (h, w) if clip.rotation % 180 else (w, h)
 
 
+@pytest.mark.slow  # video timing: each clip plays in real time
 @pytest.mark.parametrize("name", FORMATS)
 def test_frames_appear_at_their_presentation_time(made: dict[str, Path], name: str) -> None:
     _, upright, vfr = FORMATS[name]

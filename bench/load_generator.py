@@ -1,6 +1,6 @@
 """The simulated fleet for bench/server_load.py, in its own process: screens on asyncio streams.
 
-    .venv/bin/python bench/load_generator.py CONFIG.json
+    .venv/bin/python -m bench.load_generator CONFIG.json
 
 Each screen holds keep-alive HTTP/1.1 connections as sync/screen.py does: long-polls of the
 channel's manifest (and notices), asked again soon after each answer, and a heartbeat every few

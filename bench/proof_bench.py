@@ -1,6 +1,6 @@
 """Proof of play at fleet scale: a million lines uploaded as screens send them, then a month's CSV for one screen.
 
-    .venv/bin/python bench/proof_bench.py [--lines 1000000] [--screens 4] [--database URL|temp]
+    .venv/bin/python -m bench.proof_bench [--lines 1000000] [--screens 4] [--database URL|temp]
 
 `python -m sync serve` runs as its own process on 127.0.0.1 (SQLite, or PostgreSQL with --database:
 an empty database, or `temp` for a throwaway cluster). The screens' lines, one every 10 s of a month
@@ -23,11 +23,10 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench.server_load import free_port, prepare_database, stop, wait_until_listening
+from tests.pgcluster import database_for_bench
 
-from bench.server_load import free_port, prepare_database, stop, wait_until_listening  # noqa: E402
-from tests.pgcluster import database_for_bench  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 TARGETS = {"insert_s": 60.0, "csv_s": 2.0}
 BATCH = 2000

@@ -1,6 +1,6 @@
 """The central server under a fleet's load on loopback: 1,000 long-polling, heart-beating screens and one publish.
 
-    .venv/bin/python bench/server_load.py [--screens 1000] [--seconds 60] [--heartbeat 30] [--wait 50]
+    .venv/bin/python -m bench.server_load [--screens 1000] [--seconds 60] [--heartbeat 30] [--wait 50]
                                           [--no-notices] [--quick] [--workers N] [--database URL|temp]
 
 With --database the records are in PostgreSQL (an empty database at that URL, or `temp`: a throwaway
@@ -9,7 +9,7 @@ are then each server process's (RSS: the largest; CPU: all of them together).
 
 `python -m sync serve` runs as its own process on 127.0.0.1 with channel "gate", an admin staff
 token and one screen token per simulated screen (written to its database before it starts, as
-`python -m sync server screen add` does). A second process (bench/load_generator.py) plays
+`python -m sync server screen add` does). A second process (bench.load_generator) plays
 the screens with asyncio streams speaking HTTP/1.1 keep-alive, as sync/screen.py does: each screen
 holds one connection long-polling GET /channels/gate/manifest?wait=50 with If-None-Match, asked
 again 0.2 s after every 304 or 200, one long-polling /channels/gate/notices the same way (not with
@@ -47,11 +47,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_generator import CHANNEL, raise_open_files  # noqa: E402
+from bench.load_generator import CHANNEL, raise_open_files
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 FILES = 40  # a gate's channel: a few dozen files, so the manifest is a few kB as in service
 TARGETS = {"errors": 0, "p99_ms": 200.0, "all_told_s": 2.0, "rss_mb": 300.0}
@@ -136,7 +134,7 @@ def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: 
                       "seconds": seconds, "heartbeat": heartbeat, "wait": wait, "ramp": ramp, "notices": notices,
                       "result": str(work / f"generator-{k}.json")}
             (work / f"generator-config-{k}.json").write_text(json.dumps(config))
-            generators.append(subprocess.Popen([sys.executable, str(Path(__file__).with_name("load_generator.py")),
+            generators.append(subprocess.Popen([sys.executable, "-m", "bench.load_generator",
                                                 str(work / f"generator-config-{k}.json")],
                                                cwd=REPO, stdin=subprocess.DEVNULL))
         for _ in range(int((start - time.time()) / SAMPLE_SECONDS) + 1):  # the screens connecting

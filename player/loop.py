@@ -46,7 +46,7 @@ class Showing:
 
     def due(self, mono: float) -> bool:
         video = self.prepared.video
-        if video is not None and (getattr(video, "ended", False)):
+        if video is not None and video.ended:
             return True
         return self.end is not None and mono >= self.end
 
@@ -152,8 +152,8 @@ class Loop:
             prepared.close()
             self.pending = (self.preparer.request(fresh), fresh)
             return
-        broke = getattr(current.prepared.video, "error", None)  # a clip that failed part way ends its item early
-        self._finish(current, mono, "cut" if broke else "completed")
+        video = current.prepared.video  # a clip that broke part way ends its item early
+        self._finish(current, mono, "cut" if video is not None and video.error else "completed")
         self._switch(prepared, mono, now)
 
     def _switch(self, prepared: Prepared, mono: float, now: datetime) -> None:
@@ -163,11 +163,11 @@ class Loop:
             self.current.prepared.close()
         picture = prepared.surface
         if picture is None and prepared.video is not None:
-            picture = prepared.video.first_frame(0.0)  # type: ignore[attr-defined]
+            picture = prepared.video.first_frame(0.0)
         assert picture is not None
         seconds = decision.seconds
         if seconds is None and prepared.video is not None:
-            seconds = getattr(prepared.video, "duration", None)
+            seconds = prepared.video.duration
         self.current = Showing(prepared, mono, now, None if seconds is None else mono + seconds, picture)
         self.cursor = decision.cursor
         self.switches += 1
@@ -190,7 +190,7 @@ class Loop:
             playlist=slot.playlist if slot else "", language="+".join(slot.languages) if slot else self.languages[0],
             start=showing.start_wall.isoformat(timespec="seconds"), planned=planned,
             actual=mono - showing.start, status=status,
-            reason=reason or getattr(showing.prepared.video, "error", None) or ""))
+            reason=reason or (showing.prepared.video.error if showing.prepared.video is not None else None) or ""))
 
     def _skipped(self, prepared: Prepared, now: datetime, mono: float) -> None:
         slot = prepared.decision.slot
@@ -208,9 +208,9 @@ class Loop:
         """Hold the slot on screen (a visitor is browsing the touch kiosk): its clock and its video stop."""
         if self.paused_at is None:
             self.paused_at = mono
-            pause = getattr(self.current.prepared.video if self.current else None, "pause", None)
-            if pause is not None:
-                pause()
+            video = self.current.prepared.video if self.current is not None else None
+            if video is not None:
+                video.pause()
 
     def resume(self, mono: float) -> None:
         """Go on where `pause` left off: the slot keeps the time it had left, its video the frame it was at."""
@@ -222,9 +222,8 @@ class Loop:
             current.start += held
             if current.end is not None:
                 current.end += held
-            resume = getattr(current.prepared.video, "resume", None)
-            if resume is not None:
-                resume()
+            if current.prepared.video is not None:
+                current.prepared.video.resume()
 
     def stop(self, mono: float) -> None:
         """Close the slot on screen (its proof line says it was cut short) and stop preparing."""
@@ -240,7 +239,7 @@ class Loop:
         assert current is not None
         video = current.prepared.video
         if video is not None:
-            picture = video.frame_at(mono - current.start)  # type: ignore[attr-defined]
+            picture = video.frame_at(mono - current.start)
             if picture is not None:
                 current.picture = picture
         transition = current.transition

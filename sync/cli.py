@@ -271,8 +271,8 @@ def notice_command(args: argparse.Namespace) -> int:
     if args.action == "list":
         for row in client.request("GET", "/api/notices").json():
             state = "expired" if row["expired"] else f"until {row['expires']}"
-            texts = "; ".join(f"{k}: {v}" for k, v in row["texts"].items())
-            print(f"{row['id']}  {row['level']}  {', '.join(row['channels'])}  {state}  by {row['posted_by']}\n    {texts}")
+            said = "; ".join(f"{k}: {v}" for k, v in row["texts"].items())
+            print(f"{row['id']}  {row['level']}  {', '.join(row['channels'])}  {state}  by {row['posted_by']}\n    {said}")
         return 0
     if args.action == "clear":
         if not args.id:

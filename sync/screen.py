@@ -13,7 +13,6 @@ from typing import Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from player.config import KioskConfig, SyncSettings
-from player.source import store_root
 
 from .client import FolderSource, HttpSource, Source, SyncResult, fetch_missing, run_forever, sync_once
 from .errors import SyncError
@@ -21,6 +20,7 @@ from .fleet import Reporter, read_token, screen_facts, software_version
 from .notice_feed import follow_notices
 from .keys import public_from_text
 from .files import sha256_file
+from .layout import StateFolder
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def settings_of(config: KioskConfig, need_server: bool = True) -> SyncSettings:
 
 
 def open_store(config: KioskConfig) -> Store:
-    return Store(store_root(config)).open()
+    return Store(StateFolder(config.state_dir).store.root).open()
 
 
 def root_key(settings: SyncSettings) -> Ed25519PublicKey:

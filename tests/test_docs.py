@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from player.cli import build_parser
-from player.browse import MENU_KEYS, TOPIC_KEYS
+from player.touch.browse import MENU_KEYS, TOPIC_KEYS
 from player.content import ITEM_KEYS, PLAYLIST_KEYS
 from tests.conftest import REPO
 

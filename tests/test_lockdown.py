@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from player.lockdown import (FIRST_LOCKOUT, MAX_LOCKOUT, Attempts, CornerTaps, check_pin, check_pin_format, corner_box,
+from player.touch.lockdown import (FIRST_LOCKOUT, MAX_LOCKOUT, Attempts, CornerTaps, check_pin, check_pin_format, corner_box,
                              hash_pin, parse_pin_hash)
 
 

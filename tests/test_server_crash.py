@@ -41,6 +41,8 @@ from sync.store import Store
 from tests.conftest import REPO
 from tests.server_rig import Rig
 
+pytestmark = pytest.mark.slow  # kill -9 rounds of the real server process
+
 BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
 BIG = 50 * 2**20
 

@@ -14,11 +14,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pygame
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-)
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from player.notices import COLORS
 from sync.keys import public_text
@@ -26,6 +23,8 @@ from sync.notice import build_notice
 from sync.upload import seal_notice
 from tests.conftest import REPO, make_screen
 from tests.server_rig import Rig, start_rig
+
+pytestmark = pytest.mark.slow  # real server, player and sync processes for tens of seconds
 
 ENV = dict(os.environ, PYTHONPATH=str(REPO), SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
 

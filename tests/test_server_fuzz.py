@@ -56,6 +56,7 @@ def rig(tmp_path: Path, database: str | None) -> Iterator[Rig]:
 
 # --- fuzzing -------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # hundreds of generated requests
 @pytest.mark.parametrize("who", ["staff", "screen"])
 def test_no_request_the_spec_allows_or_almost_allows_gets_a_server_error(fuzzed: Rig, who: str) -> None:
     screen_token = fuzzed.add_screen(SCREEN)  # issued again each run: the staff run may revoke it

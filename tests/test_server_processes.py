@@ -23,7 +23,7 @@ import requests
 
 from sync.client import verify_manifest
 from sync.envelope import seal
-from sync.fleet import PROOF_FILE, Reporter
+from sync.fleet import Reporter
 from sync.keys import (
     PublisherList,
     make_publisher,
@@ -31,6 +31,7 @@ from sync.keys import (
     public_text,
     seal_publishers,
 )
+from sync.layout import StateFolder
 from sync.manifest import FileEntry, build_manifest, manifest_payload
 from sync.notice import build_notice
 from sync.server.db import Database
@@ -304,7 +305,7 @@ def test_with_the_database_stopped_20_s_the_server_answers_503_and_recovers_and_
     written: list[str] = []
 
     def play(count: int) -> None:
-        with (state / PROOF_FILE).open("a", encoding="utf-8") as out:
+        with StateFolder(state).proof.open("a", encoding="utf-8") as out:
             for _ in range(count):
                 line_id = uuid.uuid4().hex
                 written.append(line_id)

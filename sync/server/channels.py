@@ -32,7 +32,7 @@ from sqlalchemy import Connection
 from ..client import verify_manifest
 from ..envelope import open_sealed, signer_of
 from ..errors import ManifestError, SignatureError, SyncError
-from ..files import fsync_dir, write_atomic
+from ..layout import fsync_dir, write_atomic
 from ..keys import PublisherList, open_publishers, public_from_text
 from ..manifest import Manifest, check_channel, parse_manifest
 from ..notice import Notice, notices_document, parse_notice

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from ..files import write_atomic
+from ..layout import write_atomic
 from .auth import db, require_channel, screen, staff
 from .bodies import BoundedJSONRoute, read_body
 from .channels import Refused

@@ -21,7 +21,7 @@ from sync.layout import StateFolder
 
 from .config import KioskConfig
 from .fontfiles import has_font_for
-from .loop import Loop
+from .loop import Health, Loop
 from .notices import NoticeLayer, notice_board
 from .overlays import Overlays
 from .painter import SlotPainter, make_renderer, video_opener
@@ -134,8 +134,8 @@ def build_screen(config: KioskConfig, now: datetime, *, clock_label: Callable[[]
     # The callbacks and threads below read the schedule time from `screen`, made last; the threads start after it.
     watched = WatchedSource(source, lambda: screen.now) if config.sync and new_content is None else None
 
-    def switched(decision: Decision, when: datetime) -> None:
-        record = now_playing(decision, when, source.generation, clock_label(), started)
+    def switched(decision: Decision, when: datetime, health: Health) -> None:
+        record = now_playing(decision, when, source.generation, clock_label(), started, health)
         writer.submit(lambda: write_json(state.now_playing, record))
         if on_switch is not None:
             on_switch(decision, when)

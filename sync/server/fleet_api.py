@@ -43,6 +43,11 @@ class Heartbeat(BaseModel):
     last_error: str | None = Field(None, max_length=2000)
     fallback: bool = Field(False, description="the fallback slide is showing (nothing playable)")
     screen_on: bool | None = None
+    skips: int | None = Field(None, ge=0, le=10**12, description="slots skipped since the player started (broken files)")
+    broken: list[Annotated[str, Field(max_length=300)]] | None = Field(
+        None, max_length=20, description="items whose file fails now, with why")
+    frames_shown_hour: int | None = Field(None, ge=0, le=10**9, description="video frames shown in the last hour")
+    frames_dropped_hour: int | None = Field(None, ge=0, le=10**9, description="video frames dropped in the last hour")
 
 
 @router.post("/api/heartbeat", tags=["screens"], summary="A screen says it is alive and what it shows")

@@ -15,6 +15,8 @@ from .db import Database, Screen
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 5.0
+DROP_SHARE = 0.01  # more than 1 % of a screen's video frames dropped in the last hour is worth a look
+DROP_SAMPLE = 300  # frames (10 s of video) before a share means anything
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class ScreenStatus:
     heartbeat: dict[str, Any] | None
     screenshot_at: str | None
     revoked: bool
-    flag_kind: str | None = None  # "never seen", "silent", "behind" or "fallback": a change calls the webhook
+    flag_kind: str | None = None  # "never seen", "silent", "behind", "fallback" or "dropping": a change calls the webhook
     channel_generation: int = 0
 
     def as_json(self) -> dict[str, Any]:
@@ -76,8 +78,19 @@ def screen_status(screen: Screen, now: float, watch: Watch, publishes: Sequence[
                 "(a host answering 'not modified', or a sync failing)")
     elif beat.get("fallback"):
         kind, flag = "fallback", "showing the fallback slide (nothing playable)"
+    elif (share := dropped_share(beat)) is not None and share > DROP_SHARE:
+        kind, flag = "dropping", (f"drops {100 * share:.1f} % of its video frames (last hour; more than "
+                                  f"{100 * DROP_SHARE:.0f} %): a decoder or panel too slow for the clips")
     return ScreenStatus(screen.id, screen.channel, online, _iso(screen.last_seen), silent, flag, screen.heartbeat,
                         _iso(screen.screenshot_at), screen.revoked, kind, current)
+
+
+def dropped_share(beat: dict[str, Any]) -> float | None:
+    """The share of video frames a heartbeat says were dropped in the last hour; None below DROP_SAMPLE frames."""
+    shown, dropped = beat.get("frames_shown_hour"), beat.get("frames_dropped_hour")
+    if not isinstance(shown, int) or not isinstance(dropped, int) or shown + dropped < DROP_SAMPLE:
+        return None
+    return dropped / (shown + dropped)
 
 
 def fleet_status(db: Database, now: float, watch: Watch) -> list[ScreenStatus]:

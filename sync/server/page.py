@@ -41,13 +41,28 @@ def _row(r: ScreenStatus, now: datetime) -> str:
     playing = (f"{escape(item)}<br><span class=muted>generation {beat.get('generation', '–')}, "
                f"{escape(str(beat.get('playlist') or ''))}</span>")
     health = (f"version {escape(str(beat.get('version', '–')))}<br>up {_duration(beat.get('uptime'))}<br>"
-              f"free disk {_number(beat.get('free_disk_mb'), 'MB')}<br>clock {_offset(beat.get('clock_offset_s'))}")
+              f"free disk {_number(beat.get('free_disk_mb'), 'MB')}<br>clock {_offset(beat.get('clock_offset_s'))}"
+              f"{_playback(beat)}")
     shot = (f'<img src="/api/screens/{escape(r.id)}/screenshot" alt="screenshot of {escape(r.id)}" loading="lazy">'
             f"<br><span class=muted>{_when(r.screenshot_at, now)}</span>") if r.screenshot_at else "<span class=muted>none yet</span>"
     css = ' class="flag"' if r.flag else ""
     return (f"<tr{css}><td><b>{escape(r.id)}</b><br><span class=muted>{escape(r.channel)}</span></td>"
             f"<td>{state}<br><span class=muted>{seen}</span>{flag}</td><td>{playing}</td><td>{health}</td>"
             f"<td>{escape(str(beat.get('last_error') or '–'))}</td><td>{shot}</td></tr>\n")
+
+
+def _playback(beat: dict[str, object]) -> str:
+    """Skipped slots with the files broken now, and the video frames dropped in the last hour, when there are any."""
+    out = ""
+    skips, broken = beat.get("skips"), beat.get("broken")
+    if isinstance(skips, int) and skips:
+        out += f"<br>skipped {skips} slot(s)"
+        for entry in broken if isinstance(broken, list) else []:
+            out += f"<br><span class=muted>broken: {escape(str(entry))}</span>"
+    shown, dropped = beat.get("frames_shown_hour"), beat.get("frames_dropped_hour")
+    if isinstance(shown, int) and isinstance(dropped, int) and shown + dropped:
+        out += f"<br>video frames dropped {100 * dropped / (shown + dropped):.1f} % (last hour)"
+    return out
 
 
 def _when(iso: str | None, now: datetime) -> str:

@@ -83,6 +83,7 @@ class SyncSettings:
     token_file: str | None = None  # this screen's token for the central server: heartbeats, screenshots, proof
     heartbeat_seconds: float = 30.0
     screenshot_seconds: float = 300.0
+    min_rate_kb: float = 10.0  # kB/s a download must average after its first 30 s, or it is cut and resumed later
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ def _screen(r: Reader, top: dict[str, Any]) -> tuple[str | None, dict[str, str]]
         r.error("screen", "is required, with at least `id` (this screen's name in the fleet)")
         return None, {}
     screen_id = r.field(screen, "id", "screen", (str,), what="text such as tb-hall-01")
-    if screen_id and not _SCREEN_ID.fullmatch(screen_id):
+    if screen_id is not None and not _SCREEN_ID.fullmatch(screen_id):
         r.error_at(screen, "id", "screen", f"{screen_id!r} may use only letters, digits, '-', '_' and '.' (64 at most)")
     return screen_id, _language_map(r, screen.get("name"), "screen.name", line_of(screen, "name"))
 
@@ -313,7 +314,7 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
     if top.get("sync") is None:
         return None
     keys = {"server", "channel", "root_key", "ca_file", "poll_seconds", "store_limit_mb", "keep_generations",
-            "token_file", "heartbeat_seconds", "screenshot_seconds"}
+            "token_file", "heartbeat_seconds", "screenshot_seconds", "min_rate_kb"}
     m = r.section(top, "sync", keys)
     server = r.field(m, "server", "sync", (str,), what="the channel's base URL, e.g. https://office.example/kiosk/")
     if server and not server.startswith(("http://", "https://")):
@@ -337,6 +338,7 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
         token_file=str(base / token_file) if token_file else None,
         heartbeat_seconds=r.number(m, "heartbeat_seconds", "sync", 30.0, low=5, high=3600),
         screenshot_seconds=r.number(m, "screenshot_seconds", "sync", 300.0, low=30, high=86400),
+        min_rate_kb=r.number(m, "min_rate_kb", "sync", 10.0, low=0.5, high=100_000),
     )
     return settings
 

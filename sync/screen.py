@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from player.config import KioskConfig, SyncSettings
 
-from .client import FolderSource, HttpSource, Source, SyncResult, fetch_missing, run_forever, sync_once
+from .client import FolderSource, HttpSource, RateFloor, Source, SyncResult, fetch_missing, run_forever, sync_once
 from .errors import SyncError
 from .fleet import Reporter, read_token, screen_facts, software_version
 from .notice_feed import follow_notices
@@ -32,6 +32,12 @@ def settings_of(config: KioskConfig, need_server: bool = True) -> SyncSettings:
     if need_server and not config.sync.server:
         raise SyncError(f"{config.path}: sync.server is empty")
     return config.sync
+
+
+def http_source(settings: SyncSettings, wait: float = 0.0) -> HttpSource:
+    """The screen's channel on its server, with kiosk.yaml's CA file and rate floor."""
+    return HttpSource(settings.server, settings.channel, settings.ca_file, wait=wait,
+                      floor=RateFloor(min_rate=settings.min_rate_kb * 1000))
 
 
 def open_store(config: KioskConfig) -> Store:
@@ -116,7 +122,7 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
     settings = settings_of(config)
     store = open_store(config)
     key = root_key(settings)
-    source = HttpSource(settings.server, settings.channel, settings.ca_file, wait=LONG_POLL_SECONDS)
+    source = http_source(settings, wait=LONG_POLL_SECONDS)
 
     def check() -> None:
         try:
@@ -125,7 +131,7 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
             log.exception("store check failed")
 
     threading.Thread(target=check, name="store-check", daemon=True).start()
-    notices = HttpSource(settings.server, settings.channel, settings.ca_file, wait=LONG_POLL_SECONDS)
+    notices = http_source(settings, wait=LONG_POLL_SECONDS)
     threading.Thread(target=_guarded(lambda: follow_notices(notices, store, key, settings.channel, config.screen_id,
                                                             clock, stop)), name="notices", daemon=True).start()
     if settings.token_file:

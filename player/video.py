@@ -298,6 +298,14 @@ class VideoClip:
                 self._ended = True
         return shown
 
+    def next_time(self) -> float | None:
+        """Media time of the next decoded frame waiting in the queue, or None while none is (the loop looks again
+        next frame). With a sound clock the clock decides, so it is None: the loop looks each frame."""
+        if self._clock is not None:
+            return None
+        with self._cond:
+            return self._queue[0][0] if self._queue else None
+
     def pause(self) -> None:
         """Hold the sound clock, if any (the caller stops asking for frames meanwhile)."""
         if self._clock is not None and self._clock_started:

@@ -13,6 +13,7 @@ from .fields import Reader
 from .languages import check_code
 from .lockdown import CORNERS, parse_pin_hash
 from .power import PowerSettings
+from .update_settings import UpdateSettings, parse_update
 from .when import parse_when
 from .yamlsource import line_of, load_yaml
 
@@ -104,6 +105,7 @@ class KioskConfig:
     volume: float = 0.0
     sync: SyncSettings | None = None
     power: PowerSettings = PowerSettings()
+    update: UpdateSettings | None = None  # software updates (player/update_settings.py)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -127,7 +129,7 @@ class KioskConfig:
 
 
 TOP_KEYS = {"screen", "display", "languages", "timezone", "content", "state_dir", "overlays",
-            "touch", "fallback", "audio", "sync", "power"}
+            "touch", "fallback", "audio", "sync", "power", "update"}
 _CHANNEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _ROOT_KEY = re.compile(r"[A-Za-z0-9+/]{43}=")
 
@@ -222,6 +224,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     audio = r.mapping(top.get("audio"), "audio", {"volume"}, line_of(top, "audio"))
     sync = _sync_settings(r, top, base)
     power = _power_settings(r, top)
+    update = parse_update(r, top, sync is not None)
 
     if r.failed or screen_id is None:
         return None, r.problems
@@ -257,6 +260,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
         volume=r.number(audio, "volume", "audio", 0.0, low=0, high=1),
         sync=sync,
         power=power,
+        update=update,
     )
     if config.touch.enabled and config.touch.exit_pin_hash is None:
         r.warn("touch.exit_pin_hash", "touch mode is on but no staff exit PIN is set, so only `systemctl stop` "

@@ -17,7 +17,8 @@ KIOSK_KEYS = ["screen.id", "screen.name", "display.fullscreen", "display.size", 
               "touch.exit_corner", "touch.exit_taps", "fallback.background", "fallback.image",
               "audio.volume", "sync.server", "sync.channel", "sync.root_key", "sync.ca_file", "sync.poll_seconds",
               "sync.store_limit_mb", "sync.keep_generations", "power.on", "power.method", "power.on_command",
-              "power.off_command", "power.check_seconds"]
+              "power.off_command", "power.check_seconds", "update.channel", "update.window",
+              "update.trial_seconds", "update.ready_seconds"]
 
 
 def commands() -> list[str]:

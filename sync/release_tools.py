@@ -4,7 +4,8 @@
     DEST/software/<channel>/releasers    the release keys, signed by the root key
     DEST/software/<channel>/release      the release, signed by a release key; always written last
 
-`build_release` runs pip twice: once to learn the exact set of wheels for the
+A release carries pip's own wheel: the screen installs the release with it, so a
+screen's pip is always the one the release was tested with. `build_release` runs pip twice: once to learn the exact set of wheels for the
 target (a dry run with a report), once to download them into the wheelhouse,
 which doubles as a cache (a wheel already there is not fetched again). The draft
 it writes (`release.json`, unsigned) is what `publish_release` signs.
@@ -82,10 +83,10 @@ def build_release(target: Target, wheelhouse: Path, project: Path, debian: tuple
         platform = pip_platforms(target)
         report = work / "report.json"
         _pip(pip + ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
-                    "--target", str(work / "t"), *platform, *pip_options, str(ours)],
+                    "--target", str(work / "t"), *platform, *pip_options, str(ours), "pip"],
              f"resolving the dependencies for {target}")
         wanted = _report_files(report)
-        _pip(pip + ["download", "--quiet", "-d", str(wheelhouse), *platform, *pip_options, str(ours)],
+        _pip(pip + ["download", "--quiet", "-d", str(wheelhouse), *platform, *pip_options, str(ours), "pip"],
              f"downloading the wheels for {target}")
     wheels = []
     for name, expected in wanted:

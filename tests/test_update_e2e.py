@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 
 from sync.statichost import StaticHost
-from tests.update_rig import Screen, SoftwareChannel, build_real_release
+from tests.update_rig import Screen, SoftwareChannel, boot, build_real_release, kill_at, kill_drill
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +89,28 @@ def test_a_release_that_fails_validate_is_never_switched_to(fleet):
     assert outcome.startswith("blocked:") and "player validate" in outcome and "update.trial_seconds" in outcome
     assert screen.current() == before and screen.playing()["pid"] == playing["pid"]  # not even restarted
     assert screen.outcome()["state"] == "blocked"
+
+
+def test_a_power_cut_mid_trial_resumes_it_and_two_boots_without_commit_roll_back(fleet):
+    channel, screen = fleet
+    screen.wait_playing()
+    before = screen.current()
+    channel.publish("92.0.0")
+    screen.wait_ready_release("92.0.0")
+    kill_at(screen, "restarted")  # the new version is on trial when the power goes
+    assert boot(screen) == "current 92.0.0, 92.0.0 on trial (boot 1)"
+    assert screen.running_from() == str(screen.layout.python("92.0.0"))
+    said = boot(screen)  # and again, before the trial could end
+    assert said == f"current {before}" and screen.committed() == before
+    assert screen.outcome()["state"] == "rolled back" and "two boots" in str(screen.outcome()["reason"])
+    assert screen.running_from() == str(screen.layout.python(before))
+
+
+def test_kill_9_of_the_updater_at_pip_the_swap_the_trial_and_the_commit(fleet):
+    """After each kill, the boot check: a complete version behind `current` and the screen playing; the update
+    finishes later. (`bench/update_drill.py` kills at all 11 steps.)"""
+    channel, screen = fleet
+    screen.wait_playing()
+    said = kill_drill(screen, channel, ["pip", "swapped"], ["restarted", "committing"], "0")
+    assert "on trial (boot 1)" in said[1], said  # killed after the swap: the boot counts, the trial goes on
+    assert said[3].startswith("committing: current 91.0.1"), said  # killed mid-commit: finished at boot

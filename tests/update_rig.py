@@ -3,6 +3,7 @@ on a real HTTP host, releases made from the real release built from this reposit
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -46,8 +47,10 @@ update: {channel: stable, window: any, trial_seconds: %(trial)s, ready_seconds: 
 """
 
 
+@functools.cache
 def build_real_release() -> Path:
-    """`python -m sync release build` of this repository for this machine, into a wheelhouse kept between runs."""
+    """`python -m sync release build` of this repository for this machine, into a wheelhouse kept between runs
+    (our wheel is built again each session, the dependencies' wheels are fetched once)."""
     house = CACHE / f"wheelhouse-{screen_target()}"
     done = subprocess.run([sys.executable, "-m", "sync", "release", "build", "--target", str(screen_target()),
                            "--wheelhouse", str(house), "--project", str(REPO)], capture_output=True, text=True,
@@ -213,3 +216,71 @@ class Screen:
                 lines.append((start, start + timedelta(seconds=float(line.get("actual") or 0))))
         lines.sort()
         return [(b[0] - a[1]).total_seconds() for a, b in zip(lines, lines[1:])]
+
+
+# --- kill -9 of the updater at named steps -------------------------------------------------------------------
+
+POINTS_BEFORE_SWITCH = ["copied", "ratcheted", "venv", "pip", "installed", "checked", "complete", "trial-recorded",
+                        "swapped"]
+POINTS_AFTER_SWITCH = ["restarted", "committing"]
+
+
+def kill_at(screen: Screen, point: str, timeout: float = 300) -> None:
+    """Run `updater apply` until it reaches `point` (where it stops itself), then kill -9 it and all it started."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["KIOSK_UPDATE_STOP_AT"] = point
+    process = subprocess.Popen(screen.updater_command("apply"), env=env, cwd=screen.root, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the updater ended before {point}: {process.stdout.read().decode()[-2000:]}")
+        try:
+            state = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            state = ""
+        if state == "T":
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise AssertionError(f"the updater did not reach {point} in {timeout} s")
+
+
+def boot(screen: Screen) -> str:
+    """What a power cut ends with: the boot check, then the player started again; it must play."""
+    done = screen.updater("boot")
+    assert done.returncode == 0, done.stderr
+    current = screen.current()
+    assert screen.layout.is_complete(current), f"current -> {current} is not a complete version"
+    old = screen.status().get("invocation")
+    os.kill(int((screen.run / "supervisor.pid").read_text()), signal.SIGHUP)
+    deadline = time.monotonic() + 30
+    while screen.status().get("invocation") == old and time.monotonic() < deadline:
+        time.sleep(0.1)
+    screen.wait_playing()
+    return done.stdout.strip()
+
+
+def kill_drill(screen: Screen, channel: SoftwareChannel, before: list[str], after: list[str], tag: str) -> list[str]:
+    """Kill the updater at each point of `before` on one release, and of `after` on the next; returns what boot said."""
+    said = []
+    first, second = f"91.{tag}.0", f"91.{tag}.1"
+    channel.publish(first)
+    screen.wait_ready_release(first)
+    for point in before:
+        kill_at(screen, point)
+        said.append(f"{point}: {boot(screen)}")
+    done = screen.updater("apply")
+    assert done.stdout.strip() == f"committed {first}", done.stdout + done.stderr
+    channel.publish(second)
+    screen.wait_ready_release(second)
+    for point in after:
+        kill_at(screen, point)
+        said.append(f"{point}: {boot(screen)}")
+    if screen.committed() != second:  # the last kill came before the commit was written: the trial goes on
+        done = screen.updater("apply")
+        assert done.stdout.strip() == f"committed {second}", done.stdout + done.stderr
+    assert screen.current() == screen.committed() == second
+    return said

@@ -22,8 +22,8 @@ import requests
 import urllib3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .envelope import open_sealed
-from .errors import FetchError, ManifestError, RollbackError, SyncError
+from .envelope import key_id, open_sealed, signer_of
+from .errors import FetchError, ManifestError, RollbackError, SignatureError, SyncError
 from .files import open_regular
 from .keys import PublisherList, open_publishers
 from .manifest import MAX_MANIFEST_BYTES, FileEntry, Manifest, missing_blobs, parse_manifest
@@ -214,8 +214,10 @@ def check_publishers(store: Store, data: bytes, root: Ed25519PublicKey, channel:
     re-signed at the same version could be undone by serving the list from before it.
     """
     have = store.read_state().get("publishers_version", 0)
-    plist = open_publishers(data, root, channel, have)
     held = store.publishers()
+    if held is not None and _signer(held) != key_id(root):  # kiosk.yaml has a new root: it counts from 1
+        have, held = 0, None
+    plist = open_publishers(data, root, channel, have)
     if held is None or plist.version > have:
         store.save_publishers(data)
         store.update_state(publishers_version=plist.version)
@@ -224,6 +226,13 @@ def check_publishers(store: Store, data: bytes, root: Ed25519PublicKey, channel:
                     "held list (a changed list needs a higher version: sign-publishers raises it)", plist.version)
         return open_publishers(held, root, channel, have)
     return plist
+
+
+def _signer(envelope: bytes) -> str | None:
+    try:
+        return signer_of(envelope, "publishers")
+    except SignatureError:
+        return None
 
 
 def verify_manifest(envelope: bytes, plist: PublisherList, channel: str) -> Manifest:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import http.server
+import json
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,8 +22,6 @@ from sync.server.run import Running, start_in_thread
 from sync.server.settings import ServerSettings
 from sync.server.tokens import make_token
 
-import hashlib
-
 
 @dataclass
 class Rig:
@@ -31,6 +33,10 @@ class Rig:
     admin_token: str  # staff "lan": admin, every channel
     settings: ServerSettings | None = None  # None: a server this rig did not start (restart() needs it)
     channel: str = "gate"
+
+    @property
+    def root_public(self) -> str:
+        return public_text(self.root.public_key())
 
     @property
     def db(self) -> Database:
@@ -101,3 +107,23 @@ def start_rig(data: Path, **settings: Any) -> Rig:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Hook:
+    """A webhook receiver on 127.0.0.1 that keeps what it was sent."""
+
+    def __init__(self) -> None:
+        calls = self.calls = []  # type: list[dict[str, object]]
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                calls.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import http.server
 import io
 import json
 import threading
@@ -13,17 +12,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
 
 from sync.client import HttpSource, sync_once
 from sync.keys import PublisherList, make_publisher, seal_publishers
 from sync.notice import build_notice
 from sync.server.db import Screen
-from sync.server.monitor import check_once, screen_status
+from sync.server.monitor import Watch, check_once, screen_status
 from sync.store import Store
 from sync.upload import seal_notice
-from tests.server_rig import Rig, start_rig
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tests.server_rig import Hook, Rig, start_rig
 
 
 @pytest.fixture
@@ -167,7 +166,9 @@ def test_staff_ask_for_a_screenshot_and_see_it_on_the_status_page(rig):
     assert rig.staff().post(f"{rig.url}/api/screens/gate-hall-1/screenshot-request").status_code == 202
     assert screen.post(f"{rig.url}/api/heartbeat", json=beat()).json()["screenshot"] is True
     assert screen.post(f"{rig.url}/api/heartbeat", json=beat()).json()["screenshot"] is False  # asked once
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    out = io.BytesIO()
+    Image.new("RGB", (64, 36), (10, 90, 40)).save(out, "PNG")
+    png = out.getvalue()
     assert screen.put(f"{rig.url}/api/screenshot", data=png).status_code == 204
     assert screen.put(f"{rig.url}/api/screenshot", data=b"GIF89a").status_code == 415
     assert rig.staff().get(f"{rig.url}/api/screens/gate-hall-1/screenshot").content == png
@@ -194,32 +195,21 @@ def test_a_revoked_screen_token_is_refused(rig):
 ])
 def test_screens_are_flagged_when_silent_too_long_or_on_the_fallback_slide(silent, fallback, flag):
     screen = Screen("s1", "gate", 300.0, 1000.0, beat(fallback=fallback), None, False, None, False)
-    assert screen_status(screen, 1000.0 + silent, 180.0).flag == flag
+    assert screen_status(screen, 1000.0 + silent, Watch(180.0)).flag == flag
 
 
 def test_a_flagged_screen_calls_the_webhook_once(rig):
-    calls: list[dict[str, object]] = []
-
-    class Hook(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            calls.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    hook = Hook()
     token = rig.add_screen("gate-hall-2", offline_after=60)
     requests.post(f"{rig.url}/api/heartbeat", json=beat(), headers={"Authorization": f"Bearer {token}"})
-    url = f"http://127.0.0.1:{hook.server_address[1]}/"
+    url = hook.url
     import asyncio
     later = time.time() + 120
-    changed = asyncio.run(check_once(rig.db, 180.0, url, later))
-    again = asyncio.run(check_once(rig.db, 180.0, url, later + 5))
-    hook.shutdown()
+    changed = asyncio.run(check_once(rig.db, Watch(180.0), url, later))
+    again = asyncio.run(check_once(rig.db, Watch(180.0), url, later + 5))
+    hook.server.shutdown()
     assert [s.id for s in changed] == ["gate-hall-2"] and again == []
+    calls = hook.calls
     assert len(calls) == 1 and calls[0]["event"] == "flagged" and calls[0]["screen"]["id"] == "gate-hall-2"
     listed = rig.staff().get(f"{rig.url}/api/screens").json()
     assert listed[0]["online"] is True  # by the server's real clock it was just seen

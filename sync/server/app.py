@@ -15,12 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from . import content_api, fleet_api, records_api
 from ..fleet import software_version
+from . import content_api, fleet_api, records_api
 from .bodies import BodyLimit
 from .channels import Channels, Refused
 from .db import Database
-from .monitor import watch
+from .monitor import Watch, watch_fleet
 from .settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         async def expire_notices() -> None:
             await channels.rebuild_notices(db.channels(), datetime.now(timezone.utc))
 
-        task = asyncio.create_task(watch(db, settings.offline_after, settings.webhook, time.time, expire_notices))
+        task = asyncio.create_task(watch_fleet(db, Watch(settings.offline_after, settings.lagging_after),
+                                               settings.webhook, time.time, expire_notices))
         pinger = asyncio.create_task(tell_systemd())
         try:
             yield

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Callable, Generic, TypeVar
 
 from fastapi import Request
 
 from .channels import Refused
 from .db import Database, Screen, Staff
 from .tokens import Presented, parse_token
+
+Holder = TypeVar("Holder", Staff, Screen)
 
 
 def presented_token(request: Request) -> Presented | None:
@@ -30,24 +33,32 @@ def db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
-def _presented(request: Request, kind: str, how: str, wrong: str) -> Presented:
-    """The request's token if it is of `kind`: 401 without one, 403 for the other kind."""
-    token = presented_token(request)
-    if token is None:
-        raise Refused(401, f"a {kind} token is required: send 'Authorization: Bearer {kind}.…' ({how})")
-    if token.kind != kind:
-        raise Refused(403, f"this is a {token.kind} token; {wrong}")
-    return token
+class Bearer(Generic[Holder]):
+    """FastAPI dependency: whoever holds the request's token of `kind` (a Staff or a Screen), or 401/403.
+
+    401 without a token or with an unknown or revoked one; 403 for a token of the other kind.
+    """
+
+    def __init__(self, kind: str, how: str, wrong: str, find: Callable[[Database, Presented], Holder | None]) -> None:
+        self.kind, self.how, self.wrong = kind, how, wrong
+        self.find: Callable[[Database, Presented], Holder | None] = find
+
+    def __call__(self, request: Request) -> Holder:
+        token = presented_token(request)
+        if token is None:
+            raise Refused(401, f"a {self.kind} token is required: send 'Authorization: Bearer {self.kind}.…' ({self.how})")
+        if token.kind != self.kind:
+            raise Refused(403, f"this is a {token.kind} token; {self.wrong}")
+        found = self.find(db(request), token)
+        if found is None:
+            raise Refused(401, f"the {self.kind} token is unknown or revoked")
+        return found
 
 
-def staff(request: Request) -> Staff:
-    """FastAPI dependency: the staff member whose token came with the request, or 401."""
-    token = _presented(request, "staff", "an admin makes one with python -m sync server staff add NAME",
-                       "this request needs a staff token")
-    who = db(request).staff_by_token(token)
-    if who is None:
-        raise Refused(401, "the staff token is unknown or revoked")
-    return who
+staff = Bearer("staff", "an admin makes one with python -m sync server staff add NAME",
+               "this request needs a staff token", Database.staff_by_token)
+screen = Bearer("screen", "staff issue one with POST /api/screens", "this request needs the screen's own token",
+                Database.screen_by_token)
 
 
 def admin(request: Request) -> Staff:
@@ -55,16 +66,6 @@ def admin(request: Request) -> Staff:
     if not who.admin:
         raise Refused(403, f"{who.name} is not an admin; this request needs an admin token")
     return who
-
-
-def screen(request: Request) -> Screen:
-    """FastAPI dependency: the screen whose token came with the request, or 401."""
-    token = _presented(request, "screen", "staff issue one with POST /api/screens",
-                       "this request needs the screen's own token")
-    found = db(request).screen_by_token(token)
-    if found is None:
-        raise Refused(401, "the screen token is unknown or revoked")
-    return found
 
 
 def require_channel(who: Staff, channel: str) -> None:

@@ -1,13 +1,16 @@
-"""Request bodies with a size limit: refused from Content-Length when it says too much, counted when it does not."""
+"""Request bodies: a size limit (refused from Content-Length when it says too much, counted when it does not), and
+JSON read with bounds, so no body however deep or long becomes a server error."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine
 
-from fastapi import Request
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from ..jsondoc import load_json
 from .channels import Refused
 
 Scope = dict[str, Any]
@@ -25,6 +28,35 @@ async def read_body(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise Refused(413, f"the body is larger than the {limit} bytes this request takes")
     return bytes(body)
+
+
+class BoundedJSONRequest(Request):
+    """A request whose JSON body goes through sync.jsondoc's bounds (depth, digits, no NaN or duplicate keys).
+
+    json.loads raises RecursionError for deep nesting and ValueError past Python's digit limit, which FastAPI
+    turns into "400 There was an error parsing the body"; pydantic also takes 1e999 as infinity.
+    """
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            try:
+                self._json = load_json(await self.body())
+            except ValueError as exc:
+                # An HTTPException, because FastAPI turns anything else raised while it reads a body into a 400.
+                raise HTTPException(422, f"body: {exc}; send a JSON object as the API describes (/docs)") from None
+        return self._json
+
+
+class BoundedJSONRoute(APIRoute):
+    """The route class of every router here: its requests read JSON with BoundedJSONRequest."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def bounded(request: Request) -> Response:
+            return await handler(BoundedJSONRequest(request.scope, request.receive))
+
+        return bounded
 
 
 class BodyLimit:

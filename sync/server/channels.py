@@ -191,7 +191,7 @@ class Channels:
         async with self._lock(channel):
             root = self._root(channel)
             doc = self._docs.get((channel, "publishers"))
-            have = open_publishers(doc.data, root, channel).version if doc else 0
+            have = self._held_version(doc, root, channel)
             try:
                 plist = open_publishers(envelope, root, channel)
             except (SignatureError, ManifestError) as exc:
@@ -205,24 +205,56 @@ class Channels:
                 "version": plist.version, "publishers": [f"{p.name} ({p.id})" for p in plist.publishers]})
             return plist
 
-    def check_notice(self, envelope: bytes) -> Notice:
-        """A notice signed by a key every channel it names trusts (the server cannot make one itself)."""
+    @staticmethod
+    def _held_version(doc: Document | None, root: Ed25519PublicKey, channel: str) -> int:
+        """The version of the list held, which a new one must pass; 0 when none is held or the root key changed
+        (an admin rotated it with PUT /api/channels/NAME): a new root counts its versions from 1."""
+        if doc is None:
+            return 0
         try:
-            signer_of(envelope, "notice")  # the header is well-formed and says "notice"
+            return open_publishers(doc.data, root, channel).version
+        except SyncError:
+            return 0
+
+    def check_notice(self, envelope: bytes) -> Notice:
+        """A notice signed by a key every channel it names trusts (the server cannot make one itself).
+
+        The signature is checked before a byte of the payload is parsed: the signer's key is looked up in
+        every publisher list the server holds, then the payload is read, then each channel it names must list
+        that same key.
+        """
+        try:
+            signer = signer_of(envelope, "notice")
+            key = self._publisher_key(signer)
+            if key is None:
+                raise SignatureError(f"notice is signed by key {signer}, which no publisher list on this server "
+                                     "names; the server does not trust it (unknown or revoked)")
+            _, payload = open_sealed(envelope, "notice", lambda claimed: key if claimed == signer else None)
         except SignatureError as exc:
             raise Refused(422, str(exc)) from None
-        payload = envelope[envelope.index(b"\n") + 1:]
         try:
-            unverified = parse_notice(payload)
+            notice = parse_notice(payload)
         except ManifestError as exc:
             raise Refused(422, str(exc)) from None
-        for channel in unverified.channels:
-            plist = self._publishers(channel)
+        for channel in notice.channels:
+            listed = self._publishers(channel).key(signer)
+            if listed is None or listed.public_bytes_raw() != key.public_bytes_raw():
+                raise Refused(422, f"notice is signed by key {signer}, which the publisher list of channel "
+                              f"{channel} does not name; the channel does not trust it")
+        return notice
+
+    def _publisher_key(self, key_id: str) -> Ed25519PublicKey | None:
+        """The publisher key with this id in any channel's held list that still verifies against its root."""
+        for (channel, name), doc in list(self._docs.items()):
+            if name != "publishers":
+                continue
             try:
-                open_sealed(envelope, "notice", plist.key)
-            except SignatureError as exc:
-                raise Refused(422, f"{exc} (checked against the publisher list of channel {channel})") from None
-        return unverified
+                found = open_publishers(doc.data, self._root(channel), channel).key(key_id)
+            except (SyncError, Refused):
+                continue
+            if found is not None:
+                return found
+        return None
 
     async def rebuild_notices(self, channels: Iterable[str], now: datetime) -> None:
         """Rewrite each channel's notices from the live ones, where they changed; screens waiting on it wake up."""

@@ -11,8 +11,9 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .tokens import NewToken, Presented, matches
 
@@ -63,6 +64,7 @@ class Screen:
     screenshot_wanted: bool
     flagged: str | None
     revoked: bool
+    created: float | None = None  # when its token was first issued
 
 
 class Database:
@@ -182,11 +184,31 @@ class Database:
         self._run("INSERT INTO audit (time, actor, action, channel, detail) VALUES (?, ?, ?, ?, ?)",
                   (now, actor, action, channel, json.dumps(detail, ensure_ascii=False, sort_keys=True)))
 
-    def audit_log(self, limit: int = 200, channel: str | None = None) -> list[dict[str, Any]]:
-        where, args = ("WHERE channel = ?", (channel,)) if channel else ("", ())
-        rows = self._run(f"SELECT * FROM audit {where} ORDER BY seq DESC LIMIT ?", (*args, limit))
-        return [{"seq": r["seq"], "time": r["time"], "actor": r["actor"], "action": r["action"], "channel": r["channel"],
-                 "detail": json.loads(r["detail"])} for r in rows]
+    def audit_log(self, limit: int = 200, channel: str | None = None,
+                  visible: Callable[[str | None], bool] | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` rows (of `channel`, if given) whose channel `visible` accepts."""
+        out: list[dict[str, Any]] = []
+        before = 2**62
+        while len(out) < limit:
+            where, args = ("AND channel = ?", (channel,)) if channel else ("", ())
+            rows = self._run(f"SELECT * FROM audit WHERE seq < ? {where} ORDER BY seq DESC LIMIT ?",
+                             (before, *args, limit))
+            out += [{"seq": r["seq"], "time": r["time"], "actor": r["actor"], "action": r["action"],
+                     "channel": r["channel"], "detail": json.loads(r["detail"])}
+                    for r in rows if visible is None or visible(r["channel"])]
+            if len(rows) < limit:
+                break
+            before = rows[-1]["seq"]
+        return out[:limit]
+
+    def publishes(self) -> dict[str, list[tuple[int, float]]]:
+        """{channel: [(generation, when published)]} from the audit log (the fleet check measures lag with it)."""
+        out: dict[str, list[tuple[int, float]]] = {}
+        for r in self._run("SELECT channel, time, detail FROM audit WHERE action = 'publish' AND channel IS NOT NULL"):
+            generation, when = json.loads(r["detail"]).get("generation"), _timestamp(r["time"])
+            if isinstance(generation, int) and when is not None:
+                out.setdefault(r["channel"], []).append((generation, when))
+        return out
 
     # --- proof of play -------------------------------------------------------------------------------------
 
@@ -232,4 +254,11 @@ class Database:
 def _screen(row: sqlite3.Row) -> Screen:
     return Screen(row["id"], row["channel"], row["offline_after"], row["last_seen"],
                   json.loads(row["heartbeat"]) if row["heartbeat"] else None, row["screenshot_at"],
-                  bool(row["screenshot_wanted"]), row["flagged"], row["revoked"] is not None)
+                  bool(row["screenshot_wanted"]), row["flagged"], row["revoked"] is not None, _timestamp(row["created"]))
+
+
+def _timestamp(iso: str | None) -> float | None:
+    try:
+        return datetime.fromisoformat(iso).timestamp() if iso else None
+    except ValueError:
+        return None

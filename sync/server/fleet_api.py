@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import time
 import zoneinfo
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path as PathParam, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from PIL import Image
 from pydantic import BaseModel, Field
 
 from ..files import write_atomic
 from .auth import db, require_channel, screen, staff
-from .bodies import read_body
+from .bodies import BoundedJSONRoute, read_body
 from .channels import Refused
 from .content_api import CHANNEL, now
 from .db import Screen, Staff
-from .monitor import screen_status
+from .monitor import Watch, fleet_status
 from .page import status_page
 from .tokens import make_token
 
-router = APIRouter()
+router = APIRouter(route_class=BoundedJSONRoute)
 SCREEN_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ScreenId = Annotated[str, PathParam(pattern=SCREEN_ID, description="the screen's id (kiosk.yaml screen.id)")]
 PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
@@ -59,13 +63,31 @@ _IMAGE = {"requestBody": {"content": {"image/png": {"schema": {"type": "string",
 @router.put("/api/screenshot", tags=["screens"], openapi_extra=_IMAGE, status_code=204,
             summary="A screen uploads what it shows (PNG or JPEG)")
 async def put_screenshot(request: Request, me: Annotated[Screen, Depends(screen)]) -> Response:
-    data = await read_body(request, request.app.state.settings.limits.screenshot_kb * 1024)
-    if not data.startswith((PNG, JPEG)):
-        raise Refused(415, "a screenshot must be a PNG or JPEG image")
+    limits = request.app.state.settings.limits
+    data = await read_body(request, limits.screenshot_kb * 1024)
+    await asyncio.to_thread(check_image, data, limits.screenshot_pixels)
     folder = request.app.state.settings.screenshots
     write_atomic(folder / f"{me.id}.img", data)
     db(request).screenshot_taken(me.id, time.time())
     return Response(status_code=204)
+
+
+def check_image(data: bytes, max_pixels: int) -> None:
+    """Refuse what is not a PNG or JPEG that decodes whole, or that has more than `max_pixels` (checked from its
+    header, before anything is decoded): staff browsers show what is kept."""
+    try:
+        with Image.open(io.BytesIO(data), formats=("PNG", "JPEG")) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise Refused(413, f"the screenshot is {width}×{height} pixels; at most {max_pixels:,} pixels "
+                              "(limits.screenshot_pixels)")
+            image.load()
+    except Image.DecompressionBombError:
+        raise Refused(413, f"the screenshot has far more than {max_pixels:,} pixels (limits.screenshot_pixels)") from None
+    except Refused:
+        raise
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError… for broken files
+        raise Refused(415, f"a screenshot must be a PNG or JPEG image that decodes whole ({exc})") from None
 
 
 class NewScreen(BaseModel):
@@ -102,8 +124,8 @@ async def revoke_screen(request: Request, screen_id: ScreenId, who: Annotated[St
 @router.get("/api/screens", tags=["fleet"], summary="Every screen: online or offline, last seen, flags, last heartbeat")
 async def list_screens(request: Request, who: Annotated[Staff, Depends(staff)]) -> list[dict[str, object]]:
     settings = request.app.state.settings
-    return [screen_status(s, time.time(), settings.offline_after).as_json()
-            for s in db(request).screens() if who.may(s.channel)]
+    return [s.as_json() for s in fleet_status(db(request), time.time(), Watch(settings.offline_after,
+                                                                           settings.lagging_after)) if who.may(s.channel)]
 
 
 @router.post("/api/screens/{screen_id}/screenshot-request", tags=["fleet"], status_code=202,
@@ -123,7 +145,7 @@ async def get_screenshot(request: Request, screen_id: ScreenId, who: Annotated[S
         raise Refused(404, f"screen {found.id} has not sent a screenshot yet")
     with path.open("rb") as f:
         kind = "image/png" if f.read(8) == PNG else "image/jpeg"
-    return FileResponse(path, media_type=kind, headers={"Cache-Control": "no-store"})
+    return FileResponse(path, media_type=kind, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/status", tags=["fleet"], response_class=HTMLResponse,
@@ -135,7 +157,8 @@ async def status(request: Request) -> Response:
         return JSONResponse({"error": exc.message, "status": exc.status}, status_code=exc.status,
                             headers={"WWW-Authenticate": 'Basic realm="kiosk status: any name, your staff token as password"'})
     settings = request.app.state.settings
-    rows = [screen_status(s, time.time(), settings.offline_after) for s in db(request).screens() if who.may(s.channel)]
+    rows = [s for s in fleet_status(db(request), time.time(), Watch(settings.offline_after, settings.lagging_after))
+            if who.may(s.channel)]
     return HTMLResponse(status_page(rows, now().astimezone(zoneinfo.ZoneInfo(settings.timezone))))
 
 

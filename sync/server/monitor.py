@@ -8,7 +8,7 @@ import logging
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Sequence
 
 from .db import Database, Screen
 
@@ -24,33 +24,66 @@ class ScreenStatus:
     online: bool
     last_seen: str | None  # ISO time
     silent_seconds: float | None
-    flag: str | None  # why staff should look: silent too long, showing the fallback slide
+    flag: str | None  # why staff should look, in words: silent too long, behind the channel, the fallback slide
     heartbeat: dict[str, Any] | None
     screenshot_at: str | None
     revoked: bool
+    flag_kind: str | None = None  # "never seen", "silent", "behind" or "fallback": a change calls the webhook
+    channel_generation: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "channel": self.channel, "online": self.online, "last_seen": self.last_seen,
                 "silent_seconds": None if self.silent_seconds is None else round(self.silent_seconds, 1),
-                "flag": self.flag, "heartbeat": self.heartbeat, "screenshot_at": self.screenshot_at,
-                "revoked": self.revoked}
+                "flag": self.flag, "flag_kind": self.flag_kind, "lagging": self.flag_kind == "behind",
+                "channel_generation": self.channel_generation, "heartbeat": self.heartbeat,
+                "screenshot_at": self.screenshot_at, "revoked": self.revoked}
 
 
-def screen_status(screen: Screen, now: float, default_offline_after: float) -> ScreenStatus:
-    limit = screen.offline_after or default_offline_after
+@dataclass(frozen=True)
+class Watch:
+    """What decides a flag: seconds of silence (unless the screen has its own), seconds behind the channel."""
+
+    offline_after: float = 180.0
+    lagging_after: float = 900.0
+
+
+def behind_since(publishes: Sequence[tuple[int, float]], generation: int | None) -> float | None:
+    """When the channel first published a generation newer than `generation` (None: it has none newer)."""
+    newer = [when for published, when in publishes if published > (generation or 0)]
+    return min(newer) if newer else None
+
+
+def screen_status(screen: Screen, now: float, watch: Watch, publishes: Sequence[tuple[int, float]] = ()) -> ScreenStatus:
+    limit = screen.offline_after or watch.offline_after
     silent = None if screen.last_seen is None else max(0.0, now - screen.last_seen)
     online = silent is not None and silent <= limit
-    flag = None
+    beat = screen.heartbeat or {}
+    generation = beat.get("generation") if isinstance(beat.get("generation"), int) else None
+    current = max((g for g, _ in publishes), default=0)
+    lag = behind_since(publishes, generation)
+    kind, flag = None, None
     if screen.revoked:
-        flag = None
+        pass
     elif silent is None:
-        flag = "never seen"
+        if screen.created is None or now - screen.created > limit:
+            kind, flag = "never seen", "never seen (no heartbeat since its token was issued)"
     elif not online:
-        flag = f"silent for {silent / 60:.0f} min (more than {limit / 60:.0f} min)"
-    elif screen.heartbeat and screen.heartbeat.get("fallback"):
-        flag = "showing the fallback slide (nothing playable)"
+        kind, flag = "silent", f"silent for {silent / 60:.0f} min (more than {limit / 60:.0f} min)"
+    elif lag is not None and now - lag > watch.lagging_after:
+        kind = "behind"
+        flag = (f"behind the channel: playing generation {generation if generation is not None else 'none'}, "
+                f"generation {current} published; more than {watch.lagging_after / 60:.0f} min behind "
+                "(a host answering 'not modified', or a sync failing)")
+    elif beat.get("fallback"):
+        kind, flag = "fallback", "showing the fallback slide (nothing playable)"
     return ScreenStatus(screen.id, screen.channel, online, _iso(screen.last_seen), silent, flag, screen.heartbeat,
-                        _iso(screen.screenshot_at), screen.revoked)
+                        _iso(screen.screenshot_at), screen.revoked, kind, current)
+
+
+def fleet_status(db: Database, now: float, watch: Watch) -> list[ScreenStatus]:
+    """Every screen's status, each measured against its channel's publishes."""
+    publishes = db.publishes()
+    return [screen_status(s, now, watch, publishes.get(s.channel, [])) for s in db.screens()]
 
 
 def _iso(when: float | None) -> str | None:
@@ -59,12 +92,11 @@ def _iso(when: float | None) -> str | None:
     return datetime.fromtimestamp(when, timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-async def watch(db: Database, default_offline_after: float, webhook: str | None, clock: Any,
-                on_tick: Any = None) -> None:
-    """Every few seconds: flag screens that went silent or show the fallback, and call the webhook on each change."""
+async def watch_fleet(db: Database, watch: Watch, webhook: str | None, clock: Any, on_tick: Any = None) -> None:
+    """Every few seconds: flag screens that went silent, lag or show the fallback; call the webhook on each change."""
     while True:
         try:
-            await check_once(db, default_offline_after, webhook, clock())
+            await check_once(db, watch, webhook, clock())
             if on_tick is not None:
                 await on_tick()
         except Exception:  # the watcher must outlive any one bad row or webhook
@@ -72,14 +104,14 @@ async def watch(db: Database, default_offline_after: float, webhook: str | None,
         await asyncio.sleep(TICK_SECONDS)
 
 
-async def check_once(db: Database, default_offline_after: float, webhook: str | None, now: float) -> list[ScreenStatus]:
+async def check_once(db: Database, watch: Watch, webhook: str | None, now: float) -> list[ScreenStatus]:
+    """Store each screen's flag kind where it changed (one audit line each) and tell the webhook."""
     changed = []
+    publishes = db.publishes()
     for screen in db.screens():
-        status = screen_status(screen, now, default_offline_after)
-        if status.flag == "never seen":
-            continue
-        if status.flag != screen.flagged:
-            db.set_flag(screen.id, status.flag)
+        status = screen_status(screen, now, watch, publishes.get(screen.channel, []))
+        if status.flag_kind != screen.flagged:
+            db.set_flag(screen.id, status.flag_kind)
             stamp = datetime.fromtimestamp(now, timezone.utc).astimezone().isoformat(timespec="seconds")
             db.audit(stamp, "server", "flag" if status.flag else "recovered", screen.channel,
                      {"screen": screen.id, "flag": status.flag or ""})

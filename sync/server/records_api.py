@@ -7,19 +7,20 @@ import io
 from datetime import date, timedelta
 from typing import Annotated, Iterator
 
-from fastapi import APIRouter, Depends, Path as PathParam, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from .auth import db, require_channel, screen, staff
-from .bodies import read_body
 from ..notice import parse_notice
+from .auth import db, require_channel, screen, staff
+from .bodies import BoundedJSONRoute, read_body
 from .channels import Refused
 from .content_api import BINARY_BODY, channels, now
 from .db import PROOF_COLUMNS, Screen, Staff
 from .fleet_api import SCREEN_ID
 
-router = APIRouter()
+router = APIRouter(route_class=BoundedJSONRoute)
 
 
 class ProofLine(BaseModel):
@@ -71,7 +72,7 @@ async def export_proof(request: Request, who: Annotated[Staff, Depends(staff)],
         writer.writerow(PROOF_COLUMNS)
         for row in rows:
             if row[0] in allowed:
-                writer.writerow(row)
+                writer.writerow([_cell(value) for value in row])
             if out.tell() > 65536:
                 yield out.getvalue()
                 out.seek(0)
@@ -81,6 +82,14 @@ async def export_proof(request: Request, who: Annotated[Staff, Depends(staff)],
     name = f"proof-of-play-{start or 'start'}-{end or 'now'}.csv"
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading ' and stays text."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 @router.post("/api/notices", tags=["notices"], openapi_extra=BINARY_BODY, status_code=201,

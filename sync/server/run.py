@@ -68,7 +68,7 @@ class Running:
 def start_in_thread(settings: ServerSettings, log_level: str = "warning") -> Running:
     """Run the server on settings.host (port 0: any free port) in a daemon thread; returns once it listens."""
     server = uvicorn.Server(uvicorn_config(settings, log_level))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign,attr-defined]  # not the main thread
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="kiosk-server", daemon=True)
     thread.start()
     for _ in range(500):

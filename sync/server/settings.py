@@ -20,6 +20,7 @@ class Limits:
     request_kb: int = 2048  # JSON bodies: heartbeats, notices, proof batches
     manifest_kb: int = 4096
     screenshot_kb: int = 2048
+    screenshot_pixels: int = 3840 * 2160  # decoded size; more is refused before it is decoded
     proof_batch: int = 2000  # lines per upload
 
 
@@ -32,6 +33,7 @@ class ServerSettings:
     tls_key: Path | None = None
     limits: Limits = Limits()
     offline_after: float = 180.0  # seconds without a heartbeat before a screen is flagged (per screen overridable)
+    lagging_after: float = 900.0  # seconds a screen may play an older generation than its channel's before a flag
     heartbeat_seconds: float = 30.0  # what screens are told to use
     webhook: str | None = None  # POSTed a JSON body when a screen becomes flagged or recovers
     long_poll_max_seconds: float = 60.0
@@ -75,9 +77,11 @@ def parse_settings(raw: Any, where: str, base: Path) -> ServerSettings:
     settings = replace(settings, limits=Limits(
         *(int(_number(limits, name, f"{where}: limits", getattr(d, name), 1, 10**7, whole=True))
           for name in Limits.__dataclass_fields__)))
-    screens = _section(raw, "screens", where, {"offline_after", "heartbeat_seconds"})
+    screens = _section(raw, "screens", where, {"offline_after", "heartbeat_seconds", "lagging_after"})
     settings = replace(settings,
                        offline_after=_number(screens, "offline_after", f"{where}: screens", settings.offline_after, 30, 86400 * 7),
+                       lagging_after=_number(screens, "lagging_after", f"{where}: screens", settings.lagging_after, 60,
+                                             86400 * 7),
                        heartbeat_seconds=_number(screens, "heartbeat_seconds", f"{where}: screens",
                                                  settings.heartbeat_seconds, 5, 3600))
     webhook = raw.get("webhook")

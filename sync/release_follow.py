@@ -210,32 +210,34 @@ class NotingReporter(Reporter):
         return answer
 
 
-def update_facts(client: dict[str, Any], status: dict[str, Any], target: str | None) -> dict[str, Any]:
+def update_facts(client: dict[str, Any], status: dict[str, Any], target: str | None,
+                 channel: str | None = None) -> dict[str, Any]:
     """What a heartbeat says about updates: the target, one state with its reason, the release sequence seen.
 
     The updater's word counts for the release it worked on last; before it has one, the client's.
     """
     seen = client.get("sequence_seen")
     state, reason = client.get("state") or "idle", client.get("reason")
+    about = seen
     root_state = status.get("state")
     if root_state in ("waiting", "installing", "trial") or (
             root_state and status.get("sequence") is not None and status.get("sequence") == seen
             and state not in ("downloading",)):
-        state, reason = root_state, status.get("reason")
+        state, reason, about = root_state, status.get("reason"), status.get("sequence")
     elif state == "ready":
         state = "waiting"
     names = {"installing": "waiting", "failed": "idle"}  # a failed fetch: idle, with the reason
-    return {"target": target, "update_state": names.get(state, state),
-            "update_reason": (str(reason)[:500] if reason else None), "release_sequence": seen,
-            "rollbacks": len(status.get("failed") or [])}
+    return {"target": target, "software_channel": channel, "update_state": names.get(state, state),
+            "update_reason": (str(reason)[:500] if reason else None), "update_sequence": about,
+            "release_sequence": seen, "rollbacks": len(status.get("failed") or [])}
 
 
-def facts_for(area: UpdateArea, status_path: Path) -> dict[str, Any]:
+def facts_for(area: UpdateArea, status_path: Path, channel: str) -> dict[str, Any]:
     try:
         target: str | None = str(screen_target())
     except TargetError:
         target = None
-    return update_facts(area.client(), read_small_json(status_path), target)
+    return update_facts(area.client(), read_small_json(status_path), target, channel)
 
 
 def _read(path: Path) -> bytes | None:

@@ -158,7 +158,7 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
 
         def facts() -> dict[str, object]:
             base = screen_facts(config.state_dir, store.root, started, software_version(), clock)
-            return {**base, **facts_for(area, status_file(install))} if update is not None else base
+            return {**base, **facts_for(area, status_file(install), update.channel)} if update is not None else base
 
         try:
             token = read_token(settings.token_file)

@@ -38,6 +38,14 @@ CREATE INDEX IF NOT EXISTS proof_start ON proof (start);
 CREATE TABLE IF NOT EXISTS notices (
     id TEXT PRIMARY KEY, envelope BLOB NOT NULL, channels TEXT NOT NULL, expires TEXT NOT NULL,
     posted_by TEXT NOT NULL, posted TEXT NOT NULL, cleared TEXT);
+CREATE TABLE IF NOT EXISTS software (
+    name TEXT PRIMARY KEY, root_key TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS releases (
+    channel TEXT NOT NULL, sequence INTEGER NOT NULL, version TEXT NOT NULL, envelope BLOB NOT NULL,
+    published TEXT NOT NULL, halted TEXT, PRIMARY KEY (channel, sequence));
+CREATE TABLE IF NOT EXISTS rollbacks (
+    channel TEXT NOT NULL, sequence INTEGER NOT NULL, screen TEXT NOT NULL, version TEXT, reason TEXT NOT NULL,
+    time TEXT NOT NULL, PRIMARY KEY (channel, sequence, screen));
 """
 
 PROOF_COLUMNS = ("screen", "id", "start", "item", "playlist", "language", "planned", "actual", "status", "reason")
@@ -249,6 +257,43 @@ class Database:
         return [{"id": r["id"], "envelope": bytes(r["envelope"]), "channels": json.loads(r["channels"]),
                  "expires": r["expires"], "posted_by": r["posted_by"], "posted": r["posted"], "cleared": r["cleared"]}
                 for r in self._run(f"SELECT * FROM notices {where} ORDER BY posted")]
+
+    # --- software releases ---------------------------------------------------------------------------------
+
+    def add_software(self, name: str, root_key: str, now: str) -> None:
+        self._run("INSERT INTO software (name, root_key, created) VALUES (?, ?, ?) "
+                  "ON CONFLICT (name) DO UPDATE SET root_key = excluded.root_key", (name, root_key, now))
+
+    def software_root(self, name: str) -> str | None:
+        rows = self._run("SELECT root_key FROM software WHERE name = ?", (name,))
+        return rows[0]["root_key"] if rows else None
+
+    def add_release(self, channel: str, sequence: int, version: str, envelope: bytes, now: str) -> None:
+        self._run("INSERT INTO releases (channel, sequence, version, envelope, published) VALUES (?, ?, ?, ?, ?)",
+                  (channel, sequence, version, envelope, now))
+
+    def releases(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Releases published, newest first (of `channel` if given), with their rollbacks counted."""
+        where, args = ("WHERE r.channel = ?", (channel,)) if channel else ("", ())
+        rows = self._run("SELECT r.*, (SELECT COUNT(*) FROM rollbacks b WHERE b.channel = r.channel AND "
+                         f"b.sequence = r.sequence) AS rollbacks FROM releases r {where} "
+                         "ORDER BY r.channel, r.sequence DESC", args)
+        return [{"channel": r["channel"], "sequence": r["sequence"], "version": r["version"],
+                 "envelope": bytes(r["envelope"]), "published": r["published"], "halted": r["halted"],
+                 "rollbacks": r["rollbacks"]} for r in rows]
+
+    def add_rollback(self, channel: str, sequence: int, screen: str, version: str | None, reason: str, now: str) -> int:
+        """Record a screen's rollback of a release (once per screen); returns how many screens rolled it back."""
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO rollbacks (channel, sequence, screen, version, reason, time) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (channel, sequence, screen, version, reason[:500], now))
+            row = self._db.execute("SELECT COUNT(*) FROM rollbacks WHERE channel = ? AND sequence = ?",
+                                   (channel, sequence)).fetchone()
+        return int(row[0])
+
+    def halt_release(self, channel: str, sequence: int, now: str) -> bool:
+        return bool(self._many([("UPDATE releases SET halted = ? WHERE channel = ? AND sequence = ? AND halted IS NULL",
+                                 (now, channel, sequence))]))
 
 
 def _screen(row: sqlite3.Row) -> Screen:

@@ -19,8 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sync.statichost import StaticHost  # noqa: E402
-from tests.update_rig import (POINTS_AFTER_SWITCH, POINTS_BEFORE_SWITCH, Screen, SoftwareChannel,  # noqa: E402
-                              build_real_release, kill_drill)
+from tests.update_rig import POINTS_AFTER_SWITCH, POINTS_BEFORE_SWITCH, Screen, SoftwareChannel, build_real_release, kill_drill  # noqa: E402
 
 
 def main() -> int:

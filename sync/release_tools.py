@@ -33,8 +33,7 @@ from .files import fsync_dir, hash_file, write_atomic
 from .jsondoc import load_json
 from .manifest import FileEntry
 from .publish import Progress, SourceFile, copy_blob, has_blob, peek_publishers, publishers_path, write_published
-from .release import (MAX_DAYS, PROJECT, Release, Requires, Rollout, Wheel, check_shape, parse_release,
-                      release_payload)
+from .release import MAX_DAYS, PROJECT, Release, Requires, Rollout, Wheel, check_shape, parse_release, release_payload
 from .upload import ServerRefused, StaffClient
 from .wheeltags import LEGACY, Target, fits, parse_wheel_name, pip_platforms
 

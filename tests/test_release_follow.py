@@ -16,7 +16,7 @@ from sync.envelope import seal
 from sync.keys import PublisherList, make_publisher, seal_publishers
 from sync.release import Release, Rollout, Wheel, parse_release, release_payload
 from sync.release_follow import ReleaseFollower, update_facts
-from sync.release_tools import FolderDest, publish_release, promote_release, read_draft
+from sync.release_tools import FolderDest, promote_release, publish_release, read_draft
 from sync.update_area import UpdateArea
 from sync.wheeltags import parse_target
 from tests.release_rig import make_wheel, write_draft
@@ -202,3 +202,22 @@ def test_the_release_document_on_disk_is_the_signed_one(tmp_path):
         kept = screen.area.release.read_bytes()
         assert kept == (channel.dest / "software/stable/release").read_bytes()
         assert parse_release(kept.split(b"\n", 1)[1]).version == "0.2.0"
+
+
+def test_sync_import_carries_a_release_from_a_usb_stick(tmp_path):
+    from player.config import load_config
+    from sync.keys import public_text
+    from sync.screen import import_folder
+
+    channel = Channel(tmp_path)
+    channel.publish("0.2.0")
+    screen = tmp_path / "screen"
+    screen.mkdir()
+    (screen / "kiosk.yaml").write_text(
+        "screen: {id: gate-1}\nsync: {server: 'http://127.0.0.1:9/', channel: gate, root_key: '%s'}\n"
+        "update: {channel: stable}\n" % public_text(channel.root_key.public_key()), encoding="utf-8")
+    config = load_config(screen / "kiosk.yaml")
+    result = import_folder(config, channel.dest, NOW)
+    assert "software: " not in result.message  # the software part went well (the stick has no content channel)
+    marker = json.loads((screen / "state" / "update" / "ready").read_text())
+    assert marker["version"] == "0.2.0"

@@ -64,3 +64,24 @@ def test_systemd_show():
     starting = parse_show("InvocationID=9\nActiveState=activating\nSubState=start\nNRestarts=3\nMainPID=0\n"
                           "Result=watchdog\nExecMainStatus=6\n")
     assert starting == PlayerState("9", False, 3, None, "watchdog, exit status 6")
+
+
+def test_no_switch_under_an_urgent_notice_or_during_a_touch_visit(tmp_path):
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from updater.busy import busy_reason
+
+    now = datetime(2026, 11, 27, 3, 0, tzinfo=timezone(timedelta(hours=7)))
+    notices, proof = tmp_path / "notices.json", tmp_path / "proof-of-play.jsonl"
+    assert busy_reason(notices, proof, now, 60) is None
+    notices.write_text(json.dumps({"notices": [{"id": "n1", "level": "urgent", "expires": (now + timedelta(hours=1)).isoformat()}]}))
+    assert "urgent notice" in str(busy_reason(notices, proof, now, 60))
+    notices.write_text(json.dumps({"notices": [{"id": "n1", "level": "urgent", "expires": (now - timedelta(hours=1)).isoformat()}]}))
+    view = {"kind": "touch", "start": (now - timedelta(seconds=20)).isoformat(), "seconds": 8, "ended": "page"}
+    proof.write_text(json.dumps({"item": "hours"}) + "\n" + json.dumps(view) + "\n")
+    assert "visitor" in str(busy_reason(notices, proof, now, 60))
+    proof.write_text(json.dumps(dict(view, ended="idle")) + "\n")
+    assert busy_reason(notices, proof, now, 60) is None
+    proof.write_text(json.dumps(dict(view, start=(now - timedelta(minutes=10)).isoformat())) + "\n")
+    assert busy_reason(notices, proof, now, 60) is None

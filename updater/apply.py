@@ -18,11 +18,11 @@ import logging
 import os
 import signal
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterator
-from contextlib import contextmanager
 
 from player.config import KioskConfig
 from player.source import store_root

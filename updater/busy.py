@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sync.update_area import read_small_json
 
@@ -34,7 +35,7 @@ def busy_reason(notices_file: Path, proof_file: Path, now: datetime, idle_timeou
     return None
 
 
-def last_touch_view(proof_file: Path) -> dict[str, object] | None:
+def last_touch_view(proof_file: Path) -> dict[str, Any] | None:
     """The last touch-view line in the tail of the proof-of-play log, if any."""
     try:
         with proof_file.open("rb") as src:

@@ -62,3 +62,14 @@ def test_when_a_screen_may_switch(tmp_path, window, power, moment, allowed):
     config = load_config(path)
     assert config.update is not None
     assert config.update.may_switch(config.power.on, at(moment)) is allowed
+
+
+def test_the_demo_kiosk_yaml_shows_a_valid_update_section(tmp_path):
+    from tests.conftest import REPO
+    text = (REPO / "kiosk.yaml").read_text(encoding="utf-8")
+    commented = text[text.index("# update:"):].splitlines()
+    section = "\n".join(line[2:] for line in commented if line.startswith("# "))
+    path = tmp_path / "kiosk.yaml"
+    path.write_text((UPDATE % (ROOT_KEY, "  channel: stable")).split("update:")[0] + section + "\n", encoding="utf-8")
+    update = load_config(path).update
+    assert update is not None and update.trial_seconds == 600 and update.window is not None

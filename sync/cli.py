@@ -235,31 +235,15 @@ def keygen_command(args: argparse.Namespace) -> int:
 
 
 def sign_publishers_command(args: argparse.Namespace) -> int:
-    from .keys import read_private
-    from .publish import read_public, sign_publishers
-    adds = []
-    for spec in args.add:
-        label, _, file = spec.partition("=") if "=" in spec else ("", "", spec)
-        adds.append((label or Path(file).stem, read_public(Path(file))))
-    if _is_server(args.to):
-        from .keys import PublisherList, make_publisher, seal_publishers
-        plist = PublisherList(args.channel, args.version, tuple(make_publisher(label, key) for label, key in adds))
-        _client(args).put_publishers(args.channel, seal_publishers(plist, read_private(args.root)))
-        print(f"uploaded the publisher list of channel {plist.channel}, version {plist.version}, to {args.to}:")
-        for p in plist.publishers:
-            print(f"  {p.name}: {p.id}")
-        return 0
-    dest = _folder(args.to)
-    if dest is None:
-        return 2
-    plist = sign_publishers(read_private(args.root), args.channel, dest, args.version, adds, args.force)
-    print(f"signed the publisher list of channel {plist.channel}, version {plist.version}:")
-    for p in plist.publishers:
-        print(f"  {p.name}: {p.id}")
-    return 0
+    return _sign_key_list(args, "publishers", "the publisher list of channel")
 
 
 def sign_releasers_command(args: argparse.Namespace) -> int:
+    return _sign_key_list(args, "releasers", "the releasers list of software channel")
+
+
+def _sign_key_list(args: argparse.Namespace, kind: str, what: str) -> int:
+    """sign-publishers and sign-releasers: the same root-signed list, under its own envelope kind and path."""
     from .keys import read_private
     from .publish import read_public, sign_publishers
     adds = []
@@ -269,16 +253,19 @@ def sign_releasers_command(args: argparse.Namespace) -> int:
     if _is_server(args.to):
         from .keys import PublisherList, make_publisher, seal_publishers
         plist = PublisherList(args.channel, args.version, tuple(make_publisher(label, key) for label, key in adds))
-        _client(args).request("PUT", f"/api/software/{args.channel}/releasers",
-                              data=seal_publishers(plist, read_private(args.root), "releasers"),
-                              headers={"Content-Type": "application/octet-stream"})
-        print(f"uploaded the releasers list of software channel {plist.channel}, version {plist.version}, to {args.to}:")
+        envelope = seal_publishers(plist, read_private(args.root), kind)
+        if kind == "publishers":
+            _client(args).put_publishers(args.channel, envelope)
+        else:
+            _client(args).request("PUT", f"/api/software/{args.channel}/releasers", data=envelope,
+                                  headers={"Content-Type": "application/octet-stream"})
+        print(f"uploaded {what} {plist.channel}, version {plist.version}, to {args.to}:")
     else:
         dest = _folder(args.to)
         if dest is None:
             return 2
-        plist = sign_publishers(read_private(args.root), args.channel, dest, args.version, adds, args.force, "releasers")
-        print(f"signed the releasers list of software channel {plist.channel}, version {plist.version}:")
+        plist = sign_publishers(read_private(args.root), args.channel, dest, args.version, adds, args.force, kind)
+        print(f"signed {what} {plist.channel}, version {plist.version}:")
     for p in plist.publishers:
         print(f"  {p.name}: {p.id}")
     return 0

@@ -61,7 +61,7 @@ def _write_wheel(path: Path, entries: dict[str, bytes], dist: str) -> Path:
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             record.append(f"{name},sha256={digest},{len(data)}")
         record.append(f"{dist}/RECORD,,")
-        zf.writestr(f"{dist}/RECORD", "\n".join(record) + "\n")
+        zf.writestr(zipfile.ZipInfo(f"{dist}/RECORD", (2026, 1, 1, 0, 0, 0)), "\n".join(record) + "\n")
     return path
 
 

@@ -1,6 +1,6 @@
 """How far the picture drifts from the sound when the sound's consumed samples are the clock.
 
-    .venv/bin/python bench/audio_drift.py [--seconds 60] [--clips DIR]
+    .venv/bin/python -m bench.audio_drift [--seconds 60] [--clips DIR]
 
 Encodes (once, into DIR, default out/bench-clips/) a 30 fps clip whose frames carry
 their number as blocks and whose sound clicks on every whole second, then plays it
@@ -19,18 +19,16 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import pygame
 
+from player.audio import RATE, AudioTrack
+from player.video import VideoClip
+from tools import make_test_clips as clips
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
-from player.audio import RATE, AudioTrack  # noqa: E402
-from player.video import VideoClip  # noqa: E402
-import make_test_clips as clips  # noqa: E402
 
 FPS = 30
 TICK = 1 / 60

@@ -1,6 +1,6 @@
 """The simulated fleet for bench/server_load.py, in its own process: screens on asyncio streams.
 
-    .venv/bin/python bench/load_generator.py CONFIG.json
+    .venv/bin/python -m bench.load_generator CONFIG.json
 
 Each screen holds keep-alive HTTP/1.1 connections as sync/screen.py does: long-polls of the
 channel's manifest (and notices), asked again soon after each answer, and a heartbeat every few
@@ -31,6 +31,12 @@ CONNECT_TIMEOUT = 10.0
 def raise_open_files(need: int) -> int:
     """Raise the soft RLIMIT_NOFILE to `need` (up to the hard limit); returns the soft limit now in force."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < need:
+        try:  # root may raise the hard limit too (10,000 screens need 30,000 sockets)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
+            return need
+        except (ValueError, OSError):
+            pass
     if soft != resource.RLIM_INFINITY and soft < need:
         soft = need if hard == resource.RLIM_INFINITY else min(need, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
@@ -187,7 +193,8 @@ async def _sleep_until(when: float) -> None:
 async def generate(config: dict[str, Any]) -> dict[str, Any]:
     host, _, port = config["url"].removeprefix("http://").partition(":")
     tokens: list[str] = config["tokens"]
-    count = len(tokens)
+    # This process plays screens offset…offset+len(tokens) of `total` (one process holds at most ~15,000 sockets).
+    offset, count = int(config.get("offset", 0)), int(config.get("total", len(tokens)))
     zero = time.monotonic() + (config["start"] - time.time())  # the shared wall-clock start, on this monotonic clock
     end = zero + config["seconds"]
     wait, every, ramp = float(config["wait"]), float(config["heartbeat"]), float(config["ramp"])
@@ -196,12 +203,12 @@ async def generate(config: dict[str, Any]) -> dict[str, Any]:
     names = ["manifest", "notices"] if config["notices"] else ["manifest"]
     connections: list[Connection] = []
     polls, beats = [], []
-    for n, token in enumerate(tokens):
+    for n, token in enumerate(tokens, start=offset):
         first_wait, boot = wait * (1 - 0.5 * ((n * 7919) % count) / count), zero - ramp + ramp * n / count
         for name in names:
             connections.append(Connection(host, int(port), fleet))
             polls.append(asyncio.create_task(long_poll(n, name, connections[-1], first_wait, wait, boot, end, fleet,
-                                                       seen[n] if name == "manifest" else {})))
+                                                       seen[n - offset] if name == "manifest" else {})))
         connections.append(Connection(host, int(port), fleet))
         beats.append(asyncio.create_task(heartbeats(n, connections[-1], token, zero + every * n / count, every, end,
                                                     fleet)))

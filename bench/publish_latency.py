@@ -4,7 +4,7 @@ its sync process, on loopback. One summary line per figure.
     publish_to_switch_s   the publish call returning -> the new generation switched in on the screen (target 2)
     notice_to_shown_s     the notice POST returning -> the player drawing it over everything (target 2)
 
-    .venv/bin/python bench/publish_latency.py [--rounds 5]
+    .venv/bin/python -m bench.publish_latency [--rounds 5]
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from sync.keys import public_text
+from sync.layout import StateFolder
+from sync.notice import build_notice
+from sync.upload import seal_notice
+from tests.server_rig import start_rig
 
-from sync.keys import public_text  # noqa: E402
-from sync.notice import build_notice  # noqa: E402
-from sync.upload import seal_notice  # noqa: E402
-from tests.server_rig import start_rig  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 SHOWN = re.compile(r"^(\S+ \S+) WARNING player.notices: showing \w+ notice (\S+)", re.M)
 
@@ -51,7 +51,7 @@ def main() -> int:
             player = subprocess.Popen([sys.executable, "-m", "player", "run", "--headless", "--seconds",
                                        str(30 + 12 * args.rounds)], cwd=screen, env=env,
                                       stderr=subprocess.PIPE, text=True)
-            state = screen / "state" / "store" / "state.json"
+            state = StateFolder(screen / "state").store.state
             wait(lambda: generation(state) == 1, 30)
             switches, notices = [], []
             for n in range(2, 2 + args.rounds):

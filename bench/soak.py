@@ -1,9 +1,9 @@
 """A sped-up soak of the player: days of virtual time with dayparts, syncs and faults; one line per figure.
 
-    .venv/bin/python bench/soak.py [--days 7] [--seconds-per-frame 1.0] [--item-seconds 120] [--quick]
+    .venv/bin/python -m bench.soak [--days 7] [--seconds-per-frame 1.0] [--item-seconds 120] [--quick]
 
-The screen's objects are built as `python -m player run` builds them (player.bench.Rig, with the
-sync store's ContentSource asked at item boundaries) on SDL's dummy driver. A virtual monotonic
+The screen's objects are built as `python -m player run` builds them (player.screen.build_screen, with the
+sync store's ContentSource asked inside the frame at item boundaries) on SDL's dummy driver. A virtual monotonic
 clock moves on by --seconds-per-frame each frame and the wall time (Asia/Ho_Chi_Minh) with it, so
 the night playlist takes over at 22:00 and gives way at 06:00 every day. On the way, signed
 generations arrive through the real sync code (a published folder, sync_once), some of them
@@ -32,12 +32,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from soak_plan import (HOUR, SPREAD, START, Fault, content_files, expected_playlist, make_media,  # noqa: E402
-                       make_soak_screen, plan_faults, publish)
-from sync_bench import CHANNEL  # noqa: E402
+from bench.soak_plan import (HOUR, SPREAD, START, Fault, content_files, expected_playlist, make_media, make_soak_screen,
+                             plan_faults, publish)
+from bench.sync_bench import CHANNEL
 
 STALL_SECONDS = 30.0  # real seconds a switch may wait for the preparer before it counts as a stall
 RSS_TARGET_MB = 10.0
@@ -126,11 +123,12 @@ class Soak:
     def __init__(self, root: Path, report: SoakReport, size: tuple[int, int]) -> None:
         import pygame
 
-        from player.bench import Rig
-        from player.source import ContentSource
+        from player.config import load_config
+        from player.screen import build_screen
         from sync.keys import public_text
+        from sync.layout import StateFolder
         from sync.store import Store
-        from sync_bench import Publisher  # a channel folder signed with real keys, as `sync publish` lays it out
+        from bench.sync_bench import Publisher  # a channel folder signed with real keys, as `sync publish` lays it out
 
         self.report = report
         self.mono, self.offset = 0.0, timedelta(0)  # virtual monotonic seconds; how far NTP moved the wall clock
@@ -138,16 +136,14 @@ class Soak:
         self.publisher = Publisher(root / "published")
         config_path = make_soak_screen(root / "screen", size, public_text(self.publisher.root_key.public_key()),
                                        content_files(0, report.item_seconds, self.media))
-        self.rig = Rig(config_path, self.wall())
-        self.config = self.rig.config
-        self.store = Store(self.config.state_dir / "store").open()
-        self.source = ContentSource(self.config)
-        self.loop = self.rig.loop
-        self.loop.program = self.source.first(self.wall())
-        self.loop.new_content, self.loop.on_switch = self._check, self._switched
+        self.config = load_config(config_path)
+        self.store = Store(StateFolder(self.config.state_dir).store.root).open()
+        self.screen = build_screen(self.config, self.wall(), new_content=self._check, on_switch=self._switched)
+        self.source = self.screen.source
+        self.loop = self.screen.loop
         canvas = self.config.display.canvas
-        screen = self.rig.screen
-        self.target = screen if screen is not None and screen.get_size() == canvas else pygame.Surface(canvas)
+        display = pygame.display.get_surface()
+        self.target = display if display is not None and display.get_size() == canvas else pygame.Surface(canvas)
         self.shown: str | None = None  # the playlist on screen
         self.wrong_since: float | None = None  # since when it has not been the one the wall time asks for
         self.damaged: dict[str, tuple[bytes, str]] = {}
@@ -169,8 +165,7 @@ class Soak:
         return program
 
     def _switched(self, decision, when: datetime) -> None:  # noqa: ANN001 - a Decision
-        from player.status import NOW_PLAYING, now_playing, write_json
-
+        """Tallies each slot put on screen (the screen itself writes the status file, as in `player run`)."""
         report, slot = self.report, decision.slot
         report.fallback_shows += slot is None
         playlist = slot.playlist if slot else "_fallback"
@@ -179,8 +174,6 @@ class Soak:
         self.shown = playlist
         if self.source.generation and (not report.played or report.played[-1] != self.source.generation):
             report.played.append(self.source.generation)
-        record = now_playing(decision, when, self.source.generation, "set")  # the status file, as `player run` writes it
-        self.rig.writer.submit(lambda: write_json(self.config.state_dir / NOW_PLAYING, record))
 
     # -- faults ------------------------------------------------------------------------------------------
 
@@ -219,7 +212,7 @@ class Soak:
 
     def _frame(self, now: datetime, dt: float) -> None:
         try:
-            self.loop.frame(self.target, self.mono, now, dt)
+            self.screen.frame(self.target, self.mono, now, dt)
         except Exception:
             self.report.escaped += 1
             if len(self.report.tracebacks) < 5:
@@ -264,6 +257,7 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
     import pygame
 
     from player.proof import read_proof
+    from sync.layout import PROOF_KEEP_OLD, rotated
 
     if not pygame.display.get_init():
         pygame.display.init()
@@ -286,8 +280,8 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
     try:
         soak = Soak(root, report, size)
         faults, warm_fds = plan_faults(hours), []
-        soak.loop.start(soak.mono, soak.wall())
-        report.fds_start = len(settled_fds(soak.rig.writer))
+        soak.screen.start(soak.mono)
+        report.fds_start = len(settled_fds(soak.screen.writer))
         last_date, next_sample, next_day = soak.wall().date(), warmup_hours * HOUR, 24 * HOUR
         while soak.mono < hours * HOUR and report.escaped <= 1000:
             soak.step(faults)
@@ -297,7 +291,7 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
             if soak.mono >= next_sample:  # the warm-up's end, then once a virtual hour
                 rss = process.memory_info().rss / 2**20
                 if not report.rss_warm_mb:
-                    report.rss_warm_mb, warm_fds = rss, settled_fds(soak.rig.writer)
+                    report.rss_warm_mb, warm_fds = rss, settled_fds(soak.screen.writer)
                     report.fds_warm = len(warm_fds)
                 report.rss_max_mb = max(report.rss_max_mb, rss)
                 report.rss_hourly_mb.append(rss)
@@ -307,16 +301,13 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
                          f"{soak.loop.switches} switches, rss {process.memory_info().rss / 2**20:.1f} MB")
                 next_day += 24 * HOUR
         report.rss_end_mb = process.memory_info().rss / 2**20
-        end_fds = settled_fds(soak.rig.writer)
+        end_fds = settled_fds(soak.screen.writer)
         report.fds_end, report.fds_new = len(end_fds), sorted((Counter(end_fds) - Counter(warm_fds)).elements())
         report.switches = soak.loop.switches
     finally:
         report.real_seconds = time.monotonic() - begin
         if soak is not None:
-            try:
-                soak.loop.stop(soak.mono)
-            finally:
-                soak.rig.close()
+            soak.screen.close(soak.mono)
         threading.excepthook = hook
         logging.getLogger().removeHandler(tally)
     report.rolled_back = sorted(soak.store.bad_generations())
@@ -324,8 +315,8 @@ def run_soak(root: Path, hours: float, seconds_per_frame: float = 1.0, item_seco
     report.current_at_end = current.name if current else ""
     proof = soak.loop.proof
     if proof is not None:
-        for older in range(3, 0, -1):  # rotated files first, oldest first
-            report.proof += read_proof(proof.path.with_name(f"{proof.path.name}.{older}"))
+        for older in range(PROOF_KEEP_OLD, 0, -1):  # rotated files first, oldest first
+            report.proof += read_proof(rotated(proof.path, older))
         report.proof += read_proof(proof.path)
     return report
 

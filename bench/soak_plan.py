@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sync_bench import CHANNEL
+from bench.sync_bench import CHANNEL
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2026, 11, 23, 21, 30, tzinfo=VN)  # a Monday evening: the first hour already crosses 22:00

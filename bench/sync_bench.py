@@ -1,7 +1,7 @@
 """Content sync figures on loopback, one summary line each: no-change poll cost, a one-file change in a
 200-file 500 MB channel, resuming a 200 MB blob cut at 50%, and 1 GB sync throughput against curl.
 
-    .venv/bin/python bench/sync_bench.py [--scale 1.0]
+    .venv/bin/python -m bench.sync_bench [--scale 1.0]
 
 --scale shrinks every size (0.1 for a quick look). Files are random bytes under a temp folder
 served by sync's static host on 127.0.0.1; curl fetches the same blobs from the same server.
@@ -15,23 +15,20 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-
-from sync.client import HttpSource, sync_once  # noqa: E402
-from sync.envelope import seal  # noqa: E402
-from sync.keys import PublisherList, make_publisher, seal_publishers  # noqa: E402
-from sync.manifest import FileEntry, build_manifest, manifest_payload  # noqa: E402
-from sync.statichost import StaticHost  # noqa: E402
-from sync.store import Store  # noqa: E402
-from tests.static_host import StaticHost as FaultyHost  # noqa: E402
+from sync.client import HttpSource, sync_once
+from sync.envelope import seal
+from sync.keys import PublisherList, make_publisher, seal_publishers
+from sync.manifest import FileEntry, build_manifest, manifest_payload
+from sync.statichost import StaticHost
+from sync.store import Store
+from tests.static_host import StaticHost as FaultyHost
 
 CHANNEL = "bench"
 

@@ -1,7 +1,7 @@
 """Software update figures, one summary line each: frames the playing screen drops while a release downloads and
 installs, what an idle update check costs, and the bytes a code-only release sends.
 
-    .venv/bin/python bench/update_bench.py [--seconds 20]
+    .venv/bin/python -m bench.update_bench [--seconds 20]
 
 Builds the real release of this repository for this machine (cached like the tests), seeds a screen in a
 temp folder, then runs our render loop at 60 fps (player/bench.py's rig, 1920x1080 on SDL's dummy driver) in
@@ -22,8 +22,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -31,12 +29,17 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 import pygame.freetype  # noqa: E402,F401
 
-from player.bench import Rig, make_bench_screen  # noqa: E402
+from player.benchscreen import make_bench_screen  # noqa: E402
+from player.config import load_config  # noqa: E402
+from player.screen import build_screen  # noqa: E402
 from sync.client import HttpSource  # noqa: E402
+from sync.keys import public_from_text  # noqa: E402
 from sync.release_follow import ReleaseFollower, screen_target  # noqa: E402
 from sync.statichost import StaticHost  # noqa: E402
 from sync.update_area import UpdateArea  # noqa: E402
 from tests.update_rig import Screen, SoftwareChannel, build_real_release  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
 
 FPS = 60
 
@@ -49,20 +52,19 @@ def frames(seconds: float, stop: threading.Event | None = None) -> tuple[int, in
         pygame.display.init()
         pygame.font.init()
         pygame.freetype.init()  # type: ignore[attr-defined]
-        pygame.display.set_mode((1920, 1080))
-        rig = Rig(config, now)
+        canvas = pygame.display.set_mode((1920, 1080))
+        screen = build_screen(load_config(config), now)  # what `player run` plays
         period = 1.0 / FPS
-        rig.loop.start(time.monotonic(), now)
+        screen.start(time.monotonic())
         starts: list[float] = []
         begin = next_frame = time.monotonic()
         while time.monotonic() - begin < seconds and not (stop is not None and stop.is_set()):
             starts.append(time.monotonic())
-            rig.loop.frame(rig.screen, time.monotonic(), now, period)
+            screen.frame(canvas, time.monotonic(), now, period)
             pygame.display.flip()
             next_frame += period
             time.sleep(max(0.0, next_frame - time.monotonic()))
-        rig.loop.stop(time.monotonic())
-        rig.close()
+        screen.close(time.monotonic())
         pygame.display.quit()
     dropped = sum(1 for a, b in zip(starts, starts[1:]) if b - a > 1.5 * period)
     return len(starts), dropped
@@ -70,7 +72,6 @@ def frames(seconds: float, stop: threading.Event | None = None) -> tuple[int, in
 
 def download(url: str, root_key: str, state: Path) -> None:
     """The sync client's part, as its own process: follow the channel until the release is ready."""
-    from sync.keys import public_from_text
     follower = ReleaseFollower(HttpSource(url, "stable", folder="software"), UpdateArea(state / "update"),
                                public_from_text(root_key), "stable", "gate-hall-1", screen_target(), "0", lambda: {})
     while follower.poll(datetime.now(timezone.utc)).status != "ready":
@@ -103,8 +104,8 @@ def main() -> int:
             def work() -> None:
                 began = time.monotonic()
                 env = dict(os.environ, PYTHONPATH=str(REPO))
-                subprocess.run([sys.executable, __file__, "--download", host.url, channel.root_text, str(screen.state)],
-                               env=env, check=True)
+                subprocess.run([sys.executable, "-m", "bench.update_bench", "--download", host.url, channel.root_text,
+                                str(screen.state)], env=env, cwd=REPO, check=True)
                 env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
                 env["KIOSK_UPDATE_STOP_AT"] = "complete"  # installed and checked: where the switch would begin
                 updater = subprocess.Popen(["nice", "-n", "10", *screen.updater_command("apply")], env=env,

@@ -1,6 +1,6 @@
 """kill -9 of the updater at every step of an update, each followed by the boot check: one summary line.
 
-    .venv/bin/python bench/update_drill.py
+    .venv/bin/python -m bench.update_drill
 
 The long form of tests/test_update_e2e.py's drill: a real screen in a temp folder (the real player headless
 under the stand-in supervisor, the real release of this repository), and the updater killed with its whole
@@ -16,10 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from sync.statichost import StaticHost  # noqa: E402
-from tests.update_rig import POINTS_AFTER_SWITCH, POINTS_BEFORE_SWITCH, Screen, SoftwareChannel, build_real_release, kill_drill  # noqa: E402
+from sync.statichost import StaticHost
+from tests.update_rig import POINTS_AFTER_SWITCH, POINTS_BEFORE_SWITCH, Screen, SoftwareChannel, build_real_release, kill_drill
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """How much CPU video playback costs and how many frames it drops, on SDL's dummy driver.
 
-    .venv/bin/python bench/video_bench.py [--clips DIR] [--quick]
+    .venv/bin/python -m bench.video_bench [--clips DIR] [--quick]
 
 Clips are encoded once into DIR (default out/bench-clips/) and reused. Each clip is
 a drawn river scene with film-grain noise so it carries a camera-like bitrate
@@ -22,7 +22,6 @@ import argparse
 import multiprocessing
 import queue
 import resource
-import sys
 import time
 from collections import deque
 from multiprocessing.shared_memory import SharedMemory
@@ -33,11 +32,10 @@ import av
 import pygame
 from PIL import Image, ImageChops
 
+from player.video import VideoClip
+from tools import make_test_clips as clips
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
-from player.video import VideoClip  # noqa: E402
-import make_test_clips as clips  # noqa: E402
 
 SCREEN = (1920, 1080)
 FPS = 60

@@ -23,6 +23,8 @@ from typing import Any, Callable, Iterator
 import av
 import av.error
 import av.filter
+from pygame._sdl2 import audio as sdl_audio  # also maps pygame's SDL library into the process (see _sdl)
+from pygame._sdl2 import sdl2
 
 from .errors import MediaError, PlayerError
 
@@ -72,8 +74,6 @@ def _sdl() -> ctypes.CDLL:
     """
     global _sdl_lib
     if _sdl_lib is None:
-        import pygame._sdl2.audio  # noqa: F401 - maps pygame's SDL library into the process
-
         mapped = (line[line.find("/"):] for line in Path("/proc/self/maps").read_text().splitlines() if "/" in line)
         path = next((p for p in mapped if Path(p).name.startswith("libSDL2-2")), None)  # also libSDL2-2-<hash>
         lib = ctypes.CDLL(path or ctypes.util.find_library("SDL2") or "libSDL2-2.0.so.0")
@@ -85,9 +85,6 @@ def _sdl() -> ctypes.CDLL:
 
 def _open_device(name: str | None, chunk: int, callback: Any) -> Any:
     """An SDL playback device for s16 stereo at RATE, paused; SDL converts if the hardware differs."""
-    from pygame._sdl2 import audio as sdl_audio
-    from pygame._sdl2 import sdl2
-
     try:
         try:
             sdl_audio.get_audio_device_names(False)
@@ -164,7 +161,8 @@ class AudioTrack:
             self._stream = streams.audio[0]
             if origin is None:  # where VideoClip counts from
                 timed = streams.video[0] if streams.video else self._stream
-                origin = float(timed.start_time * timed.time_base) if timed.start_time is not None else 0.0
+                start, base = timed.start_time, timed.time_base
+                origin = float(start * base) if start is not None and base is not None else 0.0
             self._origin = origin
             self._cond = threading.Condition()
             self._buffer = bytearray()

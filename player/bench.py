@@ -2,12 +2,14 @@
 
 Runs at 1920x1080 on SDL's dummy driver with generated content (image and
 text slides, 0.5 s crossfades) so figures are comparable between machines.
+What is measured is the screen `build_screen` assembles, as for `player run`.
 The floor is a bare pygame-ce loop in the same run that crossfades the same
 pictures and draws the same overlays, without our loop's bookkeeping.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import subprocess
@@ -18,122 +20,56 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-SIZE = (1920, 1080)
-FPS = 60
-ITEM_SECONDS = 1.5
-FADE_SECONDS = 0.5
+import pygame
+import pygame.freetype
 
-KIOSK = """\
-screen: {id: bench-01, name: {vi: "Cửa khẩu Quốc tế Tịnh Biên", en: "Tinh Bien International Border Gate"}}
-display: {fullscreen: false, size: [1920, 1080], width_mm: 952}
-languages: {order: [vi, en, km, zh]}
-state_dir: state
-"""
-
-
-def _playlist(seconds: float) -> str:
-    lines = ["ticker: {vi: 'Chào mừng quý khách đến Cửa khẩu Quốc tế Tịnh Biên', en: 'Welcome to Tinh Bien',"
-             " km: 'សូមស្វាគមន៍', zh: '欢迎光临静边国际口岸'}", "items:"]
-    for n in range(3):
-        lines.append(f"  - {{id: photo{n}, type: image, media: photo{n}.jpg, fit: fill, duration: {seconds},"
-                     f" transition: {{type: crossfade, duration: {FADE_SECONDS}}}}}")
-        lines.append(f"  - id: text{n}\n    type: text\n    duration: {seconds}\n    presentation: stack\n    stack_languages: [vi, en]\n"
-                     f"    transition: {{type: crossfade, duration: {FADE_SECONDS}}}\n    background: '#0c2c4a'\n"
-                     f"    text:\n      vi: {{title: 'Giờ mở cửa {n}', body: 'Hằng ngày 06:00 – 22:00'}}\n"
-                     f"      en: {{title: 'Opening hours {n}', body: 'Daily 06:00 – 22:00'}}")
-    return "\n".join(lines) + "\n"
-
-
-def make_bench_screen(root: Path, seconds: float = ITEM_SECONDS) -> Path:
-    from PIL import Image, ImageDraw
-
-    (root / "playlists").mkdir(parents=True, exist_ok=True)
-    (root / "media").mkdir(exist_ok=True)
-    for n in range(3):
-        image = Image.new("RGB", (2400, 1350), (20 + 60 * n, 90, 140 - 30 * n))
-        draw = ImageDraw.Draw(image)
-        for k in range(40):
-            draw.ellipse((k * 61 % 2400, k * 37 % 1350, k * 61 % 2400 + 200, k * 37 % 1350 + 200), fill=(200, 40 * n + k, 90))
-        image.save(root / "media" / f"photo{n}.jpg", quality=88)
-    (root / "playlists" / "main.yaml").write_text(_playlist(seconds), encoding="utf-8")
-    (root / "kiosk.yaml").write_text(KIOSK, encoding="utf-8")
-    return root / "kiosk.yaml"
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
+from .benchscreen import FADE_SECONDS, FPS, ITEM_SECONDS, SIZE, make_bench_screen, pct
+from .config import load_config
+from .overlays import Overlays
+from .painter import make_renderer
+from .screen import build_screen
+from .touch.bench import touch_bench
+from .transitions import compose
 
 def _rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-class Rig:
-    """A screen's objects built as `player run` builds them, on a given display surface."""
-
-    def __init__(self, config_path: Path, now: datetime) -> None:
-        import pygame
-
-        from .config import load_config
-        from .loop import Loop
-        from .overlays import Overlays
-        from .prepare import Preparer
-        from .proof import Background, ProofLog
-        from .stage import SlotPainter, load_program, make_renderer
-
-        self.config = config = load_config(config_path)
-        self.program, _ = load_program(config, now)
-        self.renderer = make_renderer(config)
-        self.preparer = Preparer(SlotPainter(config, self.renderer))
-        self.writer = Background()
-        overlay_fonts = make_renderer(config)
-        self.overlays = Overlays(config.display.canvas, self.renderer.floor, overlay_fonts.setter)
-        self.loop = Loop(self.program, self.preparer, self.overlays, ProofLog(config.state_dir / "proof.jsonl", self.writer),
-                         config.screen_id, config.languages)
-        self.screen = pygame.display.get_surface()
-
-    def close(self) -> None:
-        self.preparer.close()
-        self.writer.close()
-
-
 def frames_run(config_path: Path, seconds: float, now: datetime) -> dict[str, float]:
-    """One run: our loop, then the bare floor loop on the same pictures, both paced at 60 fps."""
-    import pygame
-
-    from .overlays import Overlays
-    from .transitions import compose
-
-    rig = Rig(config_path, now)
+    """One run: the screen as `player run` builds it, then the bare floor loop on the same pictures, both paced at 60 fps."""
+    config = load_config(config_path)
+    screen = build_screen(config, now)
+    display = pygame.display.get_surface()
+    assert display is not None, "bench_command opens the display first"
+    loop = screen.loop
     period = 1.0 / FPS
     times: list[float] = []
     starts: list[float] = []
     switch_frames: list[int] = []
-    rig.loop.start(time.monotonic(), now)
+    screen.start(time.monotonic())
     begin = next_frame = time.monotonic()
     while time.monotonic() - begin < seconds:
         t0 = time.perf_counter()
-        before = rig.loop.switches
-        rig.loop.frame(rig.screen, time.monotonic(), now, period)
+        before = loop.switches
+        screen.frame(display, time.monotonic(), now, period)
         pygame.display.flip()
         times.append(time.perf_counter() - t0)
         starts.append(t0)
-        if rig.loop.switches != before:
+        if loop.switches != before:
             switch_frames.append(len(starts) - 1)
         next_frame += period
         time.sleep(max(0.0, next_frame - time.monotonic()))
-    rig.loop.stop(time.monotonic())
+    screen.close(time.monotonic())
     boundary = [starts[i + 1] - starts[i] for f in switch_frames for i in range(max(0, f - 2), min(len(starts) - 1, f + 3))]
 
     # The floor: the same pictures and overlays, crossfaded by a loop that only blits.
-    pictures = []
-    for slot in rig.program.slots_of(rig.program.content.playlists[0].id)[:4]:
-        pictures.append(rig.renderer.render(slot).surface.convert())
-    overlays = Overlays(rig.config.display.canvas, rig.renderer.floor, rig.renderer.setter)
-    playlist = rig.program.content.playlists[0]
-    overlays.set_ticker(tuple((c, playlist.ticker_text(c)) for c in rig.config.languages))
+    renderer = make_renderer(config)
+    playlist = loop.program.content.playlists[0]
+    pictures = [renderer.render(slot).surface.convert() for slot in loop.program.slots_of(playlist.id)[:4]]
+    overlays = Overlays(config.display.canvas, renderer.floor, renderer.setter, config.overlays.clock,
+                        config.overlays.ticker, config.overlays.shift_every, config.overlays.shift_pixels)
+    overlays.set_ticker(tuple((c, playlist.ticker_text(c)) for c in config.languages))
     floor: list[float] = []
     begin = next_frame = time.monotonic()
     while time.monotonic() - begin < seconds:
@@ -141,41 +77,41 @@ def frames_run(config_path: Path, seconds: float, now: datetime) -> dict[str, fl
         elapsed = time.monotonic() - begin
         index = int(elapsed // ITEM_SECONDS)
         progress = (elapsed - index * ITEM_SECONDS) / FADE_SECONDS
-        compose(rig.screen, pictures[(index - 1) % len(pictures)], pictures[index % len(pictures)], "crossfade", progress)
+        compose(display, pictures[(index - 1) % len(pictures)], pictures[index % len(pictures)], "crossfade", progress)
         overlays.update(period, elapsed, now, "vi")
-        overlays.draw(rig.screen)
+        overlays.draw(display)
         pygame.display.flip()
         floor.append(time.perf_counter() - t0)
         next_frame += period
         time.sleep(max(0.0, next_frame - time.monotonic()))
-    rig.close()
-    return {"p50": _pct(times, 0.5) * 1000, "p99": _pct(times, 0.99) * 1000,
+    return {"p50": pct(times, 0.5) * 1000, "p99": pct(times, 0.99) * 1000,
             "boundary": max(boundary, default=0.0) * 1000, "switches": float(len(switch_frames)),
-            "floor_p50": _pct(floor, 0.5) * 1000, "floor_p99": _pct(floor, 0.99) * 1000,
-            "late": float(rig.loop.late_frames)}
+            "floor_p50": pct(floor, 0.5) * 1000, "floor_p99": pct(floor, 0.99) * 1000,
+            "late": float(loop.late_frames)}
 
 
 def memory_run(config_path: Path, changes: int, now: datetime, warmup: int = 100) -> tuple[float, float, int]:
     """RSS before and after `changes` item changes on a sped-up clock (after `warmup` changes)."""
-    import pygame
-
-    rig = Rig(config_path, now)
+    screen = build_screen(load_config(config_path), now)
+    display = pygame.display.get_surface()
+    assert display is not None, "bench_command opens the display first"
+    loop = screen.loop
     mono = 0.0
-    rig.loop.start(mono, now)
+    screen.start(mono)
     baseline = 0.0
     target = warmup + changes
-    while rig.loop.switches < target:
-        before = rig.loop.switches
+    while loop.switches < target:
+        before = loop.switches
         mono += 0.25  # a quarter second of screen time per frame
-        rig.loop.frame(rig.screen, mono, now, 0.25)
+        screen.frame(display, mono, now, 0.25)
         pygame.display.flip()
-        while rig.loop.switches == before and rig.loop.pending is not None and rig.loop.current and rig.loop.current.due(mono):
+        while loop.switches == before and loop.pending is not None and loop.current and loop.current.due(mono):
             time.sleep(0.001)  # the next picture is still being drawn: wait in real time, not screen time
-            rig.loop.frame(rig.screen, mono, now, 0.0)
-        if rig.loop.switches == warmup + 1 and not baseline:
+            screen.frame(display, mono, now, 0.0)
+        if loop.switches == warmup + 1 and not baseline:
             baseline = _rss_mb()
     after = _rss_mb()
-    rig.close()
+    screen.close(mono)
     return baseline, after, changes
 
 
@@ -199,22 +135,17 @@ def startup_seconds(config_path: Path, tries: int = 3) -> float:
 
 def video_bench() -> None:
     """The video figures: bench/video_bench.py of this checkout (it encodes its own clips), in its own process."""
-    script = Path(__file__).resolve().parent.parent / "bench" / "video_bench.py"
-    if not script.exists():
-        print(f"video figures: {script} is not here (run from a checkout of the repository)")
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "bench" / "video_bench.py").exists():
+        print(f"video figures: {checkout / 'bench'} is not here (run from a checkout of the repository)")
         return
     sys.stdout.flush()
-    subprocess.run([sys.executable, str(script)], check=False)
+    subprocess.run([sys.executable, "-m", "bench.video_bench"], cwd=checkout, check=False)
 
 
 def bench_command(args: Any) -> int:
-    os.environ["SDL_VIDEODRIVER"] = "dummy"
+    os.environ["SDL_VIDEODRIVER"] = "dummy"  # read when the display starts
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    import logging
-
-    import pygame
-    import pygame.freetype
-
     logging.basicConfig(level=logging.WARNING)
     pygame.display.init()
     pygame.font.init()
@@ -240,7 +171,6 @@ def bench_command(args: Any) -> int:
             print(f"rss_growth_mb {after - before:.2f} over {changes} item changes after 100 warm-up (target <= 5); "
                   f"rss {before:.1f} -> {after:.1f} MB")
         if args.only in (None, "touch"):
-            from .touch_bench import touch_bench
             touch_bench(Path(tmp) / "touch", now, seconds=args.seconds)
     if args.only in (None, "video"):  # last: it shuts pygame down when it is done
         video_bench()

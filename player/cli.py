@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
+from .app import run, setup_logging
+from .bench import bench_command
+from .config import load_config
 from .errors import ContentError, PlayerError
+from .preview import preview_command
+from .status import status_lines
+from .touch.lockdown import check_pin_format, hash_pin
+from .validate import validate_command
 
 DEFAULT_CONFIG = Path("kiosk.yaml")
 
@@ -50,21 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "validate":
-            from .validate import validate_command
             return validate_command(args.path, args.config)
         if args.command == "preview":
-            from .preview import preview_command
             return preview_command(args.config, args.playlist, args.out)
         if args.command == "hash-pin":
             return hash_pin_command(args.stdin)
         if args.command == "bench":
-            from .bench import bench_command
             return bench_command(args)
-        from .app import run, setup_logging
-        from .config import load_config
         config = load_config(args.config)
         if args.command == "status":
-            from .status import status_lines
             print("\n".join(status_lines(config)))
             return 0
         setup_logging(config.state_dir, args.verbose)
@@ -81,10 +83,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def hash_pin_command(from_stdin: bool) -> int:
     """Ask for the staff exit PIN (twice) and print the kiosk.yaml line that stores it, salted and hashed."""
-    import getpass
-
-    from .lockdown import check_pin_format, hash_pin
-
     if from_stdin:
         pin = sys.stdin.readline().strip()
     else:

@@ -11,7 +11,7 @@ from typing import Any
 from .errors import ContentError, Problem
 from .fields import Reader
 from .languages import check_code
-from .lockdown import CORNERS, parse_pin_hash
+from .touch.lockdown import CORNERS, parse_pin_hash
 from .power import PowerSettings
 from .update_settings import UpdateSettings, parse_update
 from .when import parse_when
@@ -84,6 +84,7 @@ class SyncSettings:
     token_file: str | None = None  # this screen's token for the central server: heartbeats, screenshots, proof
     heartbeat_seconds: float = 30.0
     screenshot_seconds: float = 300.0
+    min_rate_kb: float = 10.0  # kB/s a download must average after its first 30 s, or it is cut and resumed later
 
 
 @dataclass(frozen=True)
@@ -165,27 +166,58 @@ def load_config(path: Path) -> KioskConfig:
 
 
 def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem]]:
+    """kiosk.yaml's parsed YAML as a KioskConfig (None on any error) and every problem in it; one helper a section."""
     r = Reader(str(path))
     top = r.mapping(raw, "", TOP_KEYS)
     if raw is None:
         r.error("", "the file is empty; see the README for a complete kiosk.yaml")
     base = path.parent
+    screen_id, names = _screen(r, top)
+    display = _display(r, top)
+    codes, chain, fonts = _languages(r, top, base)
+    timezone = _timezone(r, top)
+    content = r.section(top, "content", {"playlists", "media"})
+    overlays = _overlays(r, top)
+    touch = _touch(r, top)
+    fallback = _fallback(r, top)
+    audio = r.section(top, "audio", {"volume"})
+    sync = _sync_settings(r, top, base)
+    power = _power_settings(r, top)
+    update = parse_update(r, top, sync is not None)
+    playlists_dir = base / r.field(content, "playlists", "content", (str,), "playlists")
+    media_dir = base / r.field(content, "media", "content", (str,), "media")
+    state_dir = base / r.field(top, "state_dir", "", (str,), "state")
+    volume = r.number(audio, "volume", "audio", 0.0, low=0, high=1)
+    if r.failed or screen_id is None:
+        return None, r.problems
+    if touch.enabled and touch.exit_pin_hash is None:
+        r.warn("touch.exit_pin_hash", "touch mode is on but no staff exit PIN is set, so only `systemctl stop` "
+               "ends the player; make one with `python -m player hash-pin`", line_of(top, "touch"))
+    return KioskConfig(screen_id=screen_id, path=path, name=tuple(names.items()), display=display, languages=codes,
+                       fallback_chain=chain, fonts=fonts, timezone=timezone, playlists_dir=playlists_dir,
+                       media_dir=media_dir, state_dir=state_dir, overlays=overlays, touch=touch, fallback=fallback,
+                       volume=volume, sync=sync, power=power, update=update), r.problems
 
-    screen = r.mapping(top.get("screen"), "screen", {"id", "name"}, line_of(top, "screen"))
-    screen_id = r.field(screen, "id", "screen", (str,), what="text such as tb-hall-01") if "screen" in top else None
+
+def _screen(r: Reader, top: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
+    screen = r.section(top, "screen", {"id", "name"})
     if "screen" not in top:
         r.error("screen", "is required, with at least `id` (this screen's name in the fleet)")
-    elif screen_id and not _SCREEN_ID.fullmatch(screen_id):
-        r.error("screen.id", f"{screen_id!r} may use only letters, digits, '-', '_' and '.' (64 at most)", line_of(screen, "id"))
-    names = _language_map(r, screen.get("name"), "screen.name", line_of(screen, "name"))
+        return None, {}
+    screen_id = r.field(screen, "id", "screen", (str,), what="text such as tb-hall-01")
+    if screen_id is not None and not _SCREEN_ID.fullmatch(screen_id):
+        r.error_at(screen, "id", "screen", f"{screen_id!r} may use only letters, digits, '-', '_' and '.' (64 at most)")
+    return screen_id, _language_map(r, screen.get("name"), "screen.name", line_of(screen, "name"))
 
-    disp = r.mapping(top.get("display"), "display", {"fullscreen", "size", "rotation", "width_mm", "fps"}, line_of(top, "display"))
+
+def _display(r: Reader, top: dict[str, Any]) -> Display:
+    disp = r.section(top, "display", {"fullscreen", "size", "rotation", "width_mm", "fps"})
     size = r.convert(disp, "size", "display", _parse_size, Display.size)
     rotation = r.field(disp, "rotation", "display", (int,), 0)
     if rotation not in ROTATIONS:
-        r.error("display.rotation", f"must be one of 0, 90, 180, 270 (degrees clockwise), not {rotation}", line_of(disp, "rotation"))
+        r.error_at(disp, "rotation", "display", f"must be one of 0, 90, 180, 270 (degrees clockwise), not {rotation}")
         rotation = 0
-    display = Display(
+    return Display(
         fullscreen=r.field(disp, "fullscreen", "display", (bool,), True),
         size=size,
         rotation=rotation,
@@ -193,93 +225,73 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
         fps=r.number(disp, "fps", "display", 60, low=10, high=240, whole=True),
     )
 
-    langs = r.mapping(top.get("languages"), "languages", {"order", "fallback", "fonts"}, line_of(top, "languages"))
+
+def _languages(r: Reader, top: dict[str, Any], base: Path) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...],
+                                                                    tuple[tuple[str, FontOverride], ...]]:
+    langs = r.section(top, "languages", {"order", "fallback", "fonts"})
     order = r.field(langs, "order", "languages", (list,), ["vi", "en", "km", "zh"])
     codes: list[str] = []
     for i, code in enumerate(order):
         message = check_code(code)
         if message:
-            r.error(f"languages.order[{i}]", message, line_of(order, i))
+            r.error_at(order, i, "languages.order", message)
         elif code in codes:
-            r.error(f"languages.order[{i}]", f"{code!r} is listed twice", line_of(order, i))
+            r.error_at(order, i, "languages.order", f"{code!r} is listed twice")
         else:
             codes.append(code)
     if not codes:
-        r.error("languages.order", "must list at least one language, e.g. [vi, en, km, zh]", line_of(langs, "order"))
-    chain = _fallback_chain(r, langs, codes)
-    fonts = _font_overrides(r, langs, base)
+        r.error_at(langs, "order", "languages", "must list at least one language, e.g. [vi, en, km, zh]")
+    return tuple(codes), _fallback_chain(r, langs, codes), _font_overrides(r, langs, base)
 
-    timezone = r.field(top, "timezone", "", (str,), "Asia/Ho_Chi_Minh")
+
+def _timezone(r: Reader, top: dict[str, Any]) -> str:
+    timezone: str = r.field(top, "timezone", "", (str,), "Asia/Ho_Chi_Minh")
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder, not a zone
-        r.error("timezone", f"{timezone!r} is not a time zone name such as Asia/Ho_Chi_Minh", line_of(top, "timezone"))
-        timezone = "Asia/Ho_Chi_Minh"
+        r.error_at(top, "timezone", "", f"{timezone!r} is not a time zone name such as Asia/Ho_Chi_Minh")
+        return "Asia/Ho_Chi_Minh"
+    return timezone
 
-    content = r.mapping(top.get("content"), "content", {"playlists", "media"}, line_of(top, "content"))
-    over = r.mapping(top.get("overlays"), "overlays", {"clock", "ticker", "shift_every", "shift_pixels"}, line_of(top, "overlays"))
-    touch = r.mapping(top.get("touch"), "touch", {"enabled", "idle_timeout", "exit_pin_hash", "exit_corner", "exit_taps"},
-                      line_of(top, "touch"))
-    fall = r.mapping(top.get("fallback"), "fallback", {"background", "image"}, line_of(top, "fallback"))
-    audio = r.mapping(top.get("audio"), "audio", {"volume"}, line_of(top, "audio"))
-    sync = _sync_settings(r, top, base)
-    power = _power_settings(r, top)
-    update = parse_update(r, top, sync is not None)
 
-    if r.failed or screen_id is None:
-        return None, r.problems
-    config = KioskConfig(
-        screen_id=screen_id,
-        path=path,
-        name=tuple(names.items()),
-        display=display,
-        languages=tuple(codes),
-        fallback_chain=chain,
-        fonts=fonts,
-        timezone=timezone,
-        playlists_dir=base / r.field(content, "playlists", "content", (str,), "playlists"),
-        media_dir=base / r.field(content, "media", "content", (str,), "media"),
-        state_dir=base / r.field(top, "state_dir", "", (str,), "state"),
-        overlays=Overlays(
-            clock=r.field(over, "clock", "overlays", (bool,), True),
-            ticker=r.field(over, "ticker", "overlays", (bool,), True),
-            shift_every=r.number(over, "shift_every", "overlays", 300.0, low=1),
-            shift_pixels=r.number(over, "shift_pixels", "overlays", 4, low=0, high=40, whole=True),
-        ),
-        touch=Touch(
-            enabled=r.field(touch, "enabled", "touch", (bool,), False),
-            idle_timeout=r.number(touch, "idle_timeout", "touch", 60.0, low=10, high=3600),
-            exit_pin_hash=r.convert(touch, "exit_pin_hash", "touch", _pin_hash, None),
-            exit_corner=r.choice(touch, "exit_corner", "touch", CORNERS, "top-left"),
-            exit_taps=r.number(touch, "exit_taps", "touch", 5, low=3, high=10, whole=True),
-        ),
-        fallback=Fallback(
-            background=r.convert(fall, "background", "fallback", parse_color, Fallback.background),
-            image=r.convert(fall, "image", "fallback", media_path, None),
-        ),
-        volume=r.number(audio, "volume", "audio", 0.0, low=0, high=1),
-        sync=sync,
-        power=power,
-        update=update,
+def _overlays(r: Reader, top: dict[str, Any]) -> Overlays:
+    over = r.section(top, "overlays", {"clock", "ticker", "shift_every", "shift_pixels"})
+    return Overlays(
+        clock=r.field(over, "clock", "overlays", (bool,), True),
+        ticker=r.field(over, "ticker", "overlays", (bool,), True),
+        shift_every=r.number(over, "shift_every", "overlays", 300.0, low=1),
+        shift_pixels=r.number(over, "shift_pixels", "overlays", 4, low=0, high=40, whole=True),
     )
-    if config.touch.enabled and config.touch.exit_pin_hash is None:
-        r.warn("touch.exit_pin_hash", "touch mode is on but no staff exit PIN is set, so only `systemctl stop` "
-               "ends the player; make one with `python -m player hash-pin`", line_of(top, "touch"))
-    if r.failed:
-        return None, r.problems
-    return config, r.problems
+
+
+def _touch(r: Reader, top: dict[str, Any]) -> Touch:
+    touch = r.section(top, "touch", {"enabled", "idle_timeout", "exit_pin_hash", "exit_corner", "exit_taps"})
+    return Touch(
+        enabled=r.field(touch, "enabled", "touch", (bool,), False),
+        idle_timeout=r.number(touch, "idle_timeout", "touch", 60.0, low=10, high=3600),
+        exit_pin_hash=r.convert(touch, "exit_pin_hash", "touch", _pin_hash, None),
+        exit_corner=r.choice(touch, "exit_corner", "touch", CORNERS, "top-left"),
+        exit_taps=r.number(touch, "exit_taps", "touch", 5, low=3, high=10, whole=True),
+    )
+
+
+def _fallback(r: Reader, top: dict[str, Any]) -> Fallback:
+    fall = r.section(top, "fallback", {"background", "image"})
+    return Fallback(
+        background=r.convert(fall, "background", "fallback", parse_color, Fallback.background),
+        image=r.convert(fall, "image", "fallback", media_path, None),
+    )
 
 
 def _power_settings(r: Reader, top: dict[str, Any]) -> PowerSettings:
     if top.get("power") is None:
         return PowerSettings()
-    m = r.mapping(top.get("power"), "power", {"on", "method", "on_command", "off_command", "check_seconds"}, line_of(top, "power"))
+    m = r.section(top, "power", {"on", "method", "on_command", "off_command", "check_seconds"})
     rules = []
     raw_on = m.get("on")
     if raw_on is not None:
         if not isinstance(raw_on, list) or not raw_on:
-            r.error("power.on", "must be a list of rules like {weekdays: [mon, tue], times: [\"06:00-22:00\"]}",
-                    line_of(m, "on"))
+            r.error_at(m, "on", "power", "must be a list of rules like {weekdays: [mon, tue], times: [\"06:00-22:00\"]}")
         else:
             for i, rule in enumerate(raw_on):
                 errors = sum(p.severity == "error" for p in r.problems)
@@ -292,11 +304,11 @@ def _power_settings(r: Reader, top: dict[str, Any]) -> PowerSettings:
     for key in ("on_command", "off_command"):
         value = r.field(m, key, "power", (list,), [], what="a list of words, e.g. [vcgencmd, display_power, \"1\"]")
         if not all(isinstance(word, (str, int)) for word in value):
-            r.error(f"power.{key}", "must be a list of words (text)", line_of(m, key))
+            r.error_at(m, key, "power", "must be a list of words (text)")
             value = []
         commands[key] = tuple(str(word) for word in value)
     if method == "command" and not (commands["on_command"] and commands["off_command"]):
-        r.error("power.method", "`command` needs both on_command and off_command", line_of(m, "method"))
+        r.error_at(m, "method", "power", "`command` needs both on_command and off_command")
     return PowerSettings(tuple(rules), method or "none", commands["on_command"], commands["off_command"],
                          r.number(m, "check_seconds", "power", 30.0, low=1, high=3600))
 
@@ -305,20 +317,20 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
     if top.get("sync") is None:
         return None
     keys = {"server", "channel", "root_key", "ca_file", "poll_seconds", "store_limit_mb", "keep_generations",
-            "token_file", "heartbeat_seconds", "screenshot_seconds"}
-    m = r.mapping(top.get("sync"), "sync", keys, line_of(top, "sync"))
+            "token_file", "heartbeat_seconds", "screenshot_seconds", "min_rate_kb"}
+    m = r.section(top, "sync", keys)
     server = r.field(m, "server", "sync", (str,), what="the channel's base URL, e.g. https://office.example/kiosk/")
     if server and not server.startswith(("http://", "https://")):
-        r.error("sync.server", f"{server!r} must be an http:// or https:// URL (for a USB stick use `python -m sync import`)", line_of(m, "server"))
+        r.error_at(m, "server", "sync", f"{server!r} must be an http:// or https:// URL (for a USB stick use `python -m sync import`)")
     channel = r.field(m, "channel", "sync", (str,), what="the channel name, e.g. tinh-bien")
     if channel and not _CHANNEL.fullmatch(channel):
-        r.error("sync.channel", f"{channel!r} must be lower-case letters, digits, '-' or '_'", line_of(m, "channel"))
+        r.error_at(m, "channel", "sync", f"{channel!r} must be lower-case letters, digits, '-' or '_'")
     root_key = r.field(m, "root_key", "sync", (str,), what="the root public key: the line in root.pub from `python -m sync keygen`")
     if root_key and not _ROOT_KEY.fullmatch(root_key.strip()):
-        r.error("sync.root_key", "must be an Ed25519 public key: 44 characters of base64, as in root.pub", line_of(m, "root_key"))
+        r.error_at(m, "root_key", "sync", "must be an Ed25519 public key: 44 characters of base64, as in root.pub")
     ca_file = r.field(m, "ca_file", "sync", (str,), None)
     if ca_file and not (base / ca_file).is_file():
-        r.error("sync.ca_file", f"{base / ca_file} does not exist", line_of(m, "ca_file"))
+        r.error_at(m, "ca_file", "sync", f"{base / ca_file} does not exist")
     token_file = r.field(m, "token_file", "sync", (str,), None)
     settings = SyncSettings(
         server=server or "", channel=channel or "", root_key=(root_key or "").strip(),
@@ -329,6 +341,7 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
         token_file=str(base / token_file) if token_file else None,
         heartbeat_seconds=r.number(m, "heartbeat_seconds", "sync", 30.0, low=5, high=3600),
         screenshot_seconds=r.number(m, "screenshot_seconds", "sync", 300.0, low=30, high=86400),
+        min_rate_kb=r.number(m, "min_rate_kb", "sync", 10.0, low=0.5, high=100_000),
     )
     return settings
 
@@ -352,9 +365,9 @@ def _language_map(r: Reader, value: Any, path: str, line: int | None) -> dict[st
     for code, text in value.items():
         message = check_code(code)
         if message:
-            r.error(f"{path}.{code}", message, line_of(value, code))
+            r.error_at(value, code, path, message)
         elif not isinstance(text, str):
-            r.error(f"{path}.{code}", "must be text", line_of(value, code))
+            r.error_at(value, code, path, "must be text")
         else:
             out[code] = text
     return out
@@ -366,14 +379,14 @@ def _fallback_chain(r: Reader, langs: dict[str, Any], codes: list[str]) -> tuple
         default = {"km": "en", "zh": "en", "en": "vi"}
         return tuple((a, b) for a, b in default.items())
     if not isinstance(raw, dict):
-        r.error("languages.fallback", "must map a language to the one shown when it has no text, e.g. {km: en}", line_of(langs, "fallback"))
+        r.error_at(langs, "fallback", "languages", "must map a language to the one shown when it has no text, e.g. {km: en}")
         return ()
     chain: dict[str, str] = {}
     for code, target in raw.items():
         for value in (code, target):
             message = check_code(value)
             if message:
-                r.error(f"languages.fallback.{code}", message, line_of(raw, code))
+                r.error_at(raw, code, "languages.fallback", message)
                 break
         else:
             chain[code] = target
@@ -381,7 +394,7 @@ def _fallback_chain(r: Reader, langs: dict[str, Any], codes: list[str]) -> tuple
         seen, code = {start}, chain[start]
         while code in chain:
             if code in seen:
-                r.error(f"languages.fallback.{start}", f"the chain from {start!r} comes back to {code!r}", line_of(raw, start))
+                r.error_at(raw, start, "languages.fallback", f"the chain from {start!r} comes back to {code!r}")
                 break
             seen.add(code)
             code = chain[code]
@@ -393,18 +406,18 @@ def _font_overrides(r: Reader, langs: dict[str, Any], base: Path) -> tuple[tuple
     if raw is None:
         return ()
     if not isinstance(raw, dict):
-        r.error("languages.fonts", "must map a language to a font file, e.g. {th: /usr/share/fonts/.../NotoSansThai-Regular.ttf}", line_of(langs, "fonts"))
+        r.error_at(langs, "fonts", "languages", "must map a language to a font file, e.g. {th: /usr/share/fonts/.../NotoSansThai-Regular.ttf}")
         return ()
     out = []
     for code, spec in raw.items():
         message = check_code(code)
         if message:
-            r.error(f"languages.fonts.{code}", message, line_of(raw, code))
+            r.error_at(raw, code, "languages.fonts", message)
             continue
         if isinstance(spec, str):
             out.append((code, FontOverride(str(base / spec))))
         elif isinstance(spec, dict) and isinstance(spec.get("path"), str) and isinstance(spec.get("index", 0), int):
             out.append((code, FontOverride(str(base / spec["path"]), spec.get("index", 0))))
         else:
-            r.error(f"languages.fonts.{code}", "must be a font file path, or {path: FILE, index: N} for a .ttc collection", line_of(raw, code))
+            r.error_at(raw, code, "languages.fonts", "must be a font file path, or {path: FILE, index: N} for a .ttc collection")
     return tuple(out)

@@ -67,7 +67,7 @@ def parse_playlist(raw: Any, file: str, default_id: str, screen_languages: tuple
         return None, r.problems
     playlist_id = r.field(top, "id", "", (str,), default_id)
     if not _ID.fullmatch(playlist_id):
-        r.error("id", f"{playlist_id!r} may use only letters, digits, '-', '_' and '.'", line_of(top, "id"))
+        r.error_at(top, "id", "", f"{playlist_id!r} may use only letters, digits, '-', '_' and '.'")
     defaults = {
         "presentation": r.choice(top, "presentation", "", PRESENTATIONS, "rotate"),
         "stack_languages": _stack_languages(r, top, "", screen_languages, ()),
@@ -78,7 +78,7 @@ def parse_playlist(raw: Any, file: str, default_id: str, screen_languages: tuple
     items_raw = r.field(top, "items", "", (list,), what="a list of items")
     items = parse_items(r, items_raw or [], "items", defaults, screen_languages, has_font)
     if items_raw is not None and not items_raw:
-        r.error("items", "the playlist has no items", line_of(top, "items"))
+        r.error_at(top, "items", "", "the playlist has no items")
     ticker_pairs = tuple((code, text) for code, text in ticker.items() if isinstance(text, str))
     return Playlist(playlist_id, tuple(items), ticker_pairs, file), r.problems
 
@@ -114,7 +114,7 @@ def parse_item(r: Reader, entry: Any, path: str, line: int | None, defaults: dic
     if item_id is not None:
         item_id = str(item_id)
         if not _ID.fullmatch(item_id):
-            r.error(f"{path}.id", f"{item_id!r} may use only letters, digits, '-', '_' and '.'", line_of(m, "id"))
+            r.error_at(m, "id", path, f"{item_id!r} may use only letters, digits, '-', '_' and '.'")
     where = f"{path} ({item_id})" if item_id else path
     kind = r.choice(m, "type", where, ITEM_KINDS)
     if kind == "video":
@@ -124,9 +124,9 @@ def parse_item(r: Reader, entry: Any, path: str, line: int | None, defaults: dic
     texts = _texts(r, m.get("text"), f"{where}.text", line_of(m, "text"), has_font)
     media = _media(r, m, where)
     if kind in ("image", "video") and not media:
-        r.error(f"{where}.media", f"a {kind} item needs `media`: a file in the media folder", line_of(m, "media") or line)
+        r.error_at(m, "media", where, f"a {kind} item needs `media`: a file in the media folder", line)
     if kind == "text" and not any(not t.empty for t in texts.values()):
-        r.error(f"{where}.text", "a text item needs text in at least one language, e.g. text: {vi: {title: ..., body: ...}}", line_of(m, "text") or line)
+        r.error_at(m, "text", where, "a text item needs text in at least one language, e.g. text: {vi: {title: ..., body: ...}}", line)
     presentation = m.get("presentation", defaults["presentation"])
     stacked = m.get("stack_languages") or defaults["stack_languages"]
     expected = stacked if presentation == "stack" and isinstance(stacked, (list, tuple)) and stacked else screen_languages
@@ -135,7 +135,7 @@ def parse_item(r: Reader, entry: Any, path: str, line: int | None, defaults: dic
             r.warn(f"{where}.text.{code}", f"no {code} text; the screen falls back along languages.fallback or skips {code}", line_of(m, "text"))
     for key in ("loop", "volume"):
         if key in m and kind != "video":
-            r.error(f"{where}.{key}", f"`{key}` applies to video items only", line_of(m, key))
+            r.error_at(m, key, where, f"`{key}` applies to video items only")
     volume = r.number(m, "volume", where, None, low=0, high=1)
     if item_id is None or kind is None:
         return None
@@ -181,16 +181,16 @@ def language_texts(r: Reader, raw: Any, path: str, line: int | None, has_font: C
     for code, value in raw.items():
         message = check_code(code)
         if message:
-            r.error(f"{path}.{code}", message, line_of(raw, code))
+            r.error_at(raw, code, path, message)
             continue
         if not has_font(code):
-            r.error(f"{path}.{code}", f"this screen has no font for {code!r}; add one under languages.fonts in kiosk.yaml", line_of(raw, code))
+            r.error_at(raw, code, path, f"this screen has no font for {code!r}; add one under languages.fonts in kiosk.yaml")
             continue
         if isinstance(value, str) or (allow_blocks and isinstance(value, dict)):
             out[code] = value
         else:
             kinds = "text or {title, body, caption}" if allow_blocks else "text"
-            r.error(f"{path}.{code}", f"must be {kinds}", line_of(raw, code))
+            r.error_at(raw, code, path, f"must be {kinds}")
     return out
 
 
@@ -203,18 +203,18 @@ def _media(r: Reader, m: dict[str, Any], where: str) -> dict[str, str]:
     elif isinstance(raw, dict):
         raw_map = raw
     else:
-        r.error(f"{where}.media", "must be a file name, or {default: FILE, km: FILE, ...} for per-language variants", line_of(m, "media"))
+        r.error_at(m, "media", where, "must be a file name, or {default: FILE, km: FILE, ...} for per-language variants")
         return {}
     out: dict[str, str] = {}
     for code, value in raw_map.items():
-        key = f"{where}.media" + ("" if isinstance(raw, str) else f".{code}")
         if code != "default" and check_code(code):
-            r.error(key, check_code(code) or "", line_of(raw, code))
+            r.error_at(raw, code, f"{where}.media", check_code(code) or "")
         else:
             try:
                 out[str(code)] = media_path(value)
             except ValueError as exc:
-                r.error(key, str(exc), line_of(raw, code) or line_of(m, "media"))
+                key = f"{where}.media" + ("" if isinstance(raw, str) else f".{code}")
+                r.error(key, str(exc), line_of(raw, code) or line_of(m, "media"))  # a plain file name: no .default
     return out
 
 
@@ -250,18 +250,18 @@ def _stack_languages(r: Reader, m: dict[str, Any], where: str, screen_languages:
         return default
     key = f"{where}.stack_languages" if where else "stack_languages"
     if not isinstance(raw, list) or not raw:
-        r.error(key, "must be a list of language codes, e.g. [vi, en]", line_of(m, "stack_languages"))
+        r.error_at(m, "stack_languages", where, "must be a list of language codes, e.g. [vi, en]")
         return default
     out = []
     for i, code in enumerate(raw):
         message = check_code(code)
         if message:
-            r.error(f"{key}[{i}]", message, line_of(raw, i))
+            r.error_at(raw, i, key, message)
         elif code in out:
-            r.error(f"{key}[{i}]", f"{code!r} is listed twice", line_of(raw, i))
+            r.error_at(raw, i, key, f"{code!r} is listed twice")
         else:
             if code not in screen_languages:
-                r.warn(f"{key}[{i}]", f"{code!r} is not in this screen's languages.order; it is shown only as a fallback", line_of(raw, i))
+                r.warn_at(raw, i, key, f"{code!r} is not in this screen's languages.order; it is shown only as a fallback")
             out.append(code)
     return tuple(out)
 
@@ -293,7 +293,7 @@ def _load_schedule(path: Path, playlists: list[Playlist]) -> tuple[list[Daypart]
             continue  # a daypart with a broken `when` is left out, never widened to "always"
         if not any(p.id == name for p in playlists):
             known = ", ".join(p.id for p in playlists) or "none loaded"
-            r.error(f"{where}.playlist", f"no playlist with id {name!r} (playlists: {known})", line_of(d, "playlist"))
+            r.error_at(d, "playlist", where, f"no playlist with id {name!r} (playlists: {known})")
             continue
         dayparts.append(Daypart(name, priority, when, line_of(entries, i)))
     return dayparts, r.problems

@@ -37,6 +37,19 @@ class Reader:
     def warn(self, key: str, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(self.file, key, message, line, "warning"))
 
+    def error_at(self, container: Any, key: str | int, path: str, message: str, line: int | None = None) -> None:
+        """An error in `container[key]`, named `path.key` (`path[key]` in a list) on the key's own line
+        (else `line`): key and line are named once."""
+        self.error(_join(path, key), message, line_of(container, key) or line)
+
+    def warn_at(self, container: Any, key: str | int, path: str, message: str, line: int | None = None) -> None:
+        """A warning about `container[key]`, named and placed as `error_at` does."""
+        self.warn(_join(path, key), message, line_of(container, key) or line)
+
+    def section(self, parent: dict[str, Any], key: str, allowed: set[str], path: str = "") -> dict[str, Any]:
+        """`parent[key]` as a mapping of `allowed` keys ({} when absent), its problems named `path.key`."""
+        return self.mapping(parent.get(key), _join(path, key), allowed, line_of(parent, key))
+
     @property
     def failed(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
@@ -57,17 +70,16 @@ class Reader:
     def field(self, mapping: dict[str, Any], key: str, path: str, kinds: tuple[type, ...],
               default: Any = _MISSING, what: str = "") -> Any:
         """mapping[key] if it has one of `kinds`; a missing required key is an error."""
-        full = _join(path, key)
         if key not in mapping or mapping[key] is None:
             if default is _MISSING:
-                self.error(full, f"is required ({what or _kinds_text(kinds)})", line_of(mapping, key))
+                self.error_at(mapping, key, path, f"is required ({what or _kinds_text(kinds)})")
                 return None
             return default
         value = mapping[key]
         if bool in kinds or not isinstance(value, bool):
             if isinstance(value, kinds):
                 return value
-        self.error(full, f"must be {what or _kinds_text(kinds)}, not {type_name(value)} ({value!r})", line_of(mapping, key))
+        self.error_at(mapping, key, path, f"must be {what or _kinds_text(kinds)}, not {type_name(value)} ({value!r})")
         return None if default is _MISSING else default
 
     def number(self, mapping: dict[str, Any], key: str, path: str, default: Any = _MISSING,
@@ -82,16 +94,15 @@ class Reader:
         fallback = None if default is _MISSING else default
         if value is None:
             return fallback
-        full = _join(path, key)
         if not math.isfinite(value):
-            self.error(full, f"must be {what}, not {value}", line_of(mapping, key))
+            self.error_at(mapping, key, path, f"must be {what}, not {value}")
             return fallback
         if low is not None and (value <= low if low_open else value < low):
             bound = f"more than {low:g}" if low_open else f"at least {low:g}"
-            self.error(full, f"must be {bound}, not {value}", line_of(mapping, key))
+            self.error_at(mapping, key, path, f"must be {bound}, not {value}")
             return fallback
         if high is not None and value > high:
-            self.error(full, f"must be at most {high:g}, not {value}", line_of(mapping, key))
+            self.error_at(mapping, key, path, f"must be at most {high:g}, not {value}")
             return fallback
         return value
 
@@ -101,7 +112,7 @@ class Reader:
         value = self.field(mapping, key, path, (str,), None, what="one of " + ", ".join(choices))
         fallback = None if default is _MISSING else default
         if value is not None and value not in choices:
-            self.error(_join(path, key), f"must be one of {', '.join(choices)}, not {value!r}", line_of(mapping, key))
+            self.error_at(mapping, key, path, f"must be one of {', '.join(choices)}, not {value!r}")
             return fallback
         return fallback if value is None else value
 
@@ -109,13 +120,13 @@ class Reader:
         """Run `parse` on the raw value; its ValueError text becomes the problem message."""
         if key not in mapping or mapping[key] is None:
             if default is _MISSING:
-                self.error(_join(path, key), "is required", line_of(mapping, key))
+                self.error_at(mapping, key, path, "is required")
                 return None
             return default
         try:
             return parse(mapping[key])
         except ValueError as exc:
-            self.error(_join(path, key), str(exc), line_of(mapping, key))
+            self.error_at(mapping, key, path, str(exc))
             return None if default is _MISSING else default
 
 
@@ -128,7 +139,9 @@ def _range_text(low: float | None, high: float | None, low_open: bool, whole: bo
     return kind
 
 
-def _join(path: str, key: str) -> str:
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
     return f"{path}.{key}" if path else key
 
 

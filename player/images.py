@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pygame
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -35,17 +36,18 @@ def load_image(path: Path, box: tuple[int, int], fit: str) -> pygame.Surface:
     """The image at `path`, upright, scaled to fit in or fill `box` (fill is cropped to `box`)."""
     Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, after JPEG draft scaling
     try:
-        with Image.open(path) as image:
-            if image.format not in FORMATS:
-                raise MediaError(f"{path}: {image.format} images are not supported; use JPEG, PNG or WebP")
-            full = image.size
-            if image.format in ("JPEG", "MPO"):
-                image.draft("RGB", draft_size(full, image.getexif().get(0x0112, 1), box, fit))
-            if image.size[0] * image.size[1] > MAX_DECODE_PIXELS:
+        with Image.open(path) as opened:
+            if opened.format not in FORMATS:
+                raise MediaError(f"{path}: {opened.format} images are not supported; use JPEG, PNG or WebP")
+            full = opened.size
+            if opened.format in ("JPEG", "MPO"):
+                opened.draft("RGB", draft_size(full, opened.getexif().get(0x0112, 1), box, fit))
+            if opened.size[0] * opened.size[1] > MAX_DECODE_PIXELS:
                 raise MediaError(f"{path}: {full[0]}x{full[1]} pixels is too large to decode "
                                  f"(at most {MAX_DECODE_PIXELS // 1_000_000} megapixels, or a JPEG of any size)")
-            image = ImageOps.exif_transpose(image)
-            image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+            upright = ImageOps.exif_transpose(opened)
+            mode: Literal["RGBA", "RGB"] = "RGBA" if _has_alpha(upright) else "RGB"
+            image = upright.convert(mode)
     except MediaError:
         raise
     except FileNotFoundError:
@@ -57,7 +59,7 @@ def load_image(path: Path, box: tuple[int, int], fit: str) -> pygame.Surface:
     if fit == "fill":
         left, top = (size[0] - box[0]) // 2, (size[1] - box[1]) // 2
         image = image.crop((left, top, left + box[0], top + box[1]))
-    surface = pygame.image.frombytes(image.tobytes(), image.size, image.mode)
+    surface = pygame.image.frombytes(image.tobytes(), image.size, mode)
     return surface
 
 

@@ -17,21 +17,20 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import pygame
 
-from .proof import PlayRecord
-from .slides import FOREIGN_SCALE, TITLE_SCALE, SlideRenderer
+from sync.layout import StateFolder
 
-if TYPE_CHECKING:
-    from .config import KioskConfig
-    from .kiosk import Kiosk
-    from .proof import ProofLog
+from .config import KioskConfig
+from .painter import make_renderer
+from .proof import PlayRecord, ProofLog
+from .slides import FOREIGN_SCALE, TITLE_SCALE, SlideRenderer
+from .touch.kiosk import Kiosk
 
 log = logging.getLogger(__name__)
 
-NOTICES_FILE = "notices.json"  # written by the sync client (sync/notice_feed.py) in the store
 CHECK_SECONDS = 0.25
 ROTATE_SECONDS = 6.0  # a band shows Vietnamese plus one foreign language, the next one every 6 s
 LEVEL_RANK = {"urgent": 0, "warning": 1, "info": 2}
@@ -206,9 +205,6 @@ class NoticeBoard:
 
 def notice_board(config: KioskConfig, clock: Callable[[], datetime], proof: ProofLog) -> NoticeBoard:
     """The board for this screen: its store's notices.json, its own fonts, and a proof line per notice shown."""
-    from .source import store_root
-    from .stage import make_renderer
-
     began: dict[str, tuple[datetime, float]] = {}
 
     def changed(previous: ShownNotice | None, current: ShownNotice | None) -> None:
@@ -221,7 +217,7 @@ def notice_board(config: KioskConfig, clock: Callable[[], datetime], proof: Proo
                                     "+".join(code for code, _ in previous.texts), start.isoformat(timespec="seconds"),
                                     None, now - mono, "completed", previous.level))
 
-    return NoticeBoard(store_root(config) / NOTICES_FILE, make_renderer(config), config.languages, clock, changed)
+    return NoticeBoard(StateFolder(config.state_dir).store.notices, make_renderer(config), config.languages, clock, changed)
 
 
 class NoticeLayer:

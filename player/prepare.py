@@ -6,7 +6,8 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Protocol
 
 import pygame
 
@@ -15,13 +16,43 @@ from .sequence import Decision
 log = logging.getLogger(__name__)
 
 
+class Clip(Protocol):
+    """A playing video as the loop, the kiosk and the painter use it (player/video.py's VideoClip is one)."""
+
+    error: str | None  # why decoding broke part way, if it did: the item ends early, `cut`
+    duration: float | None  # seconds, when the file says
+    shown: int  # frames put on screen so far
+    dropped: int  # frames passed over because a newer one was already due (a slow decoder or screen)
+
+    @property
+    def ended(self) -> bool:
+        """The last frame has been shown for its time (or decoding broke)."""
+        ...
+
+    def first_frame(self, timeout: float) -> pygame.Surface: ...
+
+    def frame_at(self, t: float) -> pygame.Surface | None:
+        """The frame due `t` seconds into the clip, or None: keep showing the last one. Never waits."""
+        ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# (path, canvas size, fit, loop, the item's volume or None) -> a clip with its first frame decoded
+OpenVideo = Callable[[Path, tuple[int, int], str, bool, "float | None"], Clip]
+
+
 @dataclass
 class Prepared:
     """A slot ready to show: a still picture, or a source of frames (a video)."""
 
     decision: Decision
     surface: pygame.Surface | None = None
-    video: object | None = None
+    video: Clip | None = None
     overlay: pygame.Surface | None = None  # drawn over each video frame (its caption), at overlay_at
     overlay_at: tuple[int, int] = (0, 0)
     ticker: tuple[tuple[tuple[str, str], ...], pygame.Surface | None] | None = None  # (texts, strip) to show from now
@@ -30,9 +61,8 @@ class Prepared:
 
     def close(self) -> None:
         """Let go of the video, if any: its decoder thread is joined in the background, never on the render loop."""
-        close = getattr(self.video, "close", None)
-        if close is not None:
-            threading.Thread(target=close, name="video-close", daemon=True).start()
+        if self.video is not None:
+            threading.Thread(target=self.video.close, name="video-close", daemon=True).start()
 
 
 class Preparer:
@@ -62,9 +92,10 @@ class Preparer:
         """The result for `token` if it is ready; results of older requests are closed and dropped."""
         while True:
             try:
-                got, prepared = self._results.get_nowait()
+                got, result = self._results.get_nowait()
             except queue.Empty:
                 return None
+            prepared: Prepared = result  # take and wait are the loop's: its render makes Prepared
             if got == token:
                 return prepared
             prepared.close()
@@ -82,7 +113,8 @@ class Preparer:
         """Block for a result (start-up and previews only, never in the render loop)."""
         try:
             while True:
-                got, prepared = self._results.get(timeout=timeout)
+                got, result = self._results.get(timeout=timeout)
+                prepared: Prepared = result
                 if got == token:
                     return prepared
                 prepared.close()

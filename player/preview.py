@@ -7,21 +7,28 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .config import load_config
+import pygame
+import pygame.freetype
+
+from .config import KioskConfig, load_config
 from .errors import MediaError
+from .fontfiles import has_font_for
+from .fonts import Typesetter
+from .overlays import Overlays
+from .painter import make_renderer
+from .sequence import Slot
+from .slides import SlideRenderer
+from .source import load_program
+from .touch.browse import Menu, load_menu
+from .touch.layout import Layout
+from .touch.painter import KioskPainter, ScreenKey, draw_bars
+from .video import poster_frame
 
 THUMB_WIDTH = 480
 
 
 def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    import pygame
-    import pygame.freetype
-
-    from .browse import load_menu
-    from .overlays import Overlays
-    from .stage import has_font_for, load_program, make_renderer
-
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # read when the display starts: no window is needed
     config = load_config(config_path)
     pygame.display.init()
     pygame.font.init()
@@ -68,9 +75,8 @@ def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
     return 1 if failures else 0
 
 
-def _render_slot(renderer, config, slot):  # noqa: ANN001, ANN202
+def _render_slot(renderer: SlideRenderer, config: KioskConfig, slot: Slot) -> pygame.Surface:
     if slot.item.kind == "video":
-        from .video import poster_frame
         media = slot.item.media_for(slot.language)
         picture = poster_frame(config.media_dir / str(media), renderer.canvas, slot.item.fit).copy()
         caption = renderer.caption_overlay(slot.item, slot.languages)
@@ -80,10 +86,8 @@ def _render_slot(renderer, config, slot):  # noqa: ANN001, ANN202
     return renderer.render(slot).surface
 
 
-def contact_sheet(shots, setter):  # noqa: ANN001, ANN201
+def contact_sheet(shots: list[tuple[str, pygame.Surface]], setter: Typesetter) -> pygame.Surface:
     """Thumbnails in a grid, each labelled, on one PNG."""
-    import pygame
-
     columns = 4
     w = THUMB_WIDTH
     h = round(w * shots[0][1].get_height() / shots[0][1].get_width())
@@ -99,11 +103,8 @@ def contact_sheet(shots, setter):  # noqa: ANN001, ANN201
     return sheet
 
 
-def browse_screens(config, menu):  # noqa: ANN001, ANN201 - KioskConfig, Menu -> [(label, Surface)]
+def browse_screens(config: KioskConfig, menu: Menu) -> list[tuple[str, pygame.Surface]]:
     """Every screen of the touch kiosk's browse menu in every language, with its bars, as a visitor sees it."""
-    from .kiosk_layout import Layout
-    from .kiosk_paint import KioskPainter, ScreenKey, draw_bars
-
     painter = KioskPainter(config, Layout(config.display.canvas, config.display.px_per_mm, config.languages), menu,
                            config.media_dir)
     keys = [ScreenKey((), None, code) for code in config.languages]
@@ -122,8 +123,9 @@ def browse_screens(config, menu):  # noqa: ANN001, ANN201 - KioskConfig, Menu ->
         surface = painted.picture.copy()
         pager = None
         if key.page is not None:
-            topic = menu.find(key.path)
-            pager = (key.page, len(topic.pages), painted.pager)
+            paged = menu.find(key.path)
+            assert paged is not None  # the key came from menu.walk()
+            pager = (key.page, len(paged.pages), painted.pager)
         draw_bars(surface, painter.layout, chrome[key.language], painted.title, pager)
         painted.close()
         shots.append((name, surface))

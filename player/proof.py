@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-log = logging.getLogger(__name__)
+from sync.layout import PROOF_KEEP_OLD, rotated
 
-KEEP_OLD = 3
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,16 @@ class PlayRecord:
     status: str  # "completed", "cut" (interrupted) or "skipped"
     reason: str = ""
     id: str = ""
+    frames_shown: int | None = None  # a video's frames put on screen; None (left out of the line) for a slide
+    frames_dropped: int | None = None  # a video's frames passed over, too late to show
 
     def line(self) -> str:
         data = asdict(self)
         data["id"] = self.id or uuid.uuid4().hex
         data["planned"] = None if self.planned is None else round(self.planned, 3)
         data["actual"] = round(self.actual, 3)
+        if self.frames_shown is None:
+            del data["frames_shown"], data["frames_dropped"]
         return json.dumps(data, ensure_ascii=False)
 
 
@@ -104,10 +108,10 @@ class ProofLog:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists() and self.path.stat().st_size > self.max_bytes:
-                for older in range(KEEP_OLD, 0, -1):  # proof-of-play.jsonl.1 is the newest old file
-                    source = self.path if older == 1 else self.path.with_name(f"{self.path.name}.{older - 1}")
+                for older in range(PROOF_KEEP_OLD, 0, -1):  # proof-of-play.jsonl.1 is the newest old file
+                    source = self.path if older == 1 else rotated(self.path, older - 1)
                     if source.exists():
-                        os.replace(source, self.path.with_name(f"{self.path.name}.{older}"))
+                        os.replace(source, rotated(self.path, older))
             with self.path.open("a", encoding="utf-8") as out:
                 if not self._ends_clean:
                     out.write(self._separator())
@@ -131,7 +135,7 @@ class ProofLog:
 
 def read_proof(path: Path) -> list[dict[str, object]]:
     """Every intact line of a proof-of-play file (a line cut by a power loss is left out)."""
-    out = []
+    out: list[dict[str, object]] = []
     if not path.exists():
         return out
     for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():

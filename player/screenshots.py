@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import logging
-import os
-from pathlib import Path
 
 import pygame
+
+from sync.layout import StateFolder, write_atomic
 
 from .proof import Background
 
 log = logging.getLogger(__name__)
 
-FILE = "screenshot.png"
-REQUEST = "screenshot.request"  # the sync client touches it when the server asks for a fresh one
 WIDTH = 640
 
 
 class Screenshots:
-    def __init__(self, state_dir: Path, writer: Background) -> None:
-        self.state_dir, self.writer = state_dir, writer
+    def __init__(self, state: StateFolder, writer: Background) -> None:
+        self.state, self.writer = state, writer
 
     def take(self, canvas: pygame.Surface) -> None:
         """Scale the frame down on the render thread (about a millisecond) and save it on the writer thread."""
@@ -28,16 +27,15 @@ class Screenshots:
         self.writer.submit(lambda: self._save(small))
 
     def on_request(self, canvas: pygame.Surface) -> None:
-        request = self.state_dir / REQUEST
+        request = self.state.screenshot_request  # the sync client touches it when staff ask for a fresh one
         if request.exists():
             request.unlink(missing_ok=True)
             self.take(canvas)
 
     def _save(self, picture: pygame.Surface) -> None:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_dir / (FILE + ".tmp.png")  # pygame picks the format from the name
+        png = io.BytesIO()
         try:
-            pygame.image.save(picture, str(tmp))
-            os.replace(tmp, self.state_dir / FILE)
+            pygame.image.save(picture, png, ".png")  # the name hint picks the format
+            write_atomic(self.state.screenshot, png.getvalue())
         except (OSError, pygame.error) as exc:
             log.error("cannot save the screenshot: %s", exc)

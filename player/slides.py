@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import pygame
@@ -27,6 +28,11 @@ FOREIGN_SCALE = 0.75  # Advertising Law art. 18: foreign text at most 3/4 of the
 LINE_GAP = 1.0
 ACCENT = (233, 182, 64)
 SCRIM = (0, 0, 0)
+
+
+def _width(setter: Typesetter, px: int, text: str) -> int:
+    """`text`'s width at `px` (bound with partial: what wrap, truncate and with_ellipsis measure with)."""
+    return setter.width(text, px)
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,7 @@ class SlideRenderer:
             log.warning("fallback image: %s", exc)
             surface = self.background_surface(background)
         seen: set[str] = set()
-        blocks = []
+        blocks: list[_Block] = []
         for code, name in names:
             if name and name not in seen:
                 seen.add(name)
@@ -199,7 +205,7 @@ class SlideRenderer:
         for block in blocks:
             px = max(1, round(size * block.scale))
             setter = self.setter(block.language, block.role == "title")
-            out.append((block, px, wrap(block.text, width, lambda s, t=setter, p=px: t.width(s, p), block.language)))
+            out.append((block, px, wrap(block.text, width, partial(_width, setter, px), block.language)))
         return out
 
     def _height(self, laid: list[tuple[_Block, int, tuple[str, ...]]]) -> int:
@@ -295,7 +301,7 @@ class SlideRenderer:
                     fits = max(1, fits)  # every language keeps at least its first line
                 if fits == 0:
                     break
-                kept = truncate(lines, fits, width, lambda s, t=setter, p=px: t.width(s, p))
+                kept = truncate(lines, fits, width, partial(_width, setter, px))
                 out.append((block, px, kept.lines))
                 used += gap + len(kept.lines) * step
                 if kept.cut:
@@ -303,5 +309,5 @@ class SlideRenderer:
             block, px, lines = out[-1]
             if (block, px, lines) != group[-1] and not lines[-1].endswith(ELLIPSIS):  # later lines were dropped
                 setter = self.setter(block.language, block.role == "title")
-                out[-1] = (block, px, lines[:-1] + (with_ellipsis(lines[-1], width, lambda s, t=setter, p=px: t.width(s, p)),))
+                out[-1] = (block, px, lines[:-1] + (with_ellipsis(lines[-1], width, partial(_width, setter, px)),))
         return out

@@ -15,21 +15,32 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from sync.layout import StateFolder, content_folders
+from sync.store import Store
+
 from .config import KioskConfig
-from .errors import ContentError
+from .content import load_content
+from .errors import ContentError, Problem
+from .fontfiles import has_font_for
 from .sequence import Program
-from .stage import load_program
 
 log = logging.getLogger(__name__)
 
-STORE_FOLDER = "store"
+
+def load_program(config: KioskConfig, now: datetime, folders: tuple[Path, Path] | None = None) -> tuple[Program, list[Problem]]:
+    """The screen's content as a Program; errors in single items leave them out, not the whole loop.
+
+    `folders` (playlists, media) default to kiosk.yaml's content folders; a synced screen passes
+    the folders of its store's current generation.
+    """
+    playlists_dir, media_dir = folders or (config.playlists_dir, config.media_dir)
+    content, problems = load_content(playlists_dir, media_dir, config.languages, has_font_for(config), now)
+    for problem in problems:
+        (log.error if problem.severity == "error" else log.warning)("%s", problem)
+    return Program.build(content, config.languages, config.resolve_language), problems
 
 
-def store_root(config: KioskConfig) -> Path:
-    return config.state_dir / STORE_FOLDER
-
-
-def playable(program: Program, problems: list) -> bool:  # noqa: ANN001 - Problem list
+def playable(program: Program, problems: list[Problem]) -> bool:
     """Anything at all to show: at least one playlist with slots, and a schedule that can play."""
     if not any(slots for _, slots in program.slots):
         return False
@@ -39,15 +50,16 @@ def playable(program: Program, problems: list) -> bool:  # noqa: ANN001 - Proble
 class ContentSource:
     def __init__(self, config: KioskConfig) -> None:
         self.config = config
-        self.root = store_root(config) if config.sync else None
+        # The store's layout and rollback only (sync/store.py); the player never imports sync's HTTP code.
+        self.store = Store(StateFolder(config.state_dir).store.root) if config.sync else None
         self.generation: str | None = None  # the store generation playing; None: kiosk.yaml's own folders
         self._seen_target: str | None = None
 
     def _target(self) -> str | None:
-        if self.root is None:
+        if self.store is None:
             return None
         try:
-            return os.readlink(self.root / "current")
+            return os.readlink(self.store.current_link)
         except OSError:
             return None
 
@@ -56,7 +68,7 @@ class ContentSource:
         program = self.check(now)
         if program is not None:
             return program
-        if self.root is not None:
+        if self.store is not None:
             log.info("no synced content yet: playing the local folders %s and %s",
                      self.config.playlists_dir, self.config.media_dir)
         program, _ = load_program(self.config, now)
@@ -68,14 +80,15 @@ class ContentSource:
         if target is None or target == self._seen_target:
             return None
         self._seen_target = target
-        folder = self.root / target  # type: ignore[operator]
+        assert self.store is not None  # a target was read from it
+        folder = self.store.root / target
         name = Path(target).name
-        if not self._complete(name):
+        if not self._complete(self.store, name):
             log.error("content generation %s is incomplete on disk: rolling back", name)
-            self._roll_back(name, "files missing or cut short")
+            self._roll_back(self.store, name, "files missing or cut short")
             return None
         try:
-            program, problems = load_program(self.config, now, (folder / "playlists", folder / "media"))
+            program, problems = load_program(self.config, now, content_folders(folder))
         except ContentError as exc:
             program, problems = None, exc.problems
         if program is not None and playable(program, problems):
@@ -84,20 +97,17 @@ class ContentSource:
             return program
         reason = "; ".join(str(p) for p in problems if p.severity == "error")[:500] or "nothing in it can play"
         log.error("content generation %s cannot be played (%s): rolling back", name, reason)
-        self._roll_back(name, reason)
+        self._roll_back(self.store, name, reason)
         return None
 
-    def _complete(self, name: str) -> bool:
+    @staticmethod
+    def _complete(store: Store, name: str) -> bool:
         """Every file of the generation there at its size: a stat per file, fast enough for a boundary."""
-        from sync.store import Store
+        generation = store.load_generation(name)
+        return generation is not None and store.is_complete(generation)
 
-        generation = Store(self.root).load_generation(name)  # type: ignore[arg-type]
-        return generation is not None and Store(self.root).is_complete(generation)  # type: ignore[arg-type]
-
-    def _roll_back(self, bad: str, reason: str) -> None:
-        from sync.store import Store  # the store's file layout only; the player never imports sync's HTTP code
-
-        store = Store(self.root)  # type: ignore[arg-type]
+    @staticmethod
+    def _roll_back(store: Store, bad: str, reason: str) -> None:
         try:
             store.mark_bad(bad, reason)
             previous = store.best_generation()

@@ -6,28 +6,29 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sync.layout import StateFolder, write_atomic
 
 from .config import KioskConfig
 from .sequence import Decision
 
-NOW_PLAYING = "now-playing.json"
-POWER_FILE = "power.json"
+if TYPE_CHECKING:  # the loop draws with pygame; the sync client reads this module's files without it
+    from .loop import Health
 
 
 def now_playing(decision: Decision, when: datetime, generation: str | None, clock: str,
-                started: float | None = None) -> dict[str, Any]:
+                started: float | None = None, health: Health | None = None) -> dict[str, Any]:
     slot = decision.slot
     return {"since": when.isoformat(timespec="seconds"), "playlist": slot.playlist if slot else None,
             "item": slot.item.id if slot else "_fallback", "language": "+".join(slot.languages) if slot else None,
-            "generation": generation or "local folders", "clock": clock, "pid": os.getpid(), "started": started}
+            "generation": generation or "local folders", "clock": clock, "pid": os.getpid(), "started": started,
+            **(health.as_json() if health is not None else {})}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    """A small state file the other process reads: whole or not at all (sync/layout.py's write_atomic)."""
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -62,10 +63,24 @@ def last_errors(log_file: Path, count: int = 3, tail_bytes: int = 256_000) -> li
     return [line[:200] for line in text.splitlines() if " ERROR " in line][-count:]
 
 
-def status_lines(config: KioskConfig) -> list[str]:
-    from .source import store_root
+def _health_lines(playing: dict[str, Any]) -> list[str]:
+    """Skipped slots and files broken now; video frames shown and dropped in the last hour."""
+    skips, broken = playing.get("skips"), playing.get("broken")
+    if not isinstance(skips, int):
+        return []
+    lines = [f"skipped      {skips} slot(s) since the player started" + ("" if skips else " (no broken files)")]
+    for n, entry in enumerate(broken if isinstance(broken, list) else []):
+        lines.append(f"{'broken now' if n == 0 else '':13}{entry}")
+    shown, dropped = playing.get("frames_shown_hour"), playing.get("frames_dropped_hour")
+    if isinstance(shown, int) and isinstance(dropped, int) and shown + dropped:
+        lines.append(f"video        {shown} frames shown, {dropped} dropped ({100 * dropped / (shown + dropped):.1f} %) "
+                     "in the last hour")
+    return lines
 
-    playing = read_json(config.state_dir / NOW_PLAYING)
+
+def status_lines(config: KioskConfig) -> list[str]:
+    files = StateFolder(config.state_dir)
+    playing = read_json(files.now_playing)
     lines = [f"screen       {config.screen_id}"]
     if playing:
         state = "running" if _running(playing.get("pid")) else "not running (last seen)"
@@ -73,35 +88,36 @@ def status_lines(config: KioskConfig) -> list[str]:
         lines.append(f"player       {state}: {what} since {playing.get('since')}")
         lines.append(f"generation   {playing.get('generation')}")
         lines.append(f"clock        {playing.get('clock')}")
+        lines += _health_lines(playing)
     else:
         lines.append("player       has not played anything yet")
-    power = read_json(config.state_dir / POWER_FILE)
+    power = read_json(files.power)
     if power:
         lines.append(f"screen power {'on' if power.get('on') else 'off'} since {power.get('since')} "
                      f"(method {power.get('method')})")
-    errors = last_errors(config.state_dir / "player.log")
+    errors = last_errors(files.log)
     lines.append("last errors  " + ("none in the log" if not errors else errors[0]))
     lines += [f"             {line}" for line in errors[1:]]
     if config.sync is None:
         lines.append("sync         off (no `sync` section in kiosk.yaml): content from "
                      f"{config.playlists_dir} and {config.media_dir}")
         return lines
-    root = store_root(config)
-    store_state = read_json(root / "state.json")
+    store = files.store
+    store_state = read_json(store.state)
     last = store_state.get("last_sync")
     if last:
         lines.append(f"last sync    {last.get('time')}: {last.get('status')} ({last.get('message')}) via {last.get('via')}")
     else:
         lines.append(f"last sync    none yet (server {config.sync.server}, channel {config.sync.channel})")
     try:
-        current = os.readlink(root / "current")
+        current = os.readlink(store.current)
     except OSError:
         current = "none"
-    blobs = root / "blobs"
+    blobs = store.blobs
     size = sum(p.stat().st_size for p in blobs.iterdir() if p.is_file()) if blobs.is_dir() else 0
-    lines.append(f"store        {root}: current {Path(current).name}, {size / 2**20:.1f} MB of "
+    lines.append(f"store        {store.root}: current {Path(current).name}, {size / 2**20:.1f} MB of "
                  f"{config.sync.store_limit_mb} MB")
-    notices = read_json(root / "notices.json").get("notices") or []
+    notices = read_json(store.notices).get("notices") or []
     for notice in notices if isinstance(notices, list) else []:
         if isinstance(notice, dict):
             lines.append(f"notice       {notice.get('level')} {notice.get('id')} until {notice.get('expires')}: "

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
 
+import pygame
+import pygame.freetype
+
 from .config import KioskConfig, load_config, parse_config
-from .browse import BROWSE_FILE, Menu, load_menu, menu_items, parse_menu
 from .content import SCHEDULE_FILE, load_content, parse_playlist
 from .errors import ContentError, MediaError, Problem
-from .fonts import missing_font
+from .fontfiles import font_overrides, has_font_for, missing_font
 from .images import check_image
 from .model import Content, Playlist
-from .stage import font_overrides, has_font_for
+from .painter import make_renderer
+from .sequence import Program
+from .touch.browse import BROWSE_FILE, Menu, load_menu, menu_items, parse_menu
+from .touch.layout import Layout
+from .touch.painter import KioskPainter
 from .yamlsource import load_yaml
 
 
@@ -39,7 +46,7 @@ def _check_file(path: Path, kind: str) -> str | None:
         return f"{path} does not exist"
     try:
         if kind == "video":
-            from .video import probe
+            from .video import probe  # here: without PyAV the rest still validates, and says so below
             probe(path)
         else:
             check_image(path)
@@ -128,9 +135,6 @@ def check_menu_media(menu: Menu, media_dir: Path) -> list[Problem]:
 
 def check_menu_layout(config: KioskConfig, menu: Menu, media_dir: Path) -> list[Problem]:
     """Render every text page of the browse menu in each language, to warn of text cut to fit."""
-    from .kiosk_layout import Layout
-    from .kiosk_paint import KioskPainter
-
     painter = KioskPainter(config, Layout(config.display.canvas, config.display.px_per_mm, config.languages), menu, media_dir)
     problems = []
     for path, topic in menu.walk():
@@ -146,15 +150,7 @@ def check_menu_layout(config: KioskConfig, menu: Menu, media_dir: Path) -> list[
 
 def check_layout(config: KioskConfig, content: Content) -> list[Problem]:
     """Render every text slot as the screen would, to warn of text cut to fit or captions left out."""
-    import os
-
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    import pygame
-    import pygame.freetype
-
-    from .sequence import Program
-    from .stage import make_renderer
-
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # read when the display starts: no window is needed
     pygame.display.init()
     pygame.font.init()
     pygame.freetype.init()

@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator, Literal, Protocol
 
 import av
 import av.error
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # Frames are converted to 32-bit XRGB, the layout of SDL's display surfaces, so the
 # render loop's blit is a plain copy. swscale names the bytes in memory order.
 _SWS_FORMAT = "bgr0" if sys.byteorder == "little" else "0rgb"
-_BUFFER_FORMAT = "BGRA" if sys.byteorder == "little" else "ARGB"
+_BUFFER_FORMAT: Literal["BGRA", "ARGB"] = "BGRA" if sys.byteorder == "little" else "ARGB"
 _MASKS = (0xFF0000, 0x00FF00, 0x0000FF, 0)
 _PTS_SLACK = 1e-6  # seconds: absorbs float rounding of pts * time_base; far below one frame
 _TRUNCATED_SLACK = 1.0  # seconds short of the stated duration before we call a file cut off
@@ -138,7 +138,8 @@ def _draw_frame(frame: av.VideoFrame, layout: _Layout, scaler: VideoReformatter,
         # Whole rows (the usual 16:9 on 16:9): one copy, no per-pixel work.
         top, first = max(0, -y), max(0, y)
         rows = min(layout.scaled[1] - top, size[1] - first)
-        with memoryview(out.get_view("0")) as dst, memoryview(plane) as src:
+        # BufferProxy has the buffer protocol; pygame-ce's stub does not declare it.
+        with memoryview(out.get_view("0")) as dst, memoryview(plane) as src:  # type: ignore[arg-type]
             dst[first * pitch:(first + rows) * pitch] = src[top * pitch:(top + rows) * pitch]
         return out
     source = pygame.image.frombuffer(plane, layout.scaled, _BUFFER_FORMAT, pitch=plane.line_size)
@@ -207,6 +208,7 @@ class VideoClip:
         self.letterbox = letterbox
         self.loop = loop
         self.dropped = 0  # frames never shown because a newer one was already due
+        self.shown = 0  # frames handed to the screen by frame_at
         self.error: str | None = None
         self._container, self._stream = _open(self.path)
         try:
@@ -290,6 +292,7 @@ class VideoClip:
                     self.dropped += 1
                 shown = self._queue.popleft()[1]
             if shown is not None:
+                self.shown += 1
                 self._cond.notify_all()
             elif self._finished and not self._queue and t >= self._end:
                 self._ended = True

@@ -9,12 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .fields import Reader
 from .yamlsource import line_of
-
-if TYPE_CHECKING:
-    from .fields import Reader
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"\s*(\d{1,2}):(\d{2})\s*")
@@ -182,12 +180,12 @@ def parse_when(r: "Reader", raw: Any, path: str, line: int | None) -> When:
         if not isinstance(value, list):
             value = [value]
         if not value:
-            r.error(f"{path}.{key}", "is an empty list, so this can never play; leave the key out to mean no limit", line_of(w, key))
+            r.error_at(w, key, path, "is an empty list, so this can never play; leave the key out to mean no limit")
         parsed = []
         for i, entry in enumerate(value):
             try:
                 parsed.append(parse(entry))
             except ValueError as exc:
-                r.error(f"{path}.{key}[{i}]", str(exc), line_of(value, i) or line_of(w, key))
+                r.error_at(value, i, f"{path}.{key}", str(exc), line_of(w, key))
         parts[key] = parsed
     return When(frozenset(parts.get("weekdays", [])), tuple(parts.get("times", [])), tuple(parts.get("dates", [])))

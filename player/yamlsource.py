@@ -14,14 +14,14 @@ MAX_DIGITS = 30  # no setting needs more; Python refuses to read an integer of o
 MAX_DEPTH = 40
 
 
-class LineDict(dict):  # type: ignore[type-arg]
+class LineDict(dict[Any, Any]):
     """A dict from YAML that knows the line of each of its keys (1-based)."""
 
     lines: dict[Any, int]
     line: int
 
 
-class LineList(list):  # type: ignore[type-arg]
+class LineList(list[Any]):
     """A list from YAML that knows the line of each of its items (1-based)."""
 
     lines: list[int]
@@ -37,7 +37,7 @@ class _Loader(yaml.SafeLoader):
         super().__init__(stream)
         self.depth = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         # Aliases are refused where they appear: a few lines of them expand to millions of
         # items (the "billion laughs"), and none of these files needs one.
         if self.check_event(yaml.AliasEvent):
@@ -48,7 +48,7 @@ class _Loader(yaml.SafeLoader):
             raise YamlShapeError(None, None, f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark)
         self.depth += 1
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
@@ -109,13 +109,17 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return out
 
 
+def _refuse(loader: _Loader, node: yaml.Node) -> Any:
+    return loader.construct_undefined(node)  # YAML's own message, with the file and line
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor(_INT, _construct_int)
 # Only the plain kinds: a set, binary bytes or an ordered-pairs list where text is expected
 # would reach code that checks for str, list and dict.
 for _tag in ("set", "binary", "omap", "pairs"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", yaml.constructor.SafeConstructor.construct_undefined)
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
 
 
 def parse_yaml(text: str, filename: str) -> Any:

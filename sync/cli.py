@@ -368,14 +368,14 @@ def run_command(args: argparse.Namespace) -> int:
 
     from player.config import load_config
 
-    from .screen import open_store, record, root_key, run, settings_of
-    from .client import HttpSource, sync_once
+    from .screen import http_source, open_store, record, root_key, run, settings_of
+    from .client import sync_once
 
     config = load_config(args.config)
     if args.once:
         settings = settings_of(config)
         store = open_store(config)
-        result = sync_once(HttpSource(settings.server, settings.channel, settings.ca_file), store, root_key(settings),
+        result = sync_once(http_source(settings), store, root_key(settings),
                            settings.channel, settings.keep_generations, settings.store_limit_mb * 2**20)
         record(store, result, datetime.now(config.tz), settings.server)
         print(f"{result.status}: {result.message}")
@@ -411,8 +411,8 @@ def notice_command(args: argparse.Namespace) -> int:
     if args.action == "list":
         for row in client.request("GET", "/api/notices").json():
             state = "expired" if row["expired"] else f"until {row['expires']}"
-            texts = "; ".join(f"{k}: {v}" for k, v in row["texts"].items())
-            print(f"{row['id']}  {row['level']}  {', '.join(row['channels'])}  {state}  by {row['posted_by']}\n    {texts}")
+            said = "; ".join(f"{k}: {v}" for k, v in row["texts"].items())
+            print(f"{row['id']}  {row['level']}  {', '.join(row['channels'])}  {state}  by {row['posted_by']}\n    {said}")
         return 0
     if args.action == "clear":
         if not args.id:

@@ -139,8 +139,8 @@ class HttpSource:
                 response.raise_for_status()
                 resuming = response.status_code == 206 and have > 0  # a host without Range sends it all
                 if resuming:
-                    with part.open("rb") as kept:
-                        while block := kept.read(CHUNK):
+                    with part.open("rb") as earlier:
+                        while block := earlier.read(CHUNK):
                             digest.update(block)
                 with part.open("ab" if resuming else "wb") as out:
                     for chunk in self._chunks(response, url):
@@ -267,7 +267,7 @@ def sync_once(source: Source, store: Store, root: Ed25519PublicKey, channel: str
         manifest = verify_manifest(envelope, plist, channel)
         have = max(current.manifest.generation if current else 0, int(state.get("generation") or 0))
         name = store.generation_name(manifest)
-        if intact and manifest.generation == have and payload_of(envelope) == payload_of(
+        if intact and current is not None and manifest.generation == have and payload_of(envelope) == payload_of(
                 (current.path / "manifest").read_bytes()):
             store.update_state(manifest_etag=etag, publishers_etag=publishers_etag)
             return SyncResult("unchanged", have, "same generation")
@@ -303,7 +303,7 @@ def fetch_missing(source: Source, store: Store, manifest: Manifest) -> int:
 
 def backoff_seconds(failures: int, base: float, ceiling: float, rng: random.Random) -> float:
     """Exponential backoff with jitter, so a fleet coming back online does not arrive at once."""
-    return min(ceiling, base * 2 ** min(failures, 16)) * rng.uniform(0.5, 1.5)
+    return min(ceiling, base * 2.0 ** min(failures, 16)) * rng.uniform(0.5, 1.5)
 
 
 def run_forever(poll: Callable[[], SyncResult], interval: float | Callable[[], float], stop: threading.Event,

@@ -15,23 +15,20 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass
+from importlib.metadata import version
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
 import requests
 
-from player.status import NOW_PLAYING, POWER_FILE, last_errors, read_json
+from player.status import last_errors, read_json
 
 from .errors import FetchError
-from .files import write_atomic
+from .layout import PROOF_KEEP_OLD, StateFolder, StoreFolder, rotated, write_atomic
 
 log = logging.getLogger(__name__)
 
-PROOF_FILE = "proof-of-play.jsonl"
-CURSOR_FILE = "proof-upload.json"
-SCREENSHOT_FILE = "screenshot.png"
-SCREENSHOT_REQUEST = "screenshot.request"
 BATCH_LINES = 1000
 
 
@@ -43,14 +40,14 @@ class Cursor:
 
 def proof_files(state_dir: Path) -> list[Path]:
     """The proof log and its rotated copies, oldest first (.3, .2, .1, then the live file)."""
-    base = state_dir / PROOF_FILE
-    older = [base.with_name(f"{base.name}.{n}") for n in (3, 2, 1)]
+    base = StateFolder(state_dir).proof
+    older = [rotated(base, n) for n in range(PROOF_KEEP_OLD, 0, -1)]
     return [p for p in older + [base] if p.exists()]
 
 
 def read_cursor(state_dir: Path) -> Cursor | None:
     try:
-        raw = json.loads((state_dir / CURSOR_FILE).read_text(encoding="utf-8"))
+        raw = json.loads(StateFolder(state_dir).proof_cursor.read_text(encoding="utf-8"))
         return Cursor(int(raw["inode"]), int(raw["offset"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -110,6 +107,7 @@ class Reporter:
                  facts: Callable[[], dict[str, Any]]) -> None:
         self.base = base_url.rstrip("/")
         self.state_dir = state_dir
+        self.files = StateFolder(state_dir)
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.verify: str | bool = ca_file or True
@@ -134,11 +132,11 @@ class Reporter:
     def heartbeat(self) -> dict[str, Any]:
         answer: dict[str, Any] = self._call("POST", "/api/heartbeat", json=self.facts()).json()
         if answer.get("screenshot"):  # staff asked: the player takes one within a second or two
-            (self.state_dir / SCREENSHOT_REQUEST).touch()
+            self.files.screenshot_request.touch()
         return answer
 
     def send_screenshot(self) -> bool:
-        path = self.state_dir / SCREENSHOT_FILE
+        path = self.files.screenshot
         try:
             mtime = path.stat().st_mtime
         except OSError:
@@ -158,7 +156,7 @@ class Reporter:
             if lines:
                 added += int(self._call("POST", "/api/proof", json={"lines": lines}).json()["added"])
             if end is not None and end != cursor:
-                write_atomic(self.state_dir / CURSOR_FILE, json.dumps({"inode": end.inode, "offset": end.offset}).encode())
+                write_atomic(self.files.proof_cursor, json.dumps({"inode": end.inode, "offset": end.offset}).encode())
                 cursor = end
             if len(lines) < limit:
                 return added
@@ -193,15 +191,16 @@ class Reporter:
 def screen_facts(state_dir: Path, store_root: Path, started: float, version: str,
                  clock: Callable[[], datetime]) -> dict[str, Any]:
     """What a heartbeat says, read from the files the player and the sync client keep."""
-    playing = read_json(state_dir / NOW_PLAYING)
-    store_state = read_json(store_root / "state.json")
-    power = read_json(state_dir / POWER_FILE)
+    files = StateFolder(state_dir)
+    playing = read_json(files.now_playing)
+    store_state = read_json(StoreFolder(store_root).state)
+    power = read_json(files.power)
     last_sync = store_state.get("last_sync") or {}
     error = None
     if last_sync.get("status") == "failed":
         error = f"sync: {last_sync.get('message')}"
     else:
-        errors = last_errors(state_dir / "player.log", 1)
+        errors = last_errors(files.log, 1)
         error = errors[0] if errors else None
     try:
         free = shutil.disk_usage(state_dir).free / 2**20
@@ -215,7 +214,19 @@ def screen_facts(state_dir: Path, store_root: Path, started: float, version: str
             "clock": clock().isoformat(timespec="milliseconds"),
             "clock_trusted": not str(playing.get("clock", "set")).startswith("unset"),
             "last_error": error[:2000] if error else None, "fallback": playing.get("item") == "_fallback",
-            "screen_on": power.get("on") if power else None}
+            "screen_on": power.get("on") if power else None, **_health(playing)}
+
+
+def _health(playing: dict[str, Any]) -> dict[str, Any]:
+    """The player's skips, broken files and last hour of video frames, as it wrote them at its last item boundary."""
+    out: dict[str, Any] = {}
+    for key in ("skips", "frames_shown_hour", "frames_dropped_hour"):
+        if isinstance(playing.get(key), int) and not isinstance(playing.get(key), bool):
+            out[key] = max(0, playing[key])
+    broken = playing.get("broken")
+    if isinstance(broken, list):
+        out["broken"] = [str(entry)[:300] for entry in broken[:20]]
+    return out
 
 
 def read_token(path: str) -> str:
@@ -227,7 +238,6 @@ def read_token(path: str) -> str:
 
 def software_version() -> str:
     try:
-        from importlib.metadata import version
         return version("tinhbien-kiosk")
     except Exception:  # a bare checkout, not installed
         return "0"

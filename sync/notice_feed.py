@@ -21,13 +21,10 @@ from .client import Source, check_publishers
 from .envelope import open_sealed
 from .errors import FetchError, SyncError
 from .notice import Notice, parse_notice, read_notices_document
-from .files import write_atomic
+from .layout import write_atomic
 from .store import Store, disk_error
 
 log = logging.getLogger(__name__)
-
-NOTICES_FILE = "notices.json"
-
 
 def notice_record(notice: Notice) -> dict[str, object]:
     return {"id": notice.id, "level": notice.level, "texts": dict(notice.texts),
@@ -60,9 +57,9 @@ def verified_notices(document: bytes, store: Store, source: Source, root: Ed2551
 def write_notices(store: Store, notices: list[Notice]) -> None:
     data = json.dumps({"format": 1, "notices": [notice_record(n) for n in notices]}, ensure_ascii=False, indent=1)
     try:
-        write_atomic(store.root / NOTICES_FILE, data.encode("utf-8"))
+        write_atomic(store.files.notices, data.encode("utf-8"))
     except OSError as exc:
-        raise disk_error(exc, f"writing {NOTICES_FILE}") from None
+        raise disk_error(exc, f"writing {store.files.notices.name}") from None
 
 
 def follow_notices(source: Source, store: Store, root: Ed25519PublicKey, channel: str, screen: str,

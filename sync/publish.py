@@ -11,7 +11,6 @@ cut (a pulled USB stick, a full disk) never leaves half a file under its final n
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -24,7 +23,8 @@ from typing import TYPE_CHECKING, Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .envelope import key_id, seal, signer_of
-from .files import fsync_dir, hash_file, write_atomic
+from .files import hash_file
+from .layout import fsync_dir, write_atomic
 from .errors import ManifestError, SignatureError, StoreError, SyncError
 from .jsondoc import load_json
 from .keys import PublisherList, make_publisher, public_from_text, public_text, seal_publishers, write_private
@@ -179,6 +179,8 @@ def _unverified(data: bytes, kind: str) -> tuple[str, bytes]:
 
 def check_content(config: Path, content: Path, now: datetime | None = None) -> list[Problem]:
     """The player's own validation of content/playlists; raises ContentRejected on any error, returns warnings."""
+    # Here, not at the top: the validator renders text with pygame, which only publishing needs (the server
+    # imports this module too, and must not load it).
     from player.config import load_config
     from player.errors import ContentError, Problem
     from player.validate import validate_all

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .client import HttpSource, Source, SyncResult, run_forever
 from .errors import FetchError, SyncError
-from .files import write_atomic
+from .layout import write_atomic
 from .fleet import Reporter
 from .keys import PublisherList, open_publishers
 from .manifest import FileEntry

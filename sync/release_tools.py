@@ -29,7 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .envelope import key_id, seal, signer_of
 from .errors import ManifestError, SyncError
-from .files import fsync_dir, hash_file, write_atomic
+from .files import hash_file
+from .layout import fsync_dir, write_atomic
 from .jsondoc import load_json
 from .manifest import FileEntry
 from .publish import Progress, SourceFile, copy_blob, has_blob, peek_publishers, publishers_path, write_published

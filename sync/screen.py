@@ -13,14 +13,14 @@ from typing import Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from player.config import KioskConfig, SyncSettings
-from player.source import store_root
 
-from .client import FolderSource, HttpSource, Source, SyncResult, fetch_missing, run_forever, sync_once
+from .client import FolderSource, HttpSource, RateFloor, Source, SyncResult, fetch_missing, run_forever, sync_once
 from .errors import SyncError
 from .fleet import Reporter, read_token, screen_facts, software_version
 from .notice_feed import follow_notices
 from .keys import public_from_text
 from .files import sha256_file
+from .layout import StateFolder
 from .release_follow import NotingReporter, ReleaseFollower, facts_for, follow_releases, release_source, screen_target
 from .store import Store
 from .update_area import area_of, read_small_json, status_file
@@ -36,8 +36,14 @@ def settings_of(config: KioskConfig, need_server: bool = True) -> SyncSettings:
     return config.sync
 
 
+def http_source(settings: SyncSettings, wait: float = 0.0) -> HttpSource:
+    """The screen's channel on its server, with kiosk.yaml's CA file and rate floor."""
+    return HttpSource(settings.server, settings.channel, settings.ca_file, wait=wait,
+                      floor=RateFloor(min_rate=settings.min_rate_kb * 1000))
+
+
 def open_store(config: KioskConfig) -> Store:
-    return Store(store_root(config)).open()
+    return Store(StateFolder(config.state_dir).store.root).open()
 
 
 def root_key(settings: SyncSettings) -> Ed25519PublicKey:
@@ -131,7 +137,7 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
     settings = settings_of(config)
     store = open_store(config)
     key = root_key(settings)
-    source = HttpSource(settings.server, settings.channel, settings.ca_file, wait=LONG_POLL_SECONDS)
+    source = http_source(settings, wait=LONG_POLL_SECONDS)
 
     def check() -> None:
         try:
@@ -140,7 +146,7 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
             log.exception("store check failed")
 
     threading.Thread(target=check, name="store-check", daemon=True).start()
-    notices = HttpSource(settings.server, settings.channel, settings.ca_file, wait=LONG_POLL_SECONDS)
+    notices = http_source(settings, wait=LONG_POLL_SECONDS)
     threading.Thread(target=_guarded(lambda: follow_notices(notices, store, key, settings.channel, config.screen_id,
                                                             clock, stop)), name="notices", daemon=True).start()
     update = config.update

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterable
 
 from .errors import StoreError, SyncError
-from .files import CHUNK, fsync_dir, sha256_file, write_atomic
+from .files import CHUNK, sha256_file
+from .layout import StoreFolder, fsync_dir, write_atomic
 from .manifest import FileEntry, Manifest, parse_manifest
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,11 @@ class Generation:
 class Store:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.blobs = root / "blobs"
-        self.partial = root / "partial"
-        self.generations = root / "generations"
-        self.current_link = root / "current"
+        self.files = StoreFolder(root)
+        self.blobs = self.files.blobs
+        self.partial = self.files.partial
+        self.generations = self.files.generations
+        self.current_link = self.files.current
 
     def open(self) -> "Store":
         """Create the folders and clear what a crash left behind (half-built generations, temp files)."""
@@ -74,7 +76,7 @@ class Store:
 
     def read_state(self) -> dict[str, Any]:
         try:
-            data = json.loads((self.root / "state.json").read_text(encoding="utf-8"))
+            data = json.loads(self.files.state.read_text(encoding="utf-8"))
             return data if isinstance(data, dict) else {}
         except (OSError, ValueError):
             return {}
@@ -82,7 +84,7 @@ class Store:
     def update_state(self, **changes: Any) -> None:
         state = self.read_state()
         state.update(changes)
-        self._write_atomic(self.root / "state.json", json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
+        self._write_atomic(self.files.state, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         try:
@@ -98,18 +100,18 @@ class Store:
         state = self.read_state()
         state["bad"] = sorted(set(state.get("bad", [])) | {name})
         state["last_rollback"] = {"generation": name, "reason": reason}
-        self._write_atomic(self.root / "state.json", json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
+        self._write_atomic(self.files.state, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
 
     # -- publishers --------------------------------------------------------------------------------
 
     def publishers(self) -> bytes | None:
         try:
-            return (self.root / "publishers").read_bytes()
+            return self.files.publishers.read_bytes()
         except OSError:
             return None
 
     def save_publishers(self, envelope: bytes) -> None:
-        self._write_atomic(self.root / "publishers", envelope)
+        self._write_atomic(self.files.publishers, envelope)
 
     # -- blobs -------------------------------------------------------------------------------------
 
@@ -245,7 +247,7 @@ class Store:
         tmp = self.root / "current.tmp"
         try:
             tmp.unlink(missing_ok=True)
-            os.symlink(Path("generations") / generation.name, tmp)
+            os.symlink(Path(self.generations.name) / generation.name, tmp)
             os.replace(tmp, self.current_link)
             fsync_dir(self.root)
         except OSError as exc:

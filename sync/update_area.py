@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import write_atomic
+from .layout import StateFolder, write_atomic
 
-AREA = "update"
 STATUS = Path("releases") / "status.json"
 MAX_SMALL = 1 << 20  # a marker or state file larger than this is not ours
 
@@ -60,7 +59,7 @@ class UpdateArea:
 
 
 def area_of(state_dir: Path) -> UpdateArea:
-    return UpdateArea(state_dir / AREA)
+    return UpdateArea(StateFolder(state_dir).update)
 
 
 def status_file(install_dir: Path) -> Path:

@@ -60,3 +60,37 @@ def make_screen(root: Path, playlists: dict[str, str], size: tuple[int, int] = (
     for name, (w, h) in (images or {}).items():
         Image.new("RGB", (w, h), (30, 140, 70)).save(root / "media" / name)
     return config
+
+
+# --- the server's two engines --------------------------------------------------------------------------------
+
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One PostgreSQL cluster for the whole run (see tests/pgcluster.py); its tests are skipped, with the reason in
+    one line, where this machine cannot start one."""
+    from tests.pgcluster import Unavailable, start_cluster
+
+    try:
+        cluster = start_cluster(os.environ.get("KIOSK_PGTEST_STATE"))
+    except Unavailable as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    yield cluster
+    cluster.remove()
+
+
+def database_for(engine: str, request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite (the server's own file), or the URL of a new, empty PostgreSQL database."""
+    if engine == "sqlite":
+        return None
+    import uuid
+
+    return request.getfixturevalue("pg_cluster").create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=ENGINES)
+def database(request: pytest.FixtureRequest) -> str | None:
+    """Each server test runs on both engines: the server's records in SQLite, then in PostgreSQL."""
+    return database_for(request.param, request)

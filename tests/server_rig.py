@@ -89,20 +89,27 @@ class Rig:
         self.running = start_in_thread(replace(self.settings, port=port))
 
 
-def start_rig(data: Path, **settings: Any) -> Rig:
-    """A server on a free port with channel "gate", its root and publisher keys, and an admin staff token."""
-    config = replace(ServerSettings(data=data, port=0), **settings)
+def start_rig(data: Path, database: str | None = None, **settings: Any) -> Rig:
+    """A server on a free port with channel "gate", its root and publisher keys, and an admin staff token;
+    its records in `database` (a postgresql:// URL), else in SQLite."""
+    config = replace(ServerSettings(data=data, port=0, database_url=database), **settings)
+    root, publisher, admin = seed(config)
+    running = start_in_thread(config)
+    rig = Rig(running.url, data, running, root, publisher, admin, config)
+    plist = PublisherList("gate", 1, (make_publisher("office", publisher.public_key()),))
+    rig.staff().put(f"{rig.url}/api/channels/gate/publishers", data=seal_publishers(plist, root)).raise_for_status()
+    return rig
+
+
+def seed(config: ServerSettings) -> tuple[Ed25519PrivateKey, Ed25519PrivateKey, str]:
+    """Channel "gate" with a new root key, and admin "lan": (root key, a publisher key, lan's token)."""
     root, publisher = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     db = Database(config.database)
     db.add_channel("gate", public_text(root.public_key()), _now())
     admin = make_token("staff")
     db.add_staff("lan", ["*"], True, admin, _now())
     db.close()
-    running = start_in_thread(config)
-    rig = Rig(running.url, data, running, root, publisher, admin.text, config)
-    plist = PublisherList("gate", 1, (make_publisher("office", publisher.public_key()),))
-    rig.staff().put(f"{rig.url}/api/channels/gate/publishers", data=seal_publishers(plist, root)).raise_for_status()
-    return rig
+    return root, publisher, admin.text
 
 
 def _now() -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from player.config import load_config
-from player.browse import load_menu
+from player.touch.browse import load_menu
 from player.content import load_content
 from player.errors import ContentError
 from player.yamlsource import parse_yaml
@@ -77,11 +77,14 @@ def test_one_bad_item_leaves_the_rest_playing(tmp_path):
 
 def test_every_problem_is_listed_at_once(tmp_path):
     config = tmp_path / "kiosk.yaml"
-    config.write_text("screen: {id: 'bad id!'}\ndisplay: {rotation: 45, fps: 0}\nlanguages: {order: [kh]}\n", encoding="utf-8")
+    config.write_text("screen: {id: 'bad id!'}\ndisplay: {rotation: 45, fps: 0}\nlanguages: {order: [kh]}\n"
+                      "overlays: {clock: yes}\ntouch: {exit_taps: 2}\naudio: {volume: 3}\n", encoding="utf-8")
     with pytest.raises(ContentError) as caught:
         load_config(config)
-    keys = {p.key for p in caught.value.problems}
-    assert {"screen.id", "display.rotation", "display.fps", "languages.order[0]"} <= keys
+    keys = {p.key: p.line for p in caught.value.problems}
+    assert {"screen.id", "display.rotation", "display.fps", "languages.order[0]", "overlays.clock", "touch.exit_taps",
+            "audio.volume"} <= set(keys)
+    assert (keys["display.rotation"], keys["languages.order[0]"], keys["audio.volume"]) == (2, 3, 6)
 
 
 def test_a_byte_order_mark_before_kiosk_yaml_is_not_content(tmp_path):

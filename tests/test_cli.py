@@ -39,6 +39,7 @@ def player(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedPr
                           text=True, timeout=timeout)
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_headless_run_plays_and_writes_proof_of_play(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (1280, 720)})
     result = player("run", "--headless", "--seconds", "5", cwd=tmp_path)
@@ -61,6 +62,7 @@ def test_run_refuses_a_bad_config_before_opening_a_window(tmp_path):
     assert "kiosk.yaml:2 [display.rotation]: must be one of 0, 90, 180, 270" in result.stderr
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_a_broken_file_is_skipped_and_the_rest_plays(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={})
     (tmp_path / "media" / "river.jpg").write_bytes(b"not a jpeg at all")
@@ -112,6 +114,7 @@ def test_preview_renders_each_slot_and_a_contact_sheet(tmp_path):
     assert shot.get_size() == (960, 540)
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_a_clock_behind_the_last_time_seen_is_treated_as_unset(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (640, 360)})
     (tmp_path / "state").mkdir()
@@ -171,6 +174,7 @@ def test_sigterm_stops_cleanly_with_a_last_proof_line(tmp_path):
     assert lines[-1]["status"] == "cut" and lines[-1]["reason"] == "player stopped"
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_status_shows_the_last_errors(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={})
     (tmp_path / "media" / "river.jpg").write_bytes(b"broken")

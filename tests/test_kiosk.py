@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -11,15 +12,13 @@ import pygame
 import pytest
 
 from player.config import load_config
-from player.kiosk_paint import MENU_BACKGROUND, SELECTED
-from player.lockdown import hash_pin
-from player.loop import Loop
-from player.overlays import Overlays
-from player.prepare import Preparer
-from player.proof import Background as Writer
-from player.proof import ProofLog, read_proof
-from player.stage import SlotPainter, load_program, make_kiosk, make_renderer
+from player.proof import read_proof
+from player.screen import build_screen
+from player.source import load_program
+from player.touch.lockdown import hash_pin
+from player.touch.painter import MENU_BACKGROUND, SELECTED
 from tests.conftest import REPO, at, make_screen
+from tools import make_test_clips as clips
 
 SIZE = (960, 540)
 LOOP = """\
@@ -46,31 +45,24 @@ class Rig:
                       "overlays: {clock: false, ticker: false}\n")
         self.config = config = load_config(config_path)
         self.now = at("2026-11-27 09:00")
-        program, _ = load_program(config, self.now)
-        renderer = make_renderer(config)
-        overlays = Overlays(config.display.canvas, renderer.floor, make_renderer(config).setter, clock=False, ticker=False)
-        self.writer = Writer()
-        self.proof_path = root / "proof.jsonl"
-        self.preparer = Preparer(SlotPainter(config, renderer))
-        self.loop = Loop(program, self.preparer, overlays, ProofLog(self.proof_path, self.writer), config.screen_id,
-                         config.languages)
-        self.kiosk = make_kiosk(config, self.loop, ProofLog(self.proof_path, self.writer))
+        self.built = build_screen(config, self.now)
+        self.loop, self.writer = self.built.loop, self.built.writer
+        assert self.built.kiosk is not None
+        self.kiosk = self.built.kiosk
+        self.proof_path = root / "state" / "proof-of-play.jsonl"
         self.layout = self.kiosk.layout
         self.screen = pygame.Surface(config.display.canvas)
         self.mono = 1000.0
-        self.loop.start(self.mono, self.now)
+        self.built.start(self.mono)
         self.frame()
 
     def close(self) -> None:
-        self.kiosk.close()
-        self.loop.stop(self.mono)
-        self.preparer.close()
-        self.writer.close()
+        self.built.close(self.mono)
 
     def frame(self, dt: float = 1 / 60) -> pygame.Surface:
         for event in pygame.event.get():
-            self.kiosk.handle(event, self.mono)
-        self.kiosk.frame(self.screen, self.mono, self.now, dt)
+            self.built.handle(event, self.mono)
+        self.built.frame(self.screen, self.mono, self.now, dt)
         self.mono += dt
         return self.screen
 
@@ -137,7 +129,7 @@ def test_a_tap_on_the_loop_opens_the_home_menu_in_the_language_on_screen(rig):
 
 def shows(rig: Rig, path: tuple[str, ...], page: int | None, language: str) -> bool:
     """The screen's content room is that page's (or menu's) picture, pixel for pixel."""
-    from player.kiosk_paint import ScreenKey
+    from player.touch.painter import ScreenKey
     painted = rig.kiosk.cache.get(ScreenKey(path, page, language))
     if painted is None or painted.picture is None:
         return False
@@ -373,6 +365,34 @@ def test_wrong_pins_lock_the_keypad_and_cancel_goes_back(rig):
     assert rig.kiosk.exit_status is None
 
 
+def test_the_lockout_survives_a_restart_of_the_player(tmp_path):
+    pygame.event.clear()
+    first = Rig(tmp_path)
+    try:
+        corner_taps(first)
+        for _ in range(3):  # three wrong PINs lock the keypad for 30 s
+            press_keys(first, "1111!")
+        assert first.kiosk.keypad.status(first.mono).startswith("Khóa")
+    finally:
+        first.close()  # a power cut: the state folder is all that remains
+    again = Rig(tmp_path)  # the same screen started again; its lockout runs again in full from its first frame
+    try:
+        corner_taps(again)
+        press_keys(again, "2468!")  # the right PIN, but still locked: refused without a check
+        assert again.kiosk.exit_status is None
+        status = again.kiosk.keypad.status(again.mono)
+        assert status.startswith("Khóa") and 25 <= int(status.split()[1]) <= 30, status
+        again.mono += 31.0
+        press_keys(again, "1111!")  # the count went on from three: the fourth wrong PIN locks for a minute
+        assert 55 <= again.kiosk.attempts.wait(again.mono) <= 60
+        again.mono += 61.0
+        press_keys(again, "2468!")
+        assert again.kiosk.exit_status == 64
+    finally:
+        again.close()
+    assert json.loads((tmp_path / "state" / "pin-attempts.json").read_text()) == {"failures": 0, "locked_for": 0.0}
+
+
 def test_keys_and_window_close_do_nothing_in_touch_mode(rig):
     open_home(rig)
     before = rig.screen.copy()
@@ -421,9 +441,6 @@ def test_a_new_content_generation_brings_its_own_browse_menu(rig, tmp_path):
 
 
 def test_a_video_page_plays_while_it_is_shown_and_stops_when_left(tmp_path):
-    sys.path.insert(0, str(REPO / "tools"))
-    import make_test_clips as clips
-
     (tmp_path / "media").mkdir()
     clips.make_h264_mp4(tmp_path / "media", seconds=3).rename(tmp_path / "media" / "river.mp4")
     pygame.event.clear()

@@ -7,12 +7,12 @@ import itertools
 import pygame
 import pytest
 
-from player import keypad as keypad_colors
-from player import kiosk_paint as paint
-from player.browse import PALETTE
+from player.touch import keypad as keypad_colors
+from player.touch import painter as paint
+from player.touch.browse import PALETTE
 from player.colors import MIN_CONTRAST, blend, contrast, text_color_for
-from player.kiosk_layout import BODY_CAP_MM, PAGE_CAP_MM, Box, Layout
-from player.lockdown import CORNERS, corner_box
+from player.touch.layout import BODY_CAP_MM, PAGE_CAP_MM, Box, Layout
+from player.touch.lockdown import CORNERS, corner_box
 from player.slides import SlideRenderer
 
 LANGUAGES = ("vi", "en", "km", "zh")

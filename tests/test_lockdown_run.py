@@ -14,7 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from player.lockdown import hash_pin
+import pytest
+
+from player.touch.lockdown import hash_pin
 from tests.conftest import REPO, make_screen
 
 POKE = """\
@@ -23,7 +25,7 @@ import pygame
 from pathlib import Path
 from player.app import run
 from player.config import load_config
-from player.kiosk_layout import Layout
+from player.touch.layout import Layout
 
 config = load_config(Path("kiosk.yaml"))
 w, h = config.display.canvas
@@ -75,10 +77,12 @@ def test_a_signage_screen_quits_on_window_close(tmp_path):
     status, took = poke(tmp_path, "signage", 8)
     assert status == 0 and took < 5
 
+@pytest.mark.slow  # a player process for seconds
 def test_a_touch_kiosk_ignores_window_close_escape_and_alt_f4(tmp_path):
     status, took = poke(tmp_path, "touch", 5)
     assert status == 0 and took >= 5, "something a visitor can do ended the program"
 
+@pytest.mark.slow  # a player process for seconds
 def test_the_staff_exit_ends_the_program_with_status_64(tmp_path):
     status, took = poke(tmp_path, "exit", 30)
     assert status == 64 and took < 20
@@ -98,6 +102,6 @@ def test_sigterm_still_stops_a_touch_kiosk(tmp_path):
     assert proc.wait(timeout=10) == 0
 
 def test_the_service_unit_agrees_on_the_staff_exit_status():
-    from player.kiosk import STAFF_EXIT
+    from player.touch.kiosk import STAFF_EXIT
     unit = (REPO / "deploy" / "kiosk-player.service").read_text(encoding="utf-8")
     assert f"RestartPreventExitStatus={STAFF_EXIT}" in unit and f"SuccessExitStatus={STAFF_EXIT}" in unit

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from player.browse import parse_menu
-from player.navigation import (Back, Choose, Home, Leave, Nav, Open, Touch, Turn, Wake, countdown, idle, page_id,
+from player.touch.browse import parse_menu
+from player.touch.navigation import (Back, Choose, Home, Leave, Nav, Open, Touch, Turn, Wake, countdown, idle, page_id,
                                step)
 from player.yamlsource import parse_yaml
 

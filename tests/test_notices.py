@@ -149,6 +149,7 @@ def _wait_for(condition, seconds: float = 10.0) -> bool:
 
 
 
+@pytest.mark.slow  # a sync client waits out its retry
 def test_a_screen_offline_when_a_notice_is_posted_shows_it_once_it_reconnects(tmp_path):
     rig = start_rig(tmp_path / "server")
     now = datetime.now(timezone.utc).replace(microsecond=0)

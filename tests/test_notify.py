@@ -184,6 +184,7 @@ def test_a_full_queue_drops_the_ping_instead_of_blocking_the_frame(listener):
     assert results[0] and not results[-1]
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_the_player_tells_systemd_ready_then_pings_from_its_loop_then_stopping(tmp_path, listener):
     """End to end: the real player, headless, with the variables systemd sets for Type=notify and WatchdogSec=1."""
     sock, address = listener
@@ -216,6 +217,7 @@ def test_the_player_tells_systemd_ready_then_pings_from_its_loop_then_stopping(t
     assert fields[-1] == "STOPPING=1", messages
 
 
+@pytest.mark.slow  # a server process for seconds
 def test_the_central_server_says_ready_and_pings_from_its_event_loop(listener, tmp_path):
     """deploy/kiosk-server.service is Type=notify with a watchdog: the server must say READY, then keep pinging."""
     sock, address = listener

@@ -43,6 +43,7 @@ def test_no_rules_means_always_on():
     assert should_be_on((), at("2026-11-29 03:00"))
 
 
+@pytest.mark.slow  # a player process for seconds
 def test_the_panel_is_switched_off_by_its_command_and_nothing_is_drawn(tmp_path):
     config = make_screen(tmp_path, {"main.yaml": PLAYLIST}, images={"river.jpg": (640, 360)})
     later = datetime.now(VN) + timedelta(hours=2)  # on only in a window that has not started yet

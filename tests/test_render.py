@@ -6,7 +6,8 @@ import pygame
 import pygame.freetype
 import pytest
 
-from player.fonts import NOTO, NOTO_CJK, Typesetter
+from player.fontfiles import NOTO, NOTO_CJK
+from player.fonts import Typesetter
 
 SIZE = 64
 WHITE = (255, 255, 255)

@@ -8,8 +8,12 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.conftest import REPO, make_screen
 from tests.test_cli import PLAYLIST
+
+pytestmark = pytest.mark.slow  # a kill -9 round of the real player process
 
 
 def start(cwd):  # noqa: ANN001, ANN201

@@ -28,12 +28,20 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync.client import HttpSource, sync_once, verify_manifest
-from sync.keys import PublisherList, make_publisher, open_publishers, public_text, seal_publishers
+from sync.keys import (
+    PublisherList,
+    make_publisher,
+    open_publishers,
+    public_text,
+    seal_publishers,
+)
 from sync.server.db import Database
 from sync.server.tokens import make_token
 from sync.store import Store
 from tests.conftest import REPO
 from tests.server_rig import Rig
+
+pytestmark = pytest.mark.slow  # kill -9 rounds of the real server process
 
 BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
 BIG = 50 * 2**20

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pygame
+import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from player.notices import COLORS
@@ -22,6 +23,8 @@ from sync.notice import build_notice
 from sync.upload import seal_notice
 from tests.conftest import REPO, make_screen
 from tests.server_rig import Rig, start_rig
+
+pytestmark = pytest.mark.slow  # real server, player and sync processes for tens of seconds
 
 ENV = dict(os.environ, PYTHONPATH=str(REPO), SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
 
@@ -58,8 +61,8 @@ def screen_config(rig: Rig, root: Path) -> Path:
     return config
 
 
-def test_publish_notice_heartbeat_screenshot_and_proof_round_trip(tmp_path):
-    rig = start_rig(tmp_path / "server")
+def test_publish_notice_heartbeat_screenshot_and_proof_round_trip(tmp_path, database):
+    rig = start_rig(tmp_path / "server", database)
     try:
         assert publish(rig, tmp_path, "Tin mới số 1").returncode == 0
         screen = tmp_path / "screen"
@@ -107,8 +110,8 @@ def test_publish_notice_heartbeat_screenshot_and_proof_round_trip(tmp_path):
         rig.stop()
 
 
-def test_a_notice_survives_a_restart_without_the_server(tmp_path):
-    rig = start_rig(tmp_path / "server")
+def test_a_notice_survives_a_restart_without_the_server(tmp_path, database):
+    rig = start_rig(tmp_path / "server", database)
     screen = tmp_path / "screen"
     screen_config(rig, screen)
     now = datetime.now(timezone.utc).replace(microsecond=0)

@@ -21,13 +21,14 @@ import pytest
 import requests
 import schemathesis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from sync.envelope import seal
 from sync.server.settings import Limits
-from tests.conftest import REPO
+from tests.conftest import ENGINES, REPO, database_for
 from tests.server_rig import Rig, start_rig
 
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,  # derandomized: CI reproduces it
@@ -37,23 +38,25 @@ SCREEN = "fuzz-screen"
 SECRET = b"the office wifi password"
 
 
-@pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    rig = start_rig(tmp_path_factory.mktemp("fuzz") / "data", long_poll_max_seconds=1)
+@pytest.fixture(scope="module", params=ENGINES)
+def fuzzed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Rig]:
+    rig = start_rig(tmp_path_factory.mktemp("fuzz") / "data", database_for(request.param, request),
+                    long_poll_max_seconds=1)
     assert rig.publish(1, {"media/hours.txt": BLOB}).status_code == 201
     yield rig
     rig.stop()
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    rig = start_rig(tmp_path / "data", limits=Limits(blob_mb=1, request_kb=4, manifest_kb=8, screenshot_kb=4))
+def rig(tmp_path: Path, database: str | None) -> Iterator[Rig]:
+    rig = start_rig(tmp_path / "data", database, limits=Limits(blob_mb=1, request_kb=4, manifest_kb=8, screenshot_kb=4))
     yield rig
     rig.stop()
 
 
 # --- fuzzing -------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # hundreds of generated requests
 @pytest.mark.parametrize("who", ["staff", "screen"])
 def test_no_request_the_spec_allows_or_almost_allows_gets_a_server_error(fuzzed: Rig, who: str) -> None:
     screen_token = fuzzed.add_screen(SCREEN)  # issued again each run: the staff run may revoke it

@@ -32,8 +32,8 @@ LONG_NUMBER = b"9" * 5000
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    rig = start_rig(tmp_path / "data")
+def rig(tmp_path: Path, database: str | None) -> Iterator[Rig]:
+    rig = start_rig(tmp_path / "data", database)
     yield rig
     rig.stop()
 
@@ -227,8 +227,9 @@ def test_a_screen_playing_an_older_generation_than_its_channel_for_too_long_is_f
     assert kind is None or "generation 3 published" in str(status.flag)
 
 
-def test_frozen_and_never_seen_screens_reach_the_webhook_once_and_the_screen_list(tmp_path: Path) -> None:
-    rig = start_rig(tmp_path / "data", lagging_after=0.0)
+def test_frozen_and_never_seen_screens_reach_the_webhook_once_and_the_screen_list(tmp_path: Path,
+                                                                                  database: str | None) -> None:
+    rig = start_rig(tmp_path / "data", database, lagging_after=0.0)
     hook = Hook()
     try:
         frozen = {"Authorization": f"Bearer {rig.add_screen('gate-frozen', offline_after=3600)}"}
@@ -258,3 +259,15 @@ def test_frozen_and_never_seen_screens_reach_the_webhook_once_and_the_screen_lis
 
 def heartbeat(**changes: object) -> dict[str, object]:
     return {"version": "0.1.0", "uptime": 1.0, "clock": datetime.now(timezone.utc).isoformat(), **changes}
+
+
+@pytest.mark.parametrize("text", ["a\u0000b", "\ud800"], ids=["NUL", "lone-surrogate"])
+def test_text_no_engine_can_store_is_refused_with_422_not_a_server_error(rig: Rig, text: str) -> None:
+    token = rig.add_screen("gate-01")
+    line = {"id": "line-0001", "start": "2026-11-26T08:00:00+07:00", "planned": 1.0, "actual": 1.0, "item": text,
+            "playlist": "p", "language": "vi", "status": "played", "reason": ""}
+    body = json.dumps({"lines": [line]}).encode()  # ASCII, with \\u escapes
+    answer = requests.post(f"{rig.url}/api/proof", data=body,
+                           headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    refused(answer, 422, "body")
+    refused(rig.staff().get(f"{rig.url}/api/proof.csv", params={"item": "a\u0000b"}), 422, "item")

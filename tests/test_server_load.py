@@ -6,14 +6,12 @@ staff and screens would notice at any speed: every screen hears of the publish, 
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 
-from tests.conftest import REPO
+from bench import server_load
 
-sys.path.insert(0, str(REPO / "bench"))
-import server_load  # noqa: E402
+pytestmark = pytest.mark.slow  # the server load test: a hundred screens for seconds of real time
 
 SCREENS, SECONDS, HEARTBEAT = 100, 8.0, 3.0
 

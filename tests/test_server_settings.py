@@ -28,6 +28,18 @@ def test_every_setting_is_read_and_paths_are_relative_to_the_file():
     assert (settings.offline_after, settings.heartbeat_seconds, settings.long_poll_max_seconds) == (600, 60, 30)
 
 
+def test_the_database_section_names_postgresql_and_a_password_file_never_a_password():
+    settings = parse_settings({"database": {"url": "postgresql://kiosk@db.office.lan/kiosk", "password_file": "db.pw",
+                                            "pool_size": 20, "statement_timeout_ms": 2000}, "proof_days": 90},
+                              "server.yaml", BASE)
+    assert settings.database == "postgresql://kiosk@db.office.lan/kiosk"
+    assert settings.database_password_file == BASE / "db.pw" and settings.database_pool == 20
+    assert (settings.statement_timeout_ms, settings.proof_days) == (2000, 90)
+    short = parse_settings({"database": "postgresql://kiosk@/kiosk"}, "server.yaml", BASE)
+    assert short.database == "postgresql://kiosk@/kiosk"
+    assert parse_settings({}, "server.yaml", BASE).database == BASE / "server-data" / "server.db"
+
+
 @pytest.mark.parametrize("raw, message", [
     (["data"], "must be a mapping"),
     ({"port": 80}, "unknown key 'port'"),
@@ -39,6 +51,11 @@ def test_every_setting_is_read_and_paths_are_relative_to_the_file():
     ({"webhook": "ftp://x"}, "webhook must be an http:// or https:// URL"),
     ({"long_poll_max_seconds": True}, "long_poll_max_seconds must be a number"),
     ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a time zone name"),
+    ({"database": "mysql://x@y/z"}, "database.url must be a postgresql://"),
+    ({"database": {"url": "postgresql://kiosk:secret@db/kiosk"}}, "holds a password; put it in the file"),
+    ({"database": {"pool": 3}}, "database.pool is not a setting"),
+    ({"proof_days": 0}, "proof_days must be a whole number from 1"),
+    ({"screens": {"lagging_after": 1}}, "screens: lagging_after must be a number from 60"),
 ])
 def test_mistakes_name_the_key_and_what_is_allowed(raw, message):
     with pytest.raises(SettingsError, match=message):

@@ -33,8 +33,8 @@ def cli(rig, token_file, *args):
                            str(token_file)], capture_output=True, text=True, env=env, timeout=120)
 
 
-def software_server(tmp_path):
-    rig = start_rig(tmp_path / "server")
+def software_server(tmp_path, database):
+    rig = start_rig(tmp_path / "server", database)
     keys = make_keys(tmp_path / "keys")
     token = tmp_path / "token"
     token.write_text(rig.admin_token)
@@ -52,8 +52,8 @@ def wheelhouse(folder, version):
     return folder
 
 
-def test_publish_long_poll_stale_sequence_and_halt(tmp_path):
-    rig, keys, token = software_server(tmp_path)
+def test_publish_long_poll_stale_sequence_and_halt(tmp_path, database):
+    rig, keys, token = software_server(tmp_path, database)
     try:
         first = cli(rig, token, "release", "publish", "--wheelhouse", wheelhouse(tmp_path / "w1", "0.2.0"),
                     "--key", keys.releaser)
@@ -109,8 +109,8 @@ def test_publish_long_poll_stale_sequence_and_halt(tmp_path):
         rig.stop()
 
 
-def test_a_screen_follows_a_software_channel_on_the_server_by_long_poll(tmp_path):
-    rig, keys, token = software_server(tmp_path)
+def test_a_screen_follows_a_software_channel_on_the_server_by_long_poll(tmp_path, database):
+    rig, keys, token = software_server(tmp_path, database)
     try:
         assert cli(rig, token, "release", "publish", "--wheelhouse", wheelhouse(tmp_path / "w1", "0.2.0"),
                    "--key", keys.releaser).returncode == 0

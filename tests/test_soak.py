@@ -7,15 +7,13 @@ generation that cannot play and a good one after it, and the loop handing back t
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import REPO
+from bench import soak
 
-sys.path.insert(0, str(REPO / "bench"))
-import soak  # noqa: E402
+pytestmark = pytest.mark.slow  # the simulated soak: ten virtual hours of frames
 
 ITEM_SECONDS = 120.0
 LONGEST = ITEM_SECONDS * max(soak.SPREAD.values()) + 5.0  # the longest item, and a few frames of the sped-up clock

@@ -10,8 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, make_screen
 from tests.static_host import StaticHost
+
+pytestmark = pytest.mark.slow  # real player and sync processes for tens of seconds
 
 
 def sync_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

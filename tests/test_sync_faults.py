@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -50,6 +49,7 @@ sync: {{server: "{url}", channel: {channel}, root_key: "{root}", poll_seconds: 1
 """
 
 
+@pytest.mark.slow  # kill -9 rounds of the real sync process
 def test_kill_9_at_twenty_random_moments_never_leaves_a_broken_store(tmp_path):
     channel = Channel(tmp_path / "published")
     screen = tmp_path / "screen"

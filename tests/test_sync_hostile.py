@@ -200,6 +200,7 @@ def test_a_signed_manifest_nested_absurdly_deep_is_refused_not_a_crash(channel, 
     assert result.status == "failed" and "nested deeper" in result.message
 
 
+@pytest.mark.slow  # a sync process for seconds
 def test_sync_run_survives_a_hostile_manifest_and_takes_the_next_good_one(channel, tmp_path):
     path = channel.root / "channels" / CHANNEL / "manifest"
     path.write_bytes(seal(b'{"format": 1, "generation": ' + b"7" * 5000 + b"}", "manifest", channel.publisher))

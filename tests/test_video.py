@@ -9,7 +9,6 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 import random
 import re
-import sys
 import threading
 import time
 from fractions import Fraction
@@ -22,9 +21,7 @@ import pytest
 
 from player.errors import MediaError
 from player.video import VideoClip, poster_frame, probe
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import make_test_clips as clips  # noqa: E402
+from tools import make_test_clips as clips
 
 SIZE = (320, 180)
 SECONDS = 2.0
@@ -85,6 +82,7 @@ def clip_upright(clip: VideoClip) -> tuple[int, int]:
     return (h, w) if clip.rotation % 180 else (w, h)
 
 
+@pytest.mark.slow  # video timing: each clip plays in real time
 @pytest.mark.parametrize("name", FORMATS)
 def test_frames_appear_at_their_presentation_time(made: dict[str, Path], name: str) -> None:
     _, upright, vfr = FORMATS[name]
@@ -259,7 +257,7 @@ def test_close_stops_the_thread_promptly(made: dict[str, Path]) -> None:
     time.sleep(0.1)
     started = time.monotonic()
     clip.close()
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.5  # under close()'s 2 s join: a decoder that would not stop; the bench times it
     assert not video_threads()
     clip.close()  # twice is harmless
     never_started = VideoClip(made["vp9-webm"], SIZE)

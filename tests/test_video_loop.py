@@ -6,11 +6,11 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, make_screen
 from tests.test_cli import player
-
-sys.path.insert(0, str(REPO / "tools"))
-import make_test_clips as clips  # noqa: E402
+from tools import make_test_clips as clips
 
 PLAYLIST = """\
 items:
@@ -28,6 +28,7 @@ def proof(root: Path) -> list[dict]:
     return [json.loads(line) for line in (root / "state" / "proof-of-play.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow  # a player process plays clips in real time
 def test_a_clip_plays_once_to_its_end_between_slides(tmp_path):
     make_screen(tmp_path, {"main.yaml": PLAYLIST})
     clip = clips.make_h264_mp4(tmp_path / "media", seconds=1.5)
@@ -40,6 +41,7 @@ def test_a_clip_plays_once_to_its_end_between_slides(tmp_path):
     clip_lines = [line for line in lines if line["item"] == "clip"]
     assert clip_lines and clip_lines[0]["language"] == "vi+en"  # one showing, captions stacked
     assert clip_lines[0]["status"] == "completed" and 1.3 < clip_lines[0]["actual"] < 1.9
+    assert clip_lines[0]["frames_shown"] + clip_lines[0]["frames_dropped"] >= 40  # 1.5 s at 30 fps, each counted
     broken = [line for line in lines if line["item"] == "broken"]
     assert broken and broken[0]["status"] in ("skipped", "cut") and "broken.mp4" in broken[0]["reason"]
     assert "broken.mp4" in result.stderr
@@ -55,6 +57,7 @@ def _clip_screen(tmp_path: Path, volume: str) -> None:
     made.rename(tmp_path / "media" / "clip.mp4")
 
 
+@pytest.mark.slow  # audio timing
 def test_a_clip_with_sound_on_plays_through_the_sound_device(tmp_path):
     _clip_screen(tmp_path, ", volume: 0.5")
     sound = tmp_path / "sound.raw"
@@ -67,6 +70,7 @@ def test_a_clip_with_sound_on_plays_through_the_sound_device(tmp_path):
     assert sound.stat().st_size > 48_000 * 4 * 1.0  # at least a second of 48 kHz stereo 16-bit went to the device
 
 
+@pytest.mark.slow  # audio timing
 def test_no_sound_device_plays_the_clip_silently(tmp_path):
     _clip_screen(tmp_path, ", volume: 0.5")
     result = player_with_env({"SDL_AUDIODRIVER": "nonesuch"}, tmp_path, "run", "--headless", "--seconds", "4")
@@ -84,6 +88,7 @@ def player_with_env(extra: dict[str, str], cwd: Path, *args: str):  # noqa: ANN2
                           timeout=60)
 
 
+@pytest.mark.slow  # a player process plays clips in real time
 def test_a_set_duration_cuts_a_clip_and_loop_repeats_it_until_then(tmp_path):
     playlist = ("items:\n  - {id: hello, type: text, duration: 0.5, text: {vi: 'Xin chào'}}\n"
                 "  - {id: short, type: video, media: clip.mp4, duration: 0.6}\n"

@@ -42,6 +42,29 @@ need_debian_packages() {
         || { echo "apt-get install$missing failed" >&2; exit 1; }
 }
 
+# For what only some commands need (./test: PostgreSQL for the server's tests on that engine): installed when this
+# user may, else one line says what is missing and the caller goes on without it.
+want_debian_packages() {
+    local missing="" sudo=""
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+    done
+    [ -z "$missing" ] && return 0
+    if ! command -v apt-get >/dev/null; then
+        echo "not installed:$missing (not a Debian system); the tests that need it are skipped" >&2; return 0
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"
+        else
+            echo "not installed:$missing, and this user may not install it (sudo apt-get install$missing); the tests that need it are skipped" >&2
+            return 0
+        fi
+    fi
+    echo "installing Debian packages:$missing"
+    { $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing >/dev/null; } \
+        || echo "apt-get install$missing failed; the tests that need it are skipped" >&2
+}
+
 need_venv() {
     local venv="$here/.venv" stamp="$here/.venv/.installed"
     if [ ! -x "$venv/bin/python" ]; then

@@ -14,6 +14,8 @@ import threading
 import time
 from pathlib import Path
 
+from tools.demo_sync import demo_kiosk_text
+
 REPO = Path(__file__).resolve().parent.parent
 CHANNEL = "demo"
 NOTICE_AFTER = 12.0
@@ -87,8 +89,6 @@ def main(argv: list[str]) -> int:
 
 
 def screen_config(work: Path, url: str) -> Path:
-    from demo_sync import demo_kiosk_text  # tools/, beside this script
-
     root_key = (work / "keys" / "root.pub").read_text().strip()
     text = demo_kiosk_text() + (f'\n# Added by tools/demo_server.py: follow the demo channel on the local central server.\nsync:\n'
              f'  server: "{url}"\n  channel: {CHANNEL}\n  root_key: "{root_key}"\n  token_file: screen.token\n'

@@ -12,12 +12,11 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from sync.keys import read_private
+from sync.publish import keygen, publish, read_public, sign_publishers
+from sync.statichost import StaticHost
 
-from sync.keys import read_private  # noqa: E402
-from sync.publish import keygen, publish, read_public, sign_publishers  # noqa: E402
-from sync.statichost import StaticHost  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 CHANNEL = "demo"
 

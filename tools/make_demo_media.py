@@ -9,7 +9,6 @@ same kind of picture stored sideways with EXIF Orientation 6 (for the player's E
 from __future__ import annotations
 
 import argparse
-import sys
 import math
 import random
 from pathlib import Path
@@ -17,9 +16,8 @@ from typing import Callable
 
 from PIL import Image, ImageDraw, ImageFilter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_drawing import (S, RGBA, Canvas, Color, Pen, clouds, hexc, mix, paddies, palm, rgba, ridge,  # noqa: E402
-                          roof, shade)
+from tools.demo_drawing import (S, RGBA, Canvas, Color, Pen, clouds, hexc, mix, paddies, palm, rgba, ridge, roof,
+                                shade)
 
 
 def gate(night: bool) -> Canvas:

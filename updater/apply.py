@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from player.config import KioskConfig
-from player.source import store_root
-from sync.files import fsync_dir, write_atomic
+from sync.layout import StateFolder, fsync_dir, write_atomic
 from sync.keys import public_from_text
 from sync.release import Release
 from sync.release_follow import screen_target
@@ -113,8 +112,8 @@ class Updater:
             if not self.settings.may_switch(self.config.power.on, now):
                 self._status("waiting", f"{release.version} is installed; it switches in the update window", release)
                 return "waiting for the update window"
-            busy = busy_reason(store_root(self.config) / "notices.json", self.config.state_dir / "proof-of-play.jsonl",
-                               now, self.config.touch.idle_timeout)
+            files = StateFolder(self.config.state_dir)
+            busy = busy_reason(files.store.notices, files.proof, now, self.config.touch.idle_timeout)
             if busy:
                 self._status("waiting", f"{release.version} is installed; not now: {busy}", release)
                 return f"waiting: {busy}"
@@ -198,7 +197,7 @@ class Updater:
             raise UpdateError("no complete version runs now to come back to; not switching")
         now = self.clock()
         client = self.area.client()
-        playing = read_small_json(self.config.state_dir / "now-playing.json")
+        playing = read_small_json(StateFolder(self.config.state_dir).now_playing)
         trial = Trial(release.version, previous, release.sequence, now.isoformat(timespec="seconds"), 0,
                       _recent(client.get("answered"), now), _recent(client.get("heartbeat"), now),
                       playing.get("item") not in (None, "_fallback"))
@@ -233,7 +232,7 @@ class Updater:
             player = self.o.services.player_state()
         except ServiceError as exc:
             player = PlayerState("", False, 0, None, str(exc))
-        playing = read_small_json(self.config.state_dir / "now-playing.json")
+        playing = read_small_json(StateFolder(self.config.state_dir).now_playing)
         item = playing.get("item") if player.pid is not None and playing.get("pid") == player.pid else None
         client = self.area.client()
         since = datetime.fromisoformat(trial.started)

@@ -12,7 +12,8 @@ import json
 import logging
 import shutil
 
-from sync.files import fsync_dir, hash_file, write_atomic
+from sync.files import hash_file
+from sync.layout import fsync_dir, write_atomic
 from sync.release_tools import Draft
 
 from .apply import point

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sync.files import write_atomic
+from sync.layout import write_atomic
 from sync.update_area import read_small_json
 
 MAX_FAILED = 50

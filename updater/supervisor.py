@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from sync.files import write_atomic
+from sync.layout import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from typing import Callable
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.errors import SyncError
-from sync.files import CHUNK, fsync_dir, open_regular, write_atomic
+from sync.files import CHUNK, open_regular
+from sync.layout import fsync_dir, write_atomic
 from sync.keys import open_publishers
 from sync.release import MAX_RELEASE_BYTES, Release, check_for_screen, open_release
 from sync.update_area import UpdateArea

@@ -7,19 +7,22 @@ import logging
 import os
 import time
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from ..fleet import software_version
-from . import content_api, fleet_api, records_api, software_api
+from . import content_api, fleet_api, migrate, records_api, software_api
 from .bodies import BodyLimit
 from .channels import Channels, Refused
-from .db import Database
+from .db import open_database
+from .fleetbus import Leadership, listen
 from .monitor import Watch, watch_fleet
 from .settings import ServerSettings
 from .software import Software
@@ -36,23 +39,39 @@ and post signed urgent notices with `Authorization: Bearer staff.…` tokens. Er
 
 def create_app(settings: ServerSettings) -> FastAPI:
     settings.data.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database)
+    db = open_database(settings, os.environ)
     channels = Channels(settings.content, db)
-    software = Software(settings.content, db, channels)
+    software = Software(channels, db)
+    leadership = Leadership(db)
+
+    async def tick() -> None:
+        """The fleet leader's periodic work besides flags: notices past expiry leave the channels' documents, and
+        once a day proof of play older than proof_days goes, in small batches that never hold heartbeats up."""
+        stamp = datetime.now(timezone.utc)
+        await channels.rebuild_notices(await db.run(db.channels), stamp)
+        if time.monotonic() >= purge_due[0]:
+            purge_due[0] = time.monotonic() + 86400
+            cutoff = (stamp - timedelta(days=settings.proof_days)).date().isoformat()
+            gone = await db.run(db.purge_proof, cutoff)
+            if gone:
+                log.info("purged %d proof-of-play lines that started before %s (proof_days %d)", gone, cutoff,
+                         settings.proof_days)
+
+    purge_due = [time.monotonic() + 60]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async def expire_notices() -> None:
-            await channels.rebuild_notices(db.channels(), datetime.now(timezone.utc))
-
-        task = asyncio.create_task(watch_fleet(db, Watch(settings.offline_after, settings.lagging_after),
-                                               settings.webhook, time.time, expire_notices))
-        pinger = asyncio.create_task(tell_systemd())
+        watch = Watch(settings.offline_after, settings.lagging_after)
+        tasks = [asyncio.create_task(watch_fleet(db, watch, settings.webhook, time.time, leadership, tick)),
+                 asyncio.create_task(tell_systemd())]
+        if db.engine_name == "postgresql":
+            tasks.append(asyncio.create_task(listen(db, channels.refresh, channels.refresh_all)))
         try:
             yield
         finally:
-            task.cancel()
-            pinger.cancel()
+            for task in tasks:
+                task.cancel()
+            await leadership.close()
             db.close()
 
     app = FastAPI(title="Tịnh Biên kiosk server", version=software_version(), description=DESCRIPTION, lifespan=lifespan)
@@ -67,6 +86,33 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> JSONResponse:
         return JSONResponse({"error": exc.message, "status": exc.status, **exc.extra}, status_code=exc.status)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("%s %s: the database does not answer (%s)", request.method, request.url.path,
+                    str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__)
+        return JSONResponse({"error": "the server's database does not answer; nothing was changed, try again shortly "
+                             "(screens keep playing and send their reports later)", "status": 503},
+                            status_code=503, headers={"Retry-After": "10"})
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> JSONResponse:
+        reason = str(exc.orig).strip().splitlines()[0][:200] if exc.orig else "a value is out of range"
+        return JSONResponse({"error": f"the database cannot store a value of this request ({reason})", "status": 422},
+                            status_code=422)
+
+    @app.get("/api/health", tags=["fleet"], summary="For a load balancer: engine, schema version, process, database")
+    async def health() -> JSONResponse:
+        answer: dict[str, object] = {"engine": db.engine_name, "schema_version": migrate.code_version(),
+                                     "process": os.getpid(), "version": software_version()}
+        try:
+            answer["schema_version"] = await asyncio.wait_for(db.run(db.schema_version), 5)
+        except Exception as exc:
+            return JSONResponse({**answer, "database": "down", "error": f"the database does not answer ({type(exc).__name__})",
+                                 "status": 503}, status_code=503)
+        return JSONResponse({**answer, "database": "up", "leader": await leadership.held()})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

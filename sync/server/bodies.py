@@ -41,6 +41,7 @@ class BoundedJSONRequest(Request):
         if not hasattr(self, "_json"):
             try:
                 self._json = load_json(await self.body())
+                _check_text(self._json)
             except ValueError as exc:
                 # An HTTPException, because FastAPI turns anything else raised while it reads a body into a 400.
                 raise HTTPException(422, f"body: {exc}; send a JSON object as the API describes (/docs)") from None
@@ -54,9 +55,34 @@ class BoundedJSONRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def bounded(request: Request) -> Response:
+            for key, value in request.query_params.multi_items():
+                try:
+                    _check_text(value)
+                except ValueError as exc:
+                    raise HTTPException(422, f"query parameter {key}: {exc}") from None
             return await handler(BoundedJSONRequest(request.scope, request.receive))
 
         return bounded
+
+
+def _check_text(value: Any) -> None:
+    """Text the records can hold on every engine: PostgreSQL refuses NUL in text, and nothing stores an unpaired
+    surrogate (\\ud800-\\udfff), which JSON's \\u escapes can spell."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("text may not contain NUL (\\u0000)")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("text may not contain an unpaired surrogate (\\ud800-\\udfff)") from None
 
 
 class BodyLimit:

@@ -1,13 +1,17 @@
-"""Channels on the server's disk, in the static layout screens read, with checked publishing and long-poll wake-ups.
+"""Channels: checked publishing into the database, mirrored to the static layout screens read, with long-poll wake-ups.
 
     content/blobs/<sha256>                 uploaded, hash-checked, renamed into place
     content/channels/<name>/publishers     root-signed list of publisher keys
-    content/channels/<name>/manifest       publisher-signed; replaced by rename only after every check
-    content/channels/<name>/notices        the live signed notices (rebuilt from the database)
+    content/channels/<name>/manifest       publisher-signed
+    content/channels/<name>/notices        the live signed notices (rebuilt from the notices table)
 
-A manifest is announced (written and its waiters woken) only after its signature,
-channel, generation and every blob it names have been checked, so a kill -9 at
-any moment leaves either the old generation or the new one, never half of one.
+The three documents' source of truth is the database's documents table: a
+manifest is written there, with its audit line, in one transaction, only after
+its signature, channel, generation and every blob it names have been checked;
+then it is mirrored to the content folder (by rename) for static hosts, and
+every server process serves it from memory and wakes its long-polls (the others
+hear of it by PostgreSQL NOTIFY). A kill -9 at any moment leaves either the old
+generation or the new one, never half of one.
 """
 
 from __future__ import annotations
@@ -20,22 +24,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import AsyncIterator, Iterable
+from typing import AsyncIterator, Callable, Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection
 
 from ..client import verify_manifest
 from ..envelope import open_sealed, signer_of
 from ..errors import ManifestError, SignatureError, SyncError
-from ..files import fsync_dir, write_atomic
+from ..layout import fsync_dir, write_atomic
 from ..keys import PublisherList, open_publishers, public_from_text
 from ..manifest import Manifest, check_channel, parse_manifest
 from ..notice import Notice, notices_document, parse_notice
-from .db import Database
+from .db import Database, add_audit
 
 log = logging.getLogger(__name__)
 
 DOCUMENTS = ("manifest", "publishers", "notices")
+SOFTWARE = "software/"  # documents named software/release, software/releasers belong to a software channel
 PUBLISHED_MODE = 0o644
 
 
@@ -71,25 +77,57 @@ class Channels:
         self._locks: dict[str, asyncio.Lock] = {}
         for stale in self.blobs.glob(".upload-*"):  # uploads cut by a crash
             stale.unlink(missing_ok=True)
-        for folder in (content / "channels").iterdir():
+        self._adopt_files()
+        for (channel, name), data in db.documents().items():
+            self._docs[(channel, name)] = Document(data, etag_of(data))
+            self._mirror(channel, name, data)
+
+    def _adopt_files(self) -> None:
+        """Documents on disk that the database lacks (kept by a server from before documents were in the
+        database) are copied in; a generation written just before a crash, without its audit line, gets one."""
+        held = self.db.documents()
+        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+        for folder in sorted((self.content / "channels").iterdir()):
             for name in DOCUMENTS:
                 path = folder / name
-                if path.is_file():
-                    data = path.read_bytes()
-                    self._docs[(folder.name, name)] = Document(data, etag_of(data))
-            self._audit_unlogged(folder.name)
+                if (folder.name, name) in held or not path.is_file():
+                    continue
+                data = path.read_bytes()
+                unlogged = self._unlogged(folder.name, data) if name == "manifest" else None
+                with self.db.transaction() as c:
+                    self.db.put_document(c, folder.name, name, data, stamp)
+                    if unlogged is not None:
+                        add_audit(c, stamp, "unknown (logged at restart)", "publish", folder.name, unlogged)
+                log.info("copied %s of channel %s from the content folder into the database", name, folder.name)
 
-    def _audit_unlogged(self, channel: str) -> None:
-        """A generation written just before a crash, without its audit line, gets one now (the signer is known)."""
-        current = self.current(channel)
-        if current is None:
-            return
+    def _unlogged(self, channel: str, data: bytes) -> dict[str, object] | None:
+        """The audit detail for a manifest whose publish has no audit line (written just before a crash)."""
+        current = _manifest_of(data)
         logged = [e["detail"].get("generation", 0) for e in self.db.audit_log(1000, channel) if e["action"] == "publish"]
-        if current.generation > max(logged, default=0):
-            doc = self._docs[(channel, "manifest")]
-            self.db.audit(datetime.now().astimezone().isoformat(timespec="seconds"), "unknown (logged at restart)",
-                          "publish", channel, {"generation": current.generation, "files": len(current.files),
-                                               "bytes": current.total_bytes, "signed_by": signer_of(doc.data, "manifest")})
+        if current is None or current.generation <= max(logged, default=0):
+            return None
+        return {"generation": current.generation, "files": len(current.files), "bytes": current.total_bytes,
+                "signed_by": signer_of(data, "manifest")}
+
+    def _path(self, channel: str, name: str) -> Path:
+        """Where a document is mirrored: content/channels/<channel>/<name>, content/software/<channel>/<name>."""
+        if name.startswith(SOFTWARE):
+            return self.content / "software" / check_channel(channel) / name[len(SOFTWARE):]
+        return self.content / "channels" / check_channel(channel) / name
+
+    def _mirror(self, channel: str, name: str, data: bytes | None) -> None:
+        """The content folder's copy, for static hosts and rsync; rewritten where it differs from the database
+        (`data` None: the document is no longer served)."""
+        path = self._path(channel, name)
+        if data is None:
+            path.unlink(missing_ok=True)
+            return
+        try:
+            if path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        write_atomic(path, data, PUBLISHED_MODE)
 
     # --- reading -------------------------------------------------------------------------------------------
 
@@ -130,9 +168,23 @@ class Channels:
 
     def current(self, channel: str) -> Manifest | None:
         doc = self._docs.get((channel, "manifest"))
-        if doc is None:
-            return None
-        return parse_manifest(doc.data[doc.data.index(b"\n") + 1:])
+        return None if doc is None else _manifest_of(doc.data)
+
+    # --- hearing of other processes' changes -------------------------------------------------------------------
+
+    async def refresh(self, channel: str, name: str) -> None:
+        """Another server process changed a document: serve the database's copy and wake this process's waiters."""
+        data = await self.db.run(self.db.document, channel, name)
+        if data is None and (channel, name) in self._docs:
+            self.forget(channel, name)
+        elif data is not None and self.document(channel, name) != Document(data, etag_of(data)):
+            self.announce(channel, name, data)
+
+    async def refresh_all(self) -> None:
+        """After missing notifications (the database connection was lost): every document again."""
+        for (channel, name), data in (await self.db.run(self.db.documents)).items():
+            if self.document(channel, name) != Document(data, etag_of(data)):
+                self.announce(channel, name, data)
 
     # --- writing -------------------------------------------------------------------------------------------
 
@@ -161,58 +213,75 @@ class Channels:
     async def publish_manifest(self, channel: str, envelope: bytes, actor: str, now: datetime) -> Manifest:
         """Check a signed manifest against the channel's publishers, generation and blobs; then announce it."""
         async with self._lock(channel):
-            plist = self._publishers(channel)
+            plist = await self.db.run(self._publishers, channel)
             try:
-                manifest = verify_manifest(envelope, plist, channel)
+                manifest = await asyncio.to_thread(verify_manifest, envelope, plist, channel)
             except SignatureError as exc:
                 raise Refused(422, f"{exc}; the publisher list of {channel} (version {plist.version}) names: "
                               f"{', '.join(f'{p.name} ({p.id})' for p in plist.publishers)}") from None
             except ManifestError as exc:
                 raise Refused(422, str(exc)) from None
-            current = self.current(channel)
-            have = current.generation if current else 0
-            if manifest.generation <= have:
-                raise Refused(409, f"generation {manifest.generation} is stale: {channel} is at generation {have}; "
-                              f"publish generation {have + 1} (someone else may have published meanwhile)",
-                              current_generation=have)
-            lacking = self.missing({f.sha256: f.size for f in manifest.files})
+            lacking = await asyncio.to_thread(self.missing, {f.sha256: f.size for f in manifest.files})
             if lacking:
                 raise Refused(409, f"the manifest names {len(lacking)} blob(s) the server does not hold; upload them "
                               "first (PUT /api/blobs/SHA256)", missing=lacking[:100])
-            await asyncio.to_thread(self._write, channel, "manifest", envelope)
-            self.announce(channel, "manifest", envelope)
-            self.db.audit(now.isoformat(timespec="seconds"), actor, "publish", channel, {
-                "generation": manifest.generation, "files": len(manifest.files), "bytes": manifest.total_bytes,
-                "signed_by": signer_of(envelope, "manifest"), "previous": have})
+
+            def write() -> int:
+                with self.db.transaction() as c:
+                    self.db.lock_channel(c, channel)  # another process publishing to it waits here
+                    held = self.db.read_document(c, channel, "manifest")
+                    current = _manifest_of(held) if held else None
+                    have = current.generation if current else 0
+                    if manifest.generation <= have:
+                        raise Refused(409, f"generation {manifest.generation} is stale: {channel} is at generation "
+                                      f"{have}; publish generation {have + 1} (someone else may have published "
+                                      "meanwhile)", current_generation=have)
+                    stamp = now.isoformat(timespec="seconds")
+                    self.db.put_document(c, channel, "manifest", envelope, stamp)
+                    add_audit(c, stamp, actor, "publish", channel, {
+                        "generation": manifest.generation, "files": len(manifest.files), "bytes": manifest.total_bytes,
+                        "signed_by": signer_of(envelope, "manifest"), "previous": have})
+                return have
+
+            await self.db.run(write)
+            await self.published([(channel, "manifest", envelope)])
             log.info("%s published %s generation %d (%d files)", actor, channel, manifest.generation, len(manifest.files))
             return manifest
 
     async def set_publishers(self, channel: str, envelope: bytes, actor: str, now: datetime) -> PublisherList:
+        def write() -> PublisherList:
+            with self.db.transaction() as c:
+                root_text = self.db.lock_channel(c, channel)
+                if root_text is None:
+                    raise self._no_channel(channel)
+                root = public_from_text(root_text)
+                have = self._held_version(self.db.read_document(c, channel, "publishers"), root, channel)
+                try:
+                    plist = open_publishers(envelope, root, channel)
+                except (SignatureError, ManifestError) as exc:
+                    raise Refused(422, f"{exc} (the list must be signed by the root key registered for {channel})") from None
+                if plist.version <= have:
+                    raise Refused(409, f"publisher list version {plist.version} is not newer than the {have} held; "
+                                  f"sign version {have + 1}", current_version=have)
+                stamp = now.isoformat(timespec="seconds")
+                self.db.put_document(c, channel, "publishers", envelope, stamp)
+                add_audit(c, stamp, actor, "publishers", channel, {
+                    "version": plist.version, "publishers": [f"{p.name} ({p.id})" for p in plist.publishers]})
+                return plist
+
         async with self._lock(channel):
-            root = self._root(channel)
-            doc = self._docs.get((channel, "publishers"))
-            have = self._held_version(doc, root, channel)
-            try:
-                plist = open_publishers(envelope, root, channel)
-            except (SignatureError, ManifestError) as exc:
-                raise Refused(422, f"{exc} (the list must be signed by the root key registered for {channel})") from None
-            if plist.version <= have:
-                raise Refused(409, f"publisher list version {plist.version} is not newer than the {have} held; "
-                              f"sign version {have + 1}", current_version=have)
-            await asyncio.to_thread(self._write, channel, "publishers", envelope)
-            self.announce(channel, "publishers", envelope)
-            self.db.audit(now.isoformat(timespec="seconds"), actor, "publishers", channel, {
-                "version": plist.version, "publishers": [f"{p.name} ({p.id})" for p in plist.publishers]})
+            plist = await self.db.run(write)
+            await self.published([(channel, "publishers", envelope)])
             return plist
 
     @staticmethod
-    def _held_version(doc: Document | None, root: Ed25519PublicKey, channel: str) -> int:
+    def _held_version(data: bytes | None, root: Ed25519PublicKey, channel: str) -> int:
         """The version of the list held, which a new one must pass; 0 when none is held or the root key changed
         (an admin rotated it with PUT /api/channels/NAME): a new root counts its versions from 1."""
-        if doc is None:
+        if data is None:
             return 0
         try:
-            return open_publishers(doc.data, root, channel).version
+            return open_publishers(data, root, channel).version
         except SyncError:
             return 0
 
@@ -221,7 +290,7 @@ class Channels:
 
         The signature is checked before a byte of the payload is parsed: the signer's key is looked up in
         every publisher list the server holds, then the payload is read, then each channel it names must list
-        that same key.
+        that same key. Blocking (database reads): call it on the database threads.
         """
         try:
             signer = signer_of(envelope, "notice")
@@ -256,25 +325,82 @@ class Channels:
                 return found
         return None
 
+    async def post_notice(self, notice: Notice, envelope: bytes, actor: str, now: datetime) -> None:
+        """Keep a checked notice, with its audit line and the channels' rebuilt notices, in one transaction."""
+        stamp = now.isoformat(timespec="seconds")
+
+        def write() -> list[tuple[str, str, bytes]]:
+            with self.db.transaction() as c:
+                if not self.db.add_notice(c, notice.id, envelope, list(notice.channels), notice.expires.isoformat(),
+                                          actor, stamp):
+                    raise Refused(409, f"a notice with id {notice.id} was posted already; a new notice needs a new id")
+                add_audit(c, stamp, actor, "notice", ",".join(notice.channels), {
+                    "id": notice.id, "level": notice.level, "expires": notice.expires.isoformat(),
+                    "screens": list(notice.screens), "texts": dict(notice.texts)})
+                return self._rebuild(c, notice.channels, now)
+
+        await self.published(await self.db.run(write))
+
+    async def clear_notice(self, notice_id: str, allowed: Callable[[list[str]], None], actor: str,
+                           now: datetime) -> None:
+        """Clear a live notice (`allowed` raises Refused for a channel the actor may not act on)."""
+        stamp = now.isoformat(timespec="seconds")
+
+        def write() -> list[tuple[str, str, bytes]]:
+            with self.db.transaction() as c:
+                rows = {r["id"]: r for r in self.db.notices(c)}
+                if notice_id not in rows:
+                    raise Refused(404, f"no live notice {notice_id!r} (already cleared, or never posted)")
+                allowed(rows[notice_id]["channels"])
+                self.db.clear_notice(c, notice_id, stamp)
+                add_audit(c, stamp, actor, "notice cleared", ",".join(rows[notice_id]["channels"]), {"id": notice_id})
+                return self._rebuild(c, rows[notice_id]["channels"], now)
+
+        await self.published(await self.db.run(write))
+
     async def rebuild_notices(self, channels: Iterable[str], now: datetime) -> None:
-        """Rewrite each channel's notices from the live ones, where they changed; screens waiting on it wake up."""
-        rows = [r for r in self.db.notices() if datetime.fromisoformat(r["expires"]) > now]
+        """Drop expired notices from the channels' documents (the fleet leader's periodic task)."""
+        def write() -> list[tuple[str, str, bytes]]:
+            with self.db.transaction() as c:
+                return self._rebuild(c, channels, now)
+
+        await self.published(await self.db.run(write))
+
+    def _rebuild(self, c: Connection, channels: Iterable[str], now: datetime) -> list[tuple[str, str, bytes]]:
+        """Each channel's notices document from its live notices, written where it changed."""
+        rows = [r for r in self.db.notices(c) if datetime.fromisoformat(r["expires"]) > now]
+        changed = []
         for channel in channels:
             data = notices_document([r["envelope"] for r in rows if channel in r["channels"]])
-            if self.document(channel, "notices") != Document(data, etag_of(data)):
-                await asyncio.to_thread(self._write, channel, "notices", data)
-                self.announce(channel, "notices", data)
+            if (self.db.read_document(c, channel, "notices") or NO_NOTICES.data) != data:
+                self.db.put_document(c, channel, "notices", data, now.isoformat(timespec="seconds"))
+                changed.append((channel, "notices", data))
+        return changed
+
+    async def published(self, changes: Sequence[tuple[str, str, bytes | None]]) -> None:
+        """After the commit: mirror each changed document to the content folder, serve it, wake its waiters
+        (None: a document no longer served)."""
+        for channel, name, data in changes:
+            await asyncio.to_thread(self._mirror, channel, name, data)
+            if data is None:
+                self.forget(channel, name)
+            else:
+                self.announce(channel, name, data)
 
     # --- inside --------------------------------------------------------------------------------------------
 
     def _lock(self, channel: str) -> asyncio.Lock:
         return self._locks.setdefault(channel, asyncio.Lock())
 
+    @staticmethod
+    def _no_channel(channel: str) -> Refused:
+        return Refused(404, f"no channel {channel!r} on this server; an admin adds it with "
+                       f"python -m sync server channel add {channel} --root ROOT.pub")
+
     def _root(self, channel: str) -> Ed25519PublicKey:
         text = self.db.root_key(channel)
         if text is None:
-            raise Refused(404, f"no channel {channel!r} on this server; an admin adds it with "
-                          f"python -m sync server channel add {channel} --root ROOT.pub")
+            raise self._no_channel(channel)
         return public_from_text(text)
 
     def _publishers(self, channel: str) -> PublisherList:
@@ -289,8 +415,12 @@ class Channels:
             raise Refused(409, f"the publisher list held for {channel} does not verify against its root key ({exc}); "
                           "sign a new one") from None
 
-    def _write(self, channel: str, name: str, data: bytes) -> None:
-        write_atomic(self.content / "channels" / check_channel(channel) / name, data, PUBLISHED_MODE)
+    def forget(self, channel: str, name: str) -> None:
+        """Serve the document no more (a halted release with none before it); waiters get "not modified"."""
+        self._docs.pop((channel, name), None)
+        event = self._changed.pop((channel, name), None)
+        if event is not None:
+            event.set()
 
     def announce(self, channel: str, name: str, data: bytes) -> None:
         """Serve `data` from now on and wake everyone long-polling it (call on the event loop)."""
@@ -298,6 +428,14 @@ class Channels:
         event = self._changed.pop((channel, name), None)
         if event is not None:
             event.set()
+
+
+def _manifest_of(data: bytes) -> Manifest | None:
+    """The payload of a manifest the server accepted once (verified then; read, not verified, again)."""
+    try:
+        return parse_manifest(data[data.index(b"\n") + 1:])
+    except (ValueError, ManifestError):
+        return None
 
 
 def _flush(out: object) -> None:

@@ -23,8 +23,11 @@ def add_parsers(sub: Any) -> None:
     serve.add_argument("--port", type=int, help="port (default 8470; 0 picks a free one)")
     serve.add_argument("--cert", type=Path, help="TLS certificate chain (PEM); with --key, the server speaks HTTPS")
     serve.add_argument("--key", type=Path, help="TLS private key (PEM)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="serve with N processes sharing the port (needs PostgreSQL: database.url in server.yaml)")
 
-    admin = sub.add_parser("server", help="manage the server's channels, staff tokens and screen tokens (on the server machine)")
+    admin = sub.add_parser("server", help="manage the server's channels, staff and screen tokens, schema and records "
+                           "(on the server machine)")
     what = admin.add_subparsers(dest="server_command", required=True, metavar="WHAT")
     channel = what.add_parser("channel", help="add a channel with the root key that signs its publisher list")
     channel.add_argument("action", choices=["add"])
@@ -42,6 +45,22 @@ def add_parsers(sub: Any) -> None:
     staff.add_argument("--channel", action="append", default=[], help="a channel they may publish to (repeat; '*' for all)")
     staff.add_argument("--admin", action="store_true", help="may also add channels (implies every channel)")
     _common(staff)
+    migrate = what.add_parser("migrate", help="bring the database's schema up to this release (the server also does "
+                              "this when it starts)", description="Run the numbered schema migrations the database "
+                              "lacks, in one transaction; a database newer than this release is refused.")
+    migrate.add_argument("--dry-run", action="store_true", help="list the migrations that would run, change nothing")
+    _common(migrate)
+    export = what.add_parser("export", help="write every record to a file (to move to PostgreSQL or back)",
+                             description="Write the database's records (channels, staff, screens, audit, proof of "
+                             "play, notices, channel documents) to FILE as JSON lines, with each table's row count.")
+    export.add_argument("file", type=Path, help="the file to write (JSON lines)")
+    _common(export)
+    load = what.add_parser("import", help="load an export into an empty database, row counts checked",
+                           description="Load FILE (from server export) into the database server.yaml names, which must "
+                           "be empty and at the same schema version; nothing is kept unless every table's row count "
+                           "matches the export's.")
+    load.add_argument("file", type=Path, help="a file server export wrote")
+    _common(load)
     screen = what.add_parser("screen", help="issue or revoke a screen's token (staff can also do this over the API)")
     screen.add_argument("action", choices=["add", "revoke"])
     screen.add_argument("id", help="the screen's id (kiosk.yaml screen.id)")
@@ -65,21 +84,37 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     if args.cert:
         changes.update(tls_cert=args.cert, tls_key=args.key)
+    from sqlalchemy.exc import OperationalError
+
     from .run import serve
-    serve(replace(settings, **changes))
+    try:
+        serve(replace(settings, **changes), max(1, args.workers))
+    except OperationalError as exc:
+        print(f"error: cannot reach the database ({str(exc).splitlines()[0]}); check server.yaml's database.url, "
+              "that PostgreSQL runs, and the password", file=sys.stderr)
+        return 1
     return 0
 
 
 def server_command(args: argparse.Namespace) -> int:
+    import os
+
     from ..keys import public_text
     from ..manifest import check_channel
     from ..publish import read_public
-    from .db import Database
+    from .db import open_database
     from .fleet_api import SCREEN_ID
+    from .migrate import SchemaError
     from .tokens import make_token
 
     settings = _settings(args)
-    db = Database(settings.database)
+    if args.server_command == "migrate":
+        return _migrate(settings, args.dry_run)
+    try:
+        db = open_database(settings, os.environ)
+    except SchemaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     stamp = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     try:
         if args.server_command == "channel":
@@ -96,6 +131,8 @@ def server_command(args: argparse.Namespace) -> int:
                   f"python -m sync sign-releasers --channel {name} --to SERVER_URL ...")
         elif args.server_command == "staff":
             return _staff(db, args, stamp)
+        elif args.server_command in ("export", "import"):
+            return _transfer(db, args.server_command, args.file)
         elif args.server_command == "screen":
             if args.action == "add":
                 if not args.channel:
@@ -117,6 +154,51 @@ def server_command(args: argparse.Namespace) -> int:
                 print(f"screen {args.id}: token revoked")
     finally:
         db.close()
+    return 0
+
+
+def _migrate(settings: Any, dry_run: bool) -> int:
+    import os
+
+    from sqlalchemy.exc import OperationalError
+
+    from . import migrate
+    from .db import database_url, make_engine
+
+    engine = make_engine(database_url(settings, os.environ))
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection:
+            have, steps = migrate.database_version(connection), migrate.pending(connection)
+        if dry_run or not steps:
+            print(f"{where}: schema version {have or 'none (empty)'}; this release's is {migrate.code_version()}")
+            for step in steps:
+                print(f"  would run {step.version}: {step.about}")
+            return 0
+        for step in migrate.upgrade(engine):
+            print(f"ran {step.version}: {step.about}")
+        print(f"{where}: schema version {migrate.code_version()}")
+        return 0
+    except migrate.SchemaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        print(f"error: cannot reach the database {where}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+
+
+def _transfer(db: Any, command: str, path: Path) -> int:
+    from .transfer import export_records, import_records
+
+    if command == "export":
+        with path.open("w", encoding="utf-8") as out:
+            counts = export_records(db, out)
+        print(f"{db.url} -> {path}: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+    else:
+        counts = import_records(db, path)
+        print(f"{path} -> {db.url}: " + ", ".join(f"{t} {n}" for t, n in counts.items()) + " (counts match)")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import datetime, timezone
 from typing import Annotated
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field
 from ..errors import ManifestError
 from ..keys import public_from_text
 from ..manifest import check_channel
-from .auth import admin, require_channel, staff
+from .auth import admin, db, require_channel, staff
 from .bodies import BoundedJSONRoute, read_body
 from .channels import Channels, Refused
 from .db import Staff
@@ -87,7 +88,7 @@ class BlobList(BaseModel):
 
 @router.post("/api/blobs/missing", tags=["publish"], summary="Which of these blobs the server lacks")
 async def missing_blobs(request: Request, body: BlobList, who: Annotated[Staff, Depends(staff)]) -> dict[str, list[str]]:
-    return {"missing": channels(request).missing(body.blobs)}
+    return {"missing": await asyncio.to_thread(channels(request).missing, body.blobs)}
 
 
 @router.put("/api/blobs/{digest}", tags=["publish"], summary="Upload one file's bytes; kept only if they hash to DIGEST",
@@ -134,8 +135,9 @@ async def put_channel(request: Request, channel: ChannelName, body: NewChannel,
     except (ValueError, ManifestError) as exc:
         raise Refused(422, f"root_key: {exc}") from None
     stamp = now().isoformat(timespec="seconds")
-    request.app.state.db.add_channel(channel, body.root_key.strip(), stamp)
-    request.app.state.db.audit(stamp, who.name, "channel", channel, {"root_key": body.root_key.strip()})
+    records = db(request)
+    await records.run(records.add_channel, channel, body.root_key.strip(), stamp)
+    await records.run(records.audit, stamp, who.name, "channel", channel, {"root_key": body.root_key.strip()})
     return {"channel": channel}
 
 
@@ -143,7 +145,7 @@ async def put_channel(request: Request, channel: ChannelName, body: NewChannel,
 async def list_channels(request: Request, who: Annotated[Staff, Depends(staff)]) -> list[dict[str, object]]:
     store = channels(request)
     out: list[dict[str, object]] = []
-    for name in request.app.state.db.channels():
+    for name in await db(request).run(db(request).channels):
         current = store.current(name)
         out.append({"channel": name, "generation": current.generation if current else 0,
                     "created": current.created if current else None, "files": len(current.files) if current else 0,
@@ -162,5 +164,5 @@ async def audit(request: Request, who: Annotated[Staff, Depends(staff)],
         """Rows about staff accounts (no channel) are for admins; a notice's row names all its channels."""
         return who.admin if about is None else any(who.may(c) for c in about.split(","))
 
-    return request.app.state.db.audit_log(limit, channel, visible)  # type: ignore[no-any-return]
+    return await db(request).run(db(request).audit_log, limit, channel, visible)
 

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from ..files import write_atomic
+from ..layout import write_atomic
 from .auth import db, require_channel, screen, staff
 from .bodies import BoundedJSONRoute, read_body
 from .channels import Refused
@@ -43,6 +43,11 @@ class Heartbeat(BaseModel):
     last_error: str | None = Field(None, max_length=2000)
     fallback: bool = Field(False, description="the fallback slide is showing (nothing playable)")
     screen_on: bool | None = None
+    skips: int | None = Field(None, ge=0, le=10**12, description="slots skipped since the player started (broken files)")
+    broken: list[Annotated[str, Field(max_length=300)]] | None = Field(
+        None, max_length=20, description="items whose file fails now, with why")
+    frames_shown_hour: int | None = Field(None, ge=0, le=10**9, description="video frames shown in the last hour")
+    frames_dropped_hour: int | None = Field(None, ge=0, le=10**9, description="video frames dropped in the last hour")
     target: str | None = Field(None, max_length=64, description="the screen's release target, e.g. "
                                "cp311-manylinux_2_36_aarch64")
     software_channel: str | None = Field(None, pattern=CHANNEL, description="the software channel it follows")
@@ -60,7 +65,7 @@ async def heartbeat(request: Request, beat: Heartbeat, me: Annotated[Screen, Dep
     record = beat.model_dump(mode="json")
     if beat.clock.tzinfo is not None:
         record["clock_offset_s"] = round(beat.clock.timestamp() - received, 2)
-    wanted = db(request).heartbeat(me.id, received, record)
+    wanted = await db(request).run(db(request).heartbeat, me.id, received, record)
     if beat.update_state == "rolled back" and beat.software_channel and beat.update_sequence:
         await request.app.state.software.rollback_reported(beat.software_channel, beat.update_sequence, me.id,
                                                            beat.version, beat.update_reason or "", now())
@@ -80,7 +85,7 @@ async def put_screenshot(request: Request, me: Annotated[Screen, Depends(screen)
     await asyncio.to_thread(check_image, data, limits.screenshot_pixels)
     folder = request.app.state.settings.screenshots
     write_atomic(folder / f"{me.id}.img", data)
-    db(request).screenshot_taken(me.id, time.time())
+    await db(request).run(db(request).screenshot_taken, me.id, time.time())
     return Response(status_code=204)
 
 
@@ -113,45 +118,47 @@ class NewScreen(BaseModel):
              summary="Issue a screen's token (shown once; issuing again replaces the old one)")
 async def add_screen(request: Request, body: NewScreen, who: Annotated[Staff, Depends(staff)]) -> dict[str, str]:
     require_channel(who, body.channel)
-    existing = db(request).screen(body.id)
+    records = db(request)
+    existing = await records.run(records.screen, body.id)
     if existing is not None:
         require_channel(who, existing.channel)
     token = make_token("screen")
     stamp = now().isoformat(timespec="seconds")
-    db(request).add_screen(body.id, body.channel, token, body.offline_after, stamp)
-    db(request).audit(stamp, who.name, "screen token", body.channel, {"screen": body.id})
+    await records.run(records.add_screen, body.id, body.channel, token, body.offline_after, stamp)
+    await records.run(records.audit, stamp, who.name, "screen token", body.channel, {"screen": body.id})
     return {"id": body.id, "channel": body.channel, "token": token.text}
 
 
 @router.delete("/api/screens/{screen_id}/token", tags=["fleet"], status_code=204,
                summary="Revoke a screen's token (a stolen screen can no longer report)")
 async def revoke_screen(request: Request, screen_id: ScreenId, who: Annotated[Staff, Depends(staff)]) -> Response:
-    found = _screen(request, screen_id, who)
+    found = await _screen(request, screen_id, who)
     stamp = now().isoformat(timespec="seconds")
-    db(request).revoke_screen(found.id, stamp)
-    db(request).audit(stamp, who.name, "screen revoked", found.channel, {"screen": found.id})
+    await db(request).run(db(request).revoke_screen, found.id, stamp)
+    await db(request).run(db(request).audit, stamp, who.name, "screen revoked", found.channel, {"screen": found.id})
     return Response(status_code=204)
 
 
 @router.get("/api/screens", tags=["fleet"], summary="Every screen: online or offline, last seen, flags, last heartbeat")
 async def list_screens(request: Request, who: Annotated[Staff, Depends(staff)]) -> list[dict[str, object]]:
     settings = request.app.state.settings
-    return [s.as_json() for s in fleet_status(db(request), time.time(), Watch(settings.offline_after,
-                                                                           settings.lagging_after)) if who.may(s.channel)]
+    statuses = await db(request).run(fleet_status, db(request), time.time(), Watch(settings.offline_after,
+                                                                                  settings.lagging_after))
+    return [s.as_json() for s in statuses if who.may(s.channel)]
 
 
 @router.post("/api/screens/{screen_id}/screenshot-request", tags=["fleet"], status_code=202,
              summary="Ask a screen for a fresh screenshot (it sends one after its next heartbeat)")
 async def request_screenshot(request: Request, screen_id: ScreenId, who: Annotated[Staff, Depends(staff)]) -> dict[str, str]:
-    found = _screen(request, screen_id, who)
-    db(request).want_screenshot(found.id)
+    found = await _screen(request, screen_id, who)
+    await db(request).run(db(request).want_screenshot, found.id)
     return {"screen": found.id, "status": "requested"}
 
 
 @router.get("/api/screens/{screen_id}/screenshot", tags=["fleet"], summary="The screen's latest screenshot",
             responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}, 404: {"description": "none yet"}})
 async def get_screenshot(request: Request, screen_id: ScreenId, who: Annotated[Staff, Depends(staff)]) -> Response:
-    found = _screen(request, screen_id, who)
+    found = await _screen(request, screen_id, who)
     path = request.app.state.settings.screenshots / f"{found.id}.img"
     if not path.is_file():
         raise Refused(404, f"screen {found.id} has not sent a screenshot yet")
@@ -164,18 +171,19 @@ async def get_screenshot(request: Request, screen_id: ScreenId, who: Annotated[S
             summary="The status page for staff: every screen with its latest screenshot (log in with your token)")
 async def status(request: Request) -> Response:
     try:
-        who = staff(request)
+        who = await db(request).run(staff, request)
     except Refused as exc:
         return JSONResponse({"error": exc.message, "status": exc.status}, status_code=exc.status,
                             headers={"WWW-Authenticate": 'Basic realm="kiosk status: any name, your staff token as password"'})
     settings = request.app.state.settings
-    rows = [s for s in fleet_status(db(request), time.time(), Watch(settings.offline_after, settings.lagging_after))
-            if who.may(s.channel)]
+    statuses = await db(request).run(fleet_status, db(request), time.time(), Watch(settings.offline_after,
+                                                                                  settings.lagging_after))
+    rows = [s for s in statuses if who.may(s.channel)]
     return HTMLResponse(status_page(rows, now().astimezone(zoneinfo.ZoneInfo(settings.timezone))))
 
 
-def _screen(request: Request, screen_id: str, who: Staff) -> Screen:
-    found = db(request).screen(screen_id)
+async def _screen(request: Request, screen_id: str, who: Staff) -> Screen:
+    found = await db(request).run(db(request).screen, screen_id)
     if found is None:
         raise Refused(404, f"no screen {screen_id!r}; issue its token with POST /api/screens")
     require_channel(who, found.channel)

@@ -15,6 +15,8 @@ from .db import Database, Screen
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 5.0
+DROP_SHARE = 0.01  # more than 1 % of a screen's video frames dropped in the last hour is worth a look
+DROP_SAMPLE = 300  # frames (10 s of video) before a share means anything
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,8 @@ class ScreenStatus:
     heartbeat: dict[str, Any] | None
     screenshot_at: str | None
     revoked: bool
-    flag_kind: str | None = None  # "never seen", "silent", "behind", "fallback" or "software behind": a change calls
-    # the webhook
+    flag_kind: str | None = None  # "never seen", "silent", "behind", "fallback", "software behind" or "dropping":
+    # a change calls the webhook
     channel_generation: int = 0
 
     def as_json(self) -> dict[str, Any]:
@@ -81,6 +83,9 @@ def screen_status(screen: Screen, now: float, watch: Watch, publishes: Sequence[
         kind, flag = "fallback", "showing the fallback slide (nothing playable)"
     elif (frozen := release_frozen(beat, releases or {}, now, watch)) is not None:
         kind, flag = "software behind", frozen
+    elif (share := dropped_share(beat)) is not None and share > DROP_SHARE:
+        kind, flag = "dropping", (f"drops {100 * share:.1f} % of its video frames (last hour; more than "
+                                  f"{100 * DROP_SHARE:.0f} %): a decoder or panel too slow for the clips")
     return ScreenStatus(screen.id, screen.channel, online, _iso(screen.last_seen), silent, flag, screen.heartbeat,
                         _iso(screen.screenshot_at), screen.revoked, kind, current)
 
@@ -110,6 +115,14 @@ def release_publishes(db: Database) -> dict[str, list[tuple[int, float]]]:
     return out
 
 
+def dropped_share(beat: dict[str, Any]) -> float | None:
+    """The share of video frames a heartbeat says were dropped in the last hour; None below DROP_SAMPLE frames."""
+    shown, dropped = beat.get("frames_shown_hour"), beat.get("frames_dropped_hour")
+    if not isinstance(shown, int) or not isinstance(dropped, int) or shown + dropped < DROP_SAMPLE:
+        return None
+    return dropped / (shown + dropped)
+
+
 def fleet_status(db: Database, now: float, watch: Watch) -> list[ScreenStatus]:
     """Every screen's status, each measured against its channel's publishes and its software channel's releases."""
     publishes, releases = db.publishes(), release_publishes(db)
@@ -122,13 +135,16 @@ def _iso(when: float | None) -> str | None:
     return datetime.fromtimestamp(when, timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-async def watch_fleet(db: Database, watch: Watch, webhook: str | None, clock: Any, on_tick: Any = None) -> None:
-    """Every few seconds: flag screens that went silent, lag or show the fallback; call the webhook on each change."""
+async def watch_fleet(db: Database, watch: Watch, webhook: str | None, clock: Any, leadership: Any,
+                      on_tick: Any = None) -> None:
+    """Every few seconds, in the one process that leads the fleet: flag screens that went silent, lag or show the
+    fallback; call the webhook on each change; then `on_tick` (notice expiry, the daily purge)."""
     while True:
         try:
-            await check_once(db, watch, webhook, clock())
-            if on_tick is not None:
-                await on_tick()
+            if await leadership.held():
+                await check_once(db, watch, webhook, clock())
+                if on_tick is not None:
+                    await on_tick()
         except Exception:  # the watcher must outlive any one bad row or webhook
             log.exception("fleet check failed")
         await asyncio.sleep(TICK_SECONDS)
@@ -136,6 +152,15 @@ async def watch_fleet(db: Database, watch: Watch, webhook: str | None, clock: An
 
 async def check_once(db: Database, watch: Watch, webhook: str | None, now: float) -> list[ScreenStatus]:
     """Store each screen's flag kind where it changed (one audit line each) and tell the webhook."""
+    changed = await db.run(_store_flags, db, watch, now)
+    if webhook:
+        for status in changed:
+            await asyncio.to_thread(_post, webhook, {"event": "flagged" if status.flag else "recovered",
+                                                     "screen": status.as_json()})
+    return changed
+
+
+def _store_flags(db: Database, watch: Watch, now: float) -> list[ScreenStatus]:
     changed = []
     publishes, releases = db.publishes(), release_publishes(db)
     for screen in db.screens():
@@ -147,10 +172,6 @@ async def check_once(db: Database, watch: Watch, webhook: str | None, now: float
                      {"screen": screen.id, "flag": status.flag or ""})
             log.warning("screen %s: %s", screen.id, status.flag or "back to normal")
             changed.append(status)
-    if webhook:
-        for status in changed:
-            await asyncio.to_thread(_post, webhook, {"event": "flagged" if status.flag else "recovered",
-                                                     "screen": status.as_json()})
     return changed
 
 

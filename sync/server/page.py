@@ -41,8 +41,9 @@ def _row(r: ScreenStatus, now: datetime) -> str:
     item = "the fallback slide" if beat.get("item") == "_fallback" else str(beat.get("item") or "–")
     playing = (f"{escape(item)}<br><span class=muted>generation {beat.get('generation', '–')}, "
                f"{escape(str(beat.get('playlist') or ''))}</span>")
-    health = (f"version {escape(str(beat.get('version', '–')))}<br>up {_duration(beat.get('uptime'))}<br>"
-              f"free disk {_number(beat.get('free_disk_mb'), 'MB')}<br>clock {_offset(beat.get('clock_offset_s'))}")
+    health = (f"up {_duration(beat.get('uptime'))}<br>"
+              f"free disk {_number(beat.get('free_disk_mb'), 'MB')}<br>clock {_offset(beat.get('clock_offset_s'))}"
+              f"{_playback(beat)}")
     shot = (f'<img src="/api/screens/{escape(r.id)}/screenshot" alt="screenshot of {escape(r.id)}" loading="lazy">'
             f"<br><span class=muted>{_when(r.screenshot_at, now)}</span>") if r.screenshot_at else "<span class=muted>none yet</span>"
     css = ' class="flag"' if r.flag else ""
@@ -63,6 +64,20 @@ def _software(beat: dict[str, object]) -> str:
     return (f"version {escape(str(beat.get('version', '–')))} ({escape(str(beat.get('software_channel')))})"
             f"<br>{escape(state)}{reason}<br><span class=muted>release sequence seen "
             f"{escape(str(beat.get('release_sequence', '–')))}</span>{back}")
+
+
+def _playback(beat: dict[str, object]) -> str:
+    """Skipped slots with the files broken now, and the video frames dropped in the last hour, when there are any."""
+    out = ""
+    skips, broken = beat.get("skips"), beat.get("broken")
+    if isinstance(skips, int) and skips:
+        out += f"<br>skipped {skips} slot(s)"
+        for entry in broken if isinstance(broken, list) else []:
+            out += f"<br><span class=muted>broken: {escape(str(entry))}</span>"
+    shown, dropped = beat.get("frames_shown_hour"), beat.get("frames_dropped_hour")
+    if isinstance(shown, int) and isinstance(dropped, int) and shown + dropped:
+        out += f"<br>video frames dropped {100 * dropped / (shown + dropped):.1f} % (last hour)"
+    return out
 
 
 def _when(iso: str | None, now: datetime) -> str:

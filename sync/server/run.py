@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import gc
+import json
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from player.errors import ContentError
 from player.yamlsource import load_yaml
 
 from .app import create_app
-from .settings import ServerSettings, SettingsError, parse_settings
+from .settings import Limits, ServerSettings, SettingsError, parse_settings
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +47,49 @@ def uvicorn_config(settings: ServerSettings, log_level: str = "info") -> uvicorn
                           timeout_keep_alive=75, backlog=4096, timeout_graceful_shutdown=2, **tls)  # type: ignore[arg-type]
 
 
-def serve(settings: ServerSettings) -> None:
-    import gc
-
+def serve(settings: ServerSettings, workers: int = 1) -> None:
+    """Serve in the foreground: this process, or `workers` processes sharing the port (PostgreSQL only)."""
+    if workers > 1:
+        if settings.database_url is None:
+            raise SettingsError(f"--workers {workers} needs PostgreSQL (database.url in server.yaml): on SQLite a "
+                                "publish through one process would not wake the long-polls held by the others")
+        os.environ[SETTINGS_VARIABLE] = settings_text(settings)
+        tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)} if settings.tls_cert else {}
+        uvicorn.run("sync.server.run:worker_app", factory=True, workers=workers, host=settings.host, port=settings.port,
+                    timeout_keep_alive=75, backlog=4096, timeout_graceful_shutdown=2, **tls)  # type: ignore[arg-type]
+        return
     config = uvicorn_config(settings)
+    _tune_gc()
+    uvicorn.Server(config).run()
+
+
+def _tune_gc() -> None:
     # A thousand held long-polls keep ~400,000 objects alive; with the default thresholds full
     # collections paused the server for 100-330 ms while a fleet connected (bench/server_load.py).
     gc.freeze()  # what start-up made is never garbage: leave it out of every collection
     gc.set_threshold(20000, 20, 10)
-    uvicorn.Server(config).run()
+
+
+SETTINGS_VARIABLE = "KIOSK_SERVER_SETTINGS"
+
+
+def settings_text(settings: ServerSettings) -> str:
+    """The settings as JSON, for worker processes (uvicorn starts each from an import string)."""
+    return json.dumps(dataclasses.asdict(settings), default=str)
+
+
+def settings_from_text(text: str) -> ServerSettings:
+    raw = json.loads(text)
+    paths = {f.name for f in dataclasses.fields(ServerSettings) if "Path" in str(f.type)}
+    values: dict[str, Any] = {k: (Path(v) if k in paths and v is not None else v) for k, v in raw.items()}
+    return ServerSettings(**{**values, "limits": Limits(**raw["limits"])})
+
+
+def worker_app() -> FastAPI:
+    """One of `serve --workers N`'s processes: the app from the settings the parent left in the environment."""
+    app = create_app(settings_from_text(os.environ[SETTINGS_VARIABLE]))
+    _tune_gc()
+    return app
 
 
 @dataclass
@@ -68,7 +108,7 @@ class Running:
 def start_in_thread(settings: ServerSettings, log_level: str = "warning") -> Running:
     """Run the server on settings.host (port 0: any free port) in a daemon thread; returns once it listens."""
     server = uvicorn.Server(uvicorn_config(settings, log_level))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign,attr-defined]  # not the main thread
+    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]  # not the main thread
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="kiosk-server", daemon=True)
     thread.start()
     for _ in range(500):

@@ -7,7 +7,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-KEYS = {"data", "listen", "tls", "limits", "screens", "webhook", "long_poll_max_seconds", "timezone"}
+KEYS = {"data", "listen", "tls", "limits", "screens", "webhook", "long_poll_max_seconds", "timezone", "database",
+        "proof_days"}
+DATABASE_KEYS = {"url", "password_file", "pool_size", "statement_timeout_ms"}
 
 
 class SettingsError(ValueError):
@@ -38,14 +40,20 @@ class ServerSettings:
     webhook: str | None = None  # POSTed a JSON body when a screen becomes flagged or recovers
     long_poll_max_seconds: float = 60.0
     timezone: str = "Asia/Ho_Chi_Minh"  # the zone the status page shows times in
+    database_url: str | None = None  # postgresql://user@host/db; None: SQLite in data/server.db
+    database_password_file: Path | None = None  # else $KIOSK_DATABASE_PASSWORD, else libpq's own (~/.pgpass)
+    database_pool: int = 10  # connections (and database threads) per server process
+    statement_timeout_ms: int = 5000
+    proof_days: int = 400  # proof of play older than this is purged, once a day
+
+    @property
+    def database(self) -> str | Path:
+        """What Database() opens: the PostgreSQL URL, or the SQLite file."""
+        return self.database_url or self.data / "server.db"
 
     @property
     def content(self) -> Path:
         return self.data / "content"
-
-    @property
-    def database(self) -> Path:
-        return self.data / "server.db"
 
     @property
     def screenshots(self) -> Path:
@@ -88,12 +96,37 @@ def parse_settings(raw: Any, where: str, base: Path) -> ServerSettings:
     if webhook is not None and (not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))):
         raise SettingsError(f"{where}: webhook must be an http:// or https:// URL, or left out")
     wait = _number(raw, "long_poll_max_seconds", where, settings.long_poll_max_seconds, 1, 600)
+    settings = _database(raw, where, base, settings)
+    settings = replace(settings, proof_days=int(_number(raw, "proof_days", where, settings.proof_days, 1, 36500,
+                                                        whole=True)))
     zone = _text(raw, "timezone", where, settings.timezone)
     try:
         zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"{where}: timezone {zone!r} is not a time zone name, e.g. Asia/Ho_Chi_Minh") from None
     return replace(settings, webhook=webhook, long_poll_max_seconds=wait, timezone=zone)
+
+
+def _database(raw: dict[str, Any], where: str, base: Path, settings: ServerSettings) -> ServerSettings:
+    section = raw.get("database")
+    if isinstance(section, str):  # database: postgresql://… alone
+        section = {"url": section}
+    database = _section({"database": section}, "database", where, DATABASE_KEYS)
+    url = database.get("url")
+    if url is not None:
+        if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(f"{where}: database.url must be a postgresql://user@host/db URL, or left out for SQLite")
+        if "@" in url.split("://", 1)[1].split("/", 1)[0] and ":" in url.split("://", 1)[1].split("@", 1)[0]:
+            raise SettingsError(f"{where}: database.url holds a password; put it in the file database.password_file "
+                                "names (or $KIOSK_DATABASE_PASSWORD), never in server.yaml")
+    password = database.get("password_file")
+    if password is not None and (not isinstance(password, str) or not password):
+        raise SettingsError(f"{where}: database.password_file must be a file name")
+    return replace(settings, database_url=url, database_password_file=base / password if password else None,
+                   database_pool=int(_number(database, "pool_size", f"{where}: database", settings.database_pool, 1, 200,
+                                             whole=True)),
+                   statement_timeout_ms=int(_number(database, "statement_timeout_ms", f"{where}: database",
+                                                    settings.statement_timeout_ms, 100, 3_600_000, whole=True)))
 
 
 def _section(raw: dict[str, Any], key: str, where: str, allowed: set[str]) -> dict[str, Any]:

@@ -82,12 +82,13 @@ async def put_software(request: Request, channel: ChannelName, body: NewSoftware
         check_channel(channel)
     except (ValueError, ManifestError) as exc:
         raise Refused(422, f"root_key: {exc}") from None
-    stamp = now().isoformat(timespec="seconds")
-    request.app.state.db.add_software(channel, body.root_key.strip(), stamp)
-    request.app.state.db.audit(stamp, who.name, "software", channel, {"root_key": body.root_key.strip()})
+    stamp, records = now().isoformat(timespec="seconds"), request.app.state.db
+    await records.run(records.add_software, channel, body.root_key.strip(), stamp)
+    await records.run(records.audit, stamp, who.name, "software", channel, {"root_key": body.root_key.strip()})
     return {"channel": channel}
 
 
 @router.get("/api/software", tags=["fleet"], summary="Every release published, newest first, with rollbacks and halts")
 async def list_releases(request: Request, who: Annotated[Staff, Depends(staff)]) -> list[dict[str, object]]:
-    return [{k: v for k, v in row.items() if k != "envelope"} for row in request.app.state.db.releases()]
+    records = request.app.state.db
+    return [{k: v for k, v in row.items() if k != "envelope"} for row in await records.run(records.releases)]

@@ -10,8 +10,8 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
-from .kiosk_paint import Chrome, ChromeKey, MenuKey, Painted, ScreenKey
-from .prepare import Preparer
+from ..prepare import Preparer
+from .painter import Chrome, ChromeKey, MenuKey, Painted, ScreenKey
 
 log = logging.getLogger(__name__)
 

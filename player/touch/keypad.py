@@ -14,9 +14,9 @@ from typing import Callable
 
 import pygame
 
-from .fonts import Typesetter
+from ..fonts import Typesetter
 from .icons import icon
-from .kiosk_layout import Layout
+from .layout import Layout
 from .lockdown import PIN_DIGITS, Attempts, check_pin
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ Public for the rest of the player (e.g. the urgent-notice overlay):
 - `leave(reason)`: back to the loop at once, wherever the visitor is; the view it cuts short
   goes into proof of play with `ended: reason` (an urgent notice calls `leave("notice")`).
 - `exit_status`: None, or 64 once staff entered the right PIN; the caller ends the program with it.
+- `settled`: the browse screen asked for is drawn whole (the touch bench times taps to it).
 
 Keys and window-close (QUIT) events do nothing here: for visitors, nothing leaves the program.
 """
@@ -23,20 +24,20 @@ from typing import Any, Callable
 
 import pygame
 
+from ..config import KioskConfig
+from ..fonts import Typesetter
+from ..loop import Loop
+from ..prepare import Preparer
+from ..proof import ProofLog, TouchRecord
+from ..transitions import ease
 from .browse import Menu
-from .config import KioskConfig
-from .fonts import Typesetter
+from .cache import ScreenCache
+from .gestures import Cancel, Drag, Gestures, Press, Swipe, Tap, pointer_of
 from .keypad import Keypad
-from .kiosk_layout import Box, Layout
-from .kiosk_cache import ScreenCache
-from .kiosk_paint import BAR, SELECTED, WHITE, ChromeKey, MenuKey, Painted, ScreenKey, draw_bars
+from .layout import Box, Layout
 from .lockdown import Attempts, CornerTaps, corner_box
-from .loop import Loop
 from .navigation import Back, Choose, Home, Leave, Nav, Open, Touch, Turn, Wake, countdown, idle, pages_of, step
-from .prepare import Preparer
-from .proof import ProofLog, TouchRecord
-from .touch_input import Cancel, Drag, Gestures, Press, Swipe, Tap, pointer_of
-from .transitions import ease
+from .painter import BAR, SELECTED, WHITE, ChromeKey, MenuKey, Painted, ScreenKey, draw_bars
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ KEYPAD_TIMEOUT = 30.0
 
 class Kiosk:
     def __init__(self, config: KioskConfig, loop: Loop, menu: Menu | None, painter: Preparer, proof: ProofLog | None,
-                 setter: Callable[[str, bool], Typesetter], layout: Layout) -> None:
+                 setter: Callable[[str, bool], Typesetter], layout: Layout, kept_attempts: object = None,
+                 keep_attempts: Callable[[dict[str, float]], None] | None = None) -> None:
         self.config = config
         self.loop = loop
         self.menu = menu
@@ -61,6 +63,8 @@ class Kiosk:
         self.corner = CornerTaps()
         self.corner_box = Box(*corner_box(self.canvas, config.touch.exit_corner, layout.corner))
         self.attempts = Attempts()
+        self._kept_attempts = kept_attempts  # read back from disk at the first frame, when the clock is known
+        self._keep_attempts = keep_attempts  # writes wrong PINs to disk (off the loop), so a restart keeps the lockout
         self.keypad: Keypad | None = None
         self.exit_status: int | None = None
         self._now: datetime | None = None
@@ -87,6 +91,11 @@ class Kiosk:
     @property
     def active(self) -> bool:
         return self.nav.active or self.keypad is not None
+
+    @property
+    def settled(self) -> bool:
+        """The browse screen the visitor asked for is up whole: drawn, and no page sliding in."""
+        return self.shown is not None and self.shown.key == self._key() and self._slide is None
 
     def leave(self, reason: str) -> None:
         """Back to the loop at once (idle, an urgent notice, the staff exit); the loop resumes where it was."""
@@ -264,11 +273,17 @@ class Kiosk:
 
     def frame(self, target: Any, mono: float, now: datetime, dt: float) -> None:
         self._mono, self._now = mono, now
+        if self._kept_attempts is not None:
+            self.attempts, self._kept_attempts = Attempts.from_record(self._kept_attempts, mono), None
         self._collect()
         self._new_content()
         timeout = self.config.touch.idle_timeout
         if self.keypad is not None:
             self.keypad.update(mono, min(timeout, KEYPAD_TIMEOUT))
+            if self.keypad.result == "exit":
+                self.keypad.attempts = Attempts()  # the right PIN: the count starts again
+            if self.keypad.attempts != self.attempts and self._keep_attempts is not None:
+                self._keep_attempts(self.keypad.attempts.record(mono))
             self.attempts = self.keypad.attempts
             if self.keypad.result == "exit":
                 self.exit_status = STAFF_EXIT
@@ -338,7 +353,7 @@ class Kiosk:
 
     def _picture(self, painted: Painted, mono: float) -> Any:
         if painted.video is not None and painted is self.shown:
-            frame = painted.video.frame_at(mono - self._shown_since)  # type: ignore[attr-defined]
+            frame = painted.video.frame_at(mono - self._shown_since)
             if frame is not None:
                 painted.picture = frame
         return painted.picture

@@ -14,18 +14,20 @@ from pathlib import Path
 
 import pygame
 
-from .browse import Menu, Topic
-from .colors import text_color_for
-from .config import KioskConfig
+from ..colors import text_color_for
+from ..config import KioskConfig
+from ..fontfiles import font_overrides, has_font_for
+from ..images import load_image
+from ..languages import NATIVE_NAMES
+from ..painter import SlotPainter, video_opener
+from ..prepare import Clip
+from ..sequence import Cursor, Decision, Slot
+from ..slides import SlideRenderer
+from ..textlayout import largest_fitting, truncate, wrap
+from .browse import Menu, Topic, load_menu, menu_folder
 from .icons import icon
-from .images import load_image
 from .keypad import keypad_panel
-from .kiosk_layout import PAGE_CAP_MM, Box, Layout
-from .languages import NATIVE_NAMES
-from .sequence import Cursor, Decision, Slot
-from .slides import SlideRenderer
-from .stage import SlotPainter, font_overrides, video_opener
-from .textlayout import largest_fitting, truncate, wrap
+from .layout import PAGE_CAP_MM, Box, Layout
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +107,14 @@ class Painted:
     picture: pygame.Surface | None = None  # the whole canvas: the page or the menu, bars not included
     title: pygame.Surface | None = None  # the screen's title, for the top bar
     pager: pygame.Surface | None = None  # "2 / 5"
-    video: object | None = None
+    video: Clip | None = None
     overlay: pygame.Surface | None = None
     overlay_at: tuple[int, int] = (0, 0)
     error: str | None = None
 
     def close(self) -> None:
-        close = getattr(self.video, "close", None)
-        if close is not None:
-            close()
+        if self.video is not None:
+            self.video.close()
 
 
 @dataclass
@@ -152,9 +153,6 @@ class KioskPainter:
 
     def load(self, media_dir: Path) -> Menu | None:
         """The browse menu that goes with a new content generation; this painter draws from it from now on."""
-        from .browse import load_menu
-        from .stage import has_font_for, menu_folder
-
         menu, problems = load_menu(menu_folder(self.config, str(media_dir)), self.config.languages, has_font_for(self.config))
         for problem in problems:
             (log.error if problem.severity == "error" else log.warning)("%s", problem)
@@ -195,7 +193,7 @@ class KioskPainter:
         pager = self._line(page_number(key.page, len(topic.pages), key.language), "en", self.layout.label_px, WHITE, arrow.w)
         picture = prepared.surface
         if picture is None and prepared.video is not None:
-            picture = prepared.video.first_frame(0.0)  # type: ignore[attr-defined]
+            picture = prepared.video.first_frame(0.0)
         return Painted(key, picture, title, pager, prepared.video, prepared.overlay, prepared.overlay_at)
 
     def menu_picture(self, key: ScreenKey) -> pygame.Surface:

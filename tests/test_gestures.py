@@ -5,7 +5,7 @@ from __future__ import annotations
 import pygame
 import pytest
 
-from player.touch_input import Drag, Gestures, Pointer, Swipe, pointer_of, to_canvas
+from player.touch.gestures import Drag, Gestures, Pointer, Swipe, pointer_of, to_canvas
 from player.transitions import to_panel
 
 PX_PER_MM = 2.0  # a 43" 1080p panel is about 2 px per mm

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .colors import MIN_CONTRAST, contrast, text_color_for
-from .config import media_path, parse_color
-from .content import ITEM_KEYS, language_texts, parse_items
-from .errors import ContentError, Problem
-from .fields import Reader
-from .model import Item, Transition
-from .yamlsource import line_of, load_yaml
+from sync.layout import content_folders
+
+from ..colors import MIN_CONTRAST, contrast, text_color_for
+from ..config import KioskConfig, media_path, parse_color
+from ..content import ITEM_KEYS, language_texts, parse_items
+from ..errors import ContentError, Problem
+from ..fields import Reader
+from ..model import Item, Transition
+from ..yamlsource import line_of, load_yaml
 
 BROWSE_FILE = "browse.yaml"
 MAX_DEPTH = 3  # home > topic > sub-topic > sub-sub-topic: deeper menus lose visitors
@@ -104,6 +106,13 @@ class Menu:
         return out
 
 
+def menu_folder(config: KioskConfig, media_dir: str) -> Path:
+    """The playlists folder that goes with a content generation's media folder (browse.yaml lives there)."""
+    if Path(media_dir) == Path(config.media_dir):
+        return config.playlists_dir
+    return content_folders(Path(media_dir).parent)[0]
+
+
 def load_menu(folder: Path, screen_languages: tuple[str, ...],
               has_font: Callable[[str], bool]) -> tuple[Menu | None, list[Problem]]:
     """`folder`/browse.yaml as a Menu (None when there is none, or nothing in it can be shown)."""
@@ -139,7 +148,7 @@ def _titles(r: Reader, m: dict[str, Any], where: str, has_font: Callable[[str], 
     texts = language_texts(r, m.get("title"), key, line_of(m, "title"), has_font)
     out = tuple((code, text.strip()) for code, text in texts.items() if isinstance(text, str) and text.strip())
     if required and not out and "title" not in m:
-        r.error(key, "is required: the tile's words per language, e.g. {vi: Hải quan, en: Customs}", line_of(m, "title"))
+        r.error_at(m, "title", where, "is required: the tile's words per language, e.g. {vi: Hải quan, en: Customs}")
     return out
 
 
@@ -150,11 +159,11 @@ def _topics(r: Reader, m: dict[str, Any], where: str, depth: int, screen_languag
     if raw is None:
         return ()
     if not raw:
-        r.error(key, "has no topics", line_of(m, "topics"))
+        r.error_at(m, "topics", where, "has no topics")
         return ()
     if len(raw) > MAX_TOPICS:
-        r.error(key, f"has {len(raw)} topics; at most {MAX_TOPICS} fit on one screen as 2 cm targets "
-                "(group some under a topic with its own `topics`)", line_of(m, "topics"))
+        r.error_at(m, "topics", where, f"has {len(raw)} topics; at most {MAX_TOPICS} fit on one screen as 2 cm targets "
+                   "(group some under a topic with its own `topics`)")
     out: list[Topic] = []
     for index, entry in enumerate(raw):
         topic = _topic(r, entry, f"{key}[{index}]", line_of(raw, index), depth, len(out), screen_languages, has_font)
@@ -179,14 +188,14 @@ def _topic(r: Reader, entry: Any, path: str, line: int | None, depth: int, posit
     if topic_id is not None:
         topic_id = str(topic_id)
         if not _ID.fullmatch(topic_id):
-            r.error(f"{path}.id", f"{topic_id!r} may use only letters, digits, '-', '_' and '.'", line_of(m, "id"))
+            r.error_at(m, "id", path, f"{topic_id!r} may use only letters, digits, '-', '_' and '.'")
     where = f"{path} ({topic_id})" if topic_id else path
     title = _titles(r, m, where, has_font, required=True)
     icon = _icon(r, m, where)
     color = r.convert(m, "color", where, parse_color, PALETTE[position % len(PALETTE)])
     if "color" in m and color is not None and contrast(text_color_for(color), color) < MIN_CONTRAST:
-        r.error(f"{where}.color", f"{m['color']!r} gives its tile's text only {contrast(text_color_for(color), color):.1f}:1 "
-                f"contrast; at least {MIN_CONTRAST:g}:1 is needed: choose a darker or a lighter colour", line_of(m, "color"))
+        r.error_at(m, "color", where, f"{m['color']!r} gives its tile's text only {contrast(text_color_for(color), color):.1f}:1 "
+                   f"contrast; at least {MIN_CONTRAST:g}:1 is needed: choose a darker or a lighter colour")
     has_pages, has_topics = m.get("pages") is not None, m.get("topics") is not None
     if has_pages == has_topics:
         r.error(where, "needs either `pages` (what the visitor swipes through) or `topics` (a menu of sub-topics), "
@@ -197,8 +206,8 @@ def _topic(r: Reader, entry: Any, path: str, line: int | None, depth: int, posit
         pages = _pages(r, m, where, screen_languages, has_font)
     elif has_topics:
         if depth >= MAX_DEPTH:
-            r.error(f"{where}.topics", f"menus may nest at most {MAX_DEPTH} levels below the home menu; "
-                    "give this topic `pages` instead", line_of(m, "topics"))
+            r.error_at(m, "topics", where, f"menus may nest at most {MAX_DEPTH} levels below the home menu; "
+                       "give this topic `pages` instead")
         else:
             topics = _topics(r, m, where, depth + 1, screen_languages, has_font)
     if topic_id is None or sum(p.severity == "error" for p in r.problems) > errors or not (pages or topics):
@@ -212,17 +221,17 @@ def _icon(r: Reader, m: dict[str, Any], where: str) -> str:
         return "info"
     allowed = ", ".join(ICON_NAMES)
     if not isinstance(raw, str) or not raw.strip():
-        r.error(f"{where}.icon", f"must be a built-in icon ({allowed}) or an image file in the media folder", line_of(m, "icon"))
+        r.error_at(m, "icon", where, f"must be a built-in icon ({allowed}) or an image file in the media folder")
         return "info"
     if raw.lower().endswith(IMAGE_SUFFIXES):
         try:
             return media_path(raw)
         except ValueError as exc:
-            r.error(f"{where}.icon", str(exc), line_of(m, "icon"))
+            r.error_at(m, "icon", where, str(exc))
             return "info"
     if raw not in ICON_NAMES:
-        r.error(f"{where}.icon", f"{raw!r} is not a built-in icon ({allowed}); or name an image file in the media "
-                f"folder ({', '.join(IMAGE_SUFFIXES)})", line_of(m, "icon"))
+        r.error_at(m, "icon", where, f"{raw!r} is not a built-in icon ({allowed}); or name an image file in the media "
+                   f"folder ({', '.join(IMAGE_SUFFIXES)})")
         return "info"
     return raw
 
@@ -233,11 +242,10 @@ def _pages(r: Reader, m: dict[str, Any], where: str, screen_languages: tuple[str
     if raw is None:
         return ()
     if not raw:
-        r.error(f"{where}.pages", "has no pages", line_of(m, "pages"))
+        r.error_at(m, "pages", where, "has no pages")
         return ()
     if len(raw) > MAX_PAGES:
-        r.error(f"{where}.pages", f"has {len(raw)} pages; at most {MAX_PAGES} (split the topic into sub-topics)",
-                line_of(m, "pages"))
+        r.error_at(m, "pages", where, f"has {len(raw)} pages; at most {MAX_PAGES} (split the topic into sub-topics)")
     return tuple(parse_items(r, raw, f"{where}.pages", _PAGE_DEFAULTS, screen_languages, has_font, PAGE_KEYS,
                              "page", "topic"))
 

@@ -17,39 +17,41 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-CHECKOUT = Path(__file__).resolve().parent.parent
-FPS = 60
+import pygame
+
+from ..benchscreen import FPS, make_bench_screen, pct
+from ..config import load_config
+from ..screen import build_screen
+from ..slides import Bands
+from .kiosk import Kiosk
+from .lockdown import hash_pin
+
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 class TouchRig:
-    """`player run`'s loop and kiosk on the display surface, one `frame()` per paced frame."""
+    """The screen `player run` builds (its loop and kiosk) on the display surface, one `frame()` per paced frame."""
 
     def __init__(self, config_path: Path, now: datetime) -> None:
-        import pygame
-
-        from .bench import Rig
-        from .stage import make_kiosk
-
-        self.rig = Rig(config_path, now)
+        self.screen = build_screen(load_config(config_path), now)
         self.now = now
-        self.kiosk = make_kiosk(self.rig.config, self.rig.loop, self.rig.loop.proof)
-        screen = pygame.display.get_surface()
-        assert screen is not None, "bench_command opens the display first"
-        self.screen = screen
-        self.rig.loop.start(time.monotonic(), now)
+        assert self.screen.kiosk is not None, "the touch screen's kiosk.yaml turns touch on"
+        self.kiosk: Kiosk = self.screen.kiosk
+        display = pygame.display.get_surface()
+        assert display is not None, "bench_command opens the display first"
+        self.display = display
+        self.screen.start(time.monotonic())
         self.period = 1.0 / FPS
         self.next = time.monotonic()
         self.last = self.next
 
     def frame(self) -> float:
         """One frame as `player run` does it (events, draw, flip), paced; returns its own cost in seconds."""
-        import pygame
-
         t0 = time.perf_counter()
         mono = time.monotonic()
         for event in pygame.event.get():
-            self.kiosk.handle(event, mono)
-        self.kiosk.frame(self.screen, mono, self.now, mono - self.last)
+            self.screen.handle(event, mono)
+        self.screen.frame(self.display, mono, self.now, mono - self.last)
         pygame.display.flip()
         cost = time.perf_counter() - t0
         self.last = mono
@@ -71,17 +73,13 @@ class TouchRig:
         kiosk = self.kiosk
         if not kiosk.nav.active:
             return True
-        return kiosk.shown is not None and kiosk.shown.key == kiosk._key() and kiosk._slide is None
+        return kiosk.settled
 
     def close(self) -> None:
-        self.kiosk.close()
-        self.rig.loop.stop(time.monotonic())
-        self.rig.close()
+        self.screen.close(time.monotonic())
 
 
 def _post(kind: int, x: float, y: float, size: tuple[int, int], **extra: Any) -> None:
-    import pygame
-
     pygame.event.post(pygame.event.Event(kind, x=x / size[0], y=y / size[1], dx=0.0, dy=0.0, finger_id=1, touch_id=1,
                                          pressure=1.0, **extra))
 
@@ -89,25 +87,19 @@ def _post(kind: int, x: float, y: float, size: tuple[int, int], **extra: Any) ->
 def _region(rig: TouchRig, point: tuple[int, int]) -> bytes:
     """The pixels a visitor watches: around the finger, and the middle of the screen (the loop's clock and
     ticker, which move by themselves, are outside both)."""
-    import pygame
-
-    from .slides import Bands
-
     side = rig.kiosk.layout.target * 2
     box = pygame.Rect(0, 0, side, side)
     box.center = point
-    width, height = rig.screen.get_size()
+    width, height = rig.display.get_size()
     bands = Bands(width, height)
     middle = pygame.Rect(0, bands.top, width, height - bands.top - bands.bottom)
-    screen = rig.screen.get_rect()
-    return b"".join(pygame.image.tobytes(rig.screen.subsurface(area.clip(screen)), "RGB") for area in (box, middle))
+    screen = rig.display.get_rect()
+    return b"".join(pygame.image.tobytes(rig.display.subsurface(area.clip(screen)), "RGB") for area in (box, middle))
 
 
 def tap_times(rig: TouchRig, point: tuple[int, int], timeout: float = 3.0) -> tuple[float, float]:
     """(ms to the first flip that changed pixels around `point`, ms to the flip showing the new screen whole)."""
-    import pygame
-
-    size = rig.screen.get_size()
+    size = rig.display.get_size()
     before = _region(rig, point)
     posted = time.perf_counter()
     _post(pygame.FINGERDOWN, *point, size)
@@ -125,7 +117,7 @@ def tap_times(rig: TouchRig, point: tuple[int, int], timeout: float = 3.0) -> tu
 
 def tap_run(rig: TouchRig, rounds: int) -> tuple[list[float], list[float]]:
     layout = rig.kiosk.layout
-    width, height = rig.screen.get_size()
+    width, height = rig.display.get_size()
     responses: list[float] = []
     screens: list[float] = []
     for round_ in range(rounds):
@@ -148,10 +140,8 @@ def tap_run(rig: TouchRig, rounds: int) -> tuple[list[float], list[float]]:
 
 def swipe_run(rig: TouchRig, seconds: float) -> tuple[list[float], int]:
     """Frame costs while a finger drags pages left and right (20 frames a drag, then the slide)."""
-    import pygame
-
     layout = rig.kiosk.layout
-    width, height = rig.screen.get_size()
+    width, height = rig.display.get_size()
     rig.settle(0.3)
     tap_times(rig, (width // 2, height // 2))
     rig.settle(0.4)
@@ -181,9 +171,6 @@ def swipe_run(rig: TouchRig, seconds: float) -> tuple[list[float], int]:
 
 def touch_screen(root: Path) -> Path | None:
     """A 1920x1080 touch screen with the bench loop (long, still items) and the demo browse menu; None outside a checkout."""
-    from .bench import make_bench_screen
-    from .lockdown import hash_pin
-
     menu = CHECKOUT / "playlists" / "browse.yaml"
     if not menu.exists():
         return None
@@ -194,11 +181,6 @@ def touch_screen(root: Path) -> Path | None:
     with config.open("a", encoding="utf-8") as out:
         out.write(f"touch: {{enabled: true, exit_pin_hash: '{hash_pin('2468', iterations=1000)}'}}\n")
     return config
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def touch_bench(root: Path, now: datetime, rounds: int = 4, seconds: float = 8.0) -> None:
@@ -214,10 +196,10 @@ def touch_bench(root: Path, now: datetime, rounds: int = 4, seconds: float = 8.0
         costs, swipes = swipe_run(rig, seconds)
     finally:
         rig.close()
-    print(f"touch_tap_to_response_ms p50 {statistics.median(responses):.1f} p99 {_pct(responses, 0.99):.1f} "
+    print(f"touch_tap_to_response_ms p50 {statistics.median(responses):.1f} p99 {pct(responses, 0.99):.1f} "
           f"max {max(responses):.1f} (target <= 100; {len(responses)} taps: loop, tile, next page, language, back, home)")
-    print(f"touch_tap_to_screen_ms p50 {statistics.median(screens):.1f} p99 {_pct(screens, 0.99):.1f} "
+    print(f"touch_tap_to_screen_ms p50 {statistics.median(screens):.1f} p99 {pct(screens, 0.99):.1f} "
           f"max {max(screens):.1f} (the new screen whole, drawn off the loop when not already cached)")
-    print(f"touch_swipe_frame_time_p50_ms {_pct(costs, 0.5) * 1000:.2f}")
-    print(f"touch_swipe_frame_time_p99_ms {_pct(costs, 0.99) * 1000:.2f} (target <= 16.7; {swipes} swipes, "
+    print(f"touch_swipe_frame_time_p50_ms {pct(costs, 0.5) * 1000:.2f}")
+    print(f"touch_swipe_frame_time_p99_ms {pct(costs, 0.99) * 1000:.2f} (target <= 16.7; {swipes} swipes, "
           f"{len(costs)} frames at 1920x1080)")

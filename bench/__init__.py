@@ -1,0 +1,1 @@
+"""Benchmarks that print one figure a line; run each from the checkout as `python -m bench.NAME`."""

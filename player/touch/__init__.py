@@ -1,0 +1,1 @@
+"""The touch kiosk: browsing the menu on a tap, its painter and layout, gestures, the staff's keypad and lockdown."""

@@ -1,0 +1,1 @@
+"""Demo makers and test-clip generators; run each from the checkout as `python -m tools.NAME`."""

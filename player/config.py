@@ -13,6 +13,7 @@ from .fields import Reader
 from .languages import check_code
 from .touch.lockdown import CORNERS, parse_pin_hash
 from .power import PowerSettings
+from .update_settings import UpdateSettings, parse_update
 from .when import parse_when
 from .yamlsource import line_of, load_yaml
 
@@ -107,6 +108,7 @@ class KioskConfig:
     volume: float = 0.0
     sync: SyncSettings | None = None
     power: PowerSettings = PowerSettings()
+    update: UpdateSettings | None = None  # software updates (player/update_settings.py)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -130,7 +132,7 @@ class KioskConfig:
 
 
 TOP_KEYS = {"screen", "display", "languages", "timezone", "content", "state_dir", "overlays",
-            "touch", "fallback", "audio", "sync", "power"}
+            "touch", "fallback", "audio", "sync", "power", "update"}
 _CHANNEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _ROOT_KEY = re.compile(r"[A-Za-z0-9+/]{43}=")
 
@@ -183,6 +185,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     audio = r.section(top, "audio", {"volume"})
     sync = _sync_settings(r, top, base)
     power = _power_settings(r, top)
+    update = parse_update(r, top, sync is not None)
     playlists_dir = base / r.field(content, "playlists", "content", (str,), "playlists")
     media_dir = base / r.field(content, "media", "content", (str,), "media")
     state_dir = base / r.field(top, "state_dir", "", (str,), "state")
@@ -195,7 +198,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     return KioskConfig(screen_id=screen_id, path=path, name=tuple(names.items()), display=display, languages=codes,
                        fallback_chain=chain, fonts=fonts, timezone=timezone, playlists_dir=playlists_dir,
                        media_dir=media_dir, state_dir=state_dir, overlays=overlays, touch=touch, fallback=fallback,
-                       volume=volume, sync=sync, power=power), r.problems
+                       volume=volume, sync=sync, power=power, update=update), r.problems
 
 
 def _screen(r: Reader, top: dict[str, Any]) -> tuple[str | None, dict[str, str]]:

@@ -15,6 +15,8 @@ pygame or PyAV), so a name is spelled once:
         screenshot.request            touched by the sync client when staff ask for a fresh one
         pin-attempts.json             wrong staff exit PINs and the lockout left (a restart does not reset them)
         store/                        the content store (sync/store.py), below
+        update/                       a software release the sync client fetched for the root updater
+                                      (sync/update_area.py names what is inside)
 
     STATE_DIR/store/
         blobs/<sha256>                verified file contents
@@ -122,6 +124,10 @@ class StateFolder:
     @property
     def pin_attempts(self) -> Path:
         return self.path / "pin-attempts.json"
+
+    @property
+    def update(self) -> Path:
+        return self.path / "update"
 
     @property
     def store(self) -> StoreFolder:

@@ -18,7 +18,8 @@ KIOSK_KEYS = ["screen.id", "screen.name", "display.fullscreen", "display.size", 
               "audio.volume", "sync.server", "sync.channel", "sync.root_key", "sync.ca_file", "sync.poll_seconds",
               "sync.store_limit_mb", "sync.keep_generations", "sync.token_file", "sync.heartbeat_seconds",
               "sync.screenshot_seconds", "sync.min_rate_kb", "power.on", "power.method", "power.on_command",
-              "power.off_command", "power.check_seconds"]
+              "power.off_command", "power.check_seconds", "update.channel", "update.window",
+              "update.trial_seconds", "update.ready_seconds"]
 
 
 def commands() -> list[str]:

@@ -63,4 +63,25 @@ documents = Table(
     Column("data", LargeBinary, nullable=False), Column("changed", Text, nullable=False),
     PrimaryKeyConstraint("channel", "name"))
 
-TABLES = (channels, staff, screens, audit, proof, notices, documents)  # in the order export and import take them
+# Software channels (issue 16): the root key of each, the releases published and the screens that rolled one back.
+software = Table(
+    "software", metadata,
+    Column("name", Text, primary_key=True), Column("root_key", Text, nullable=False),
+    Column("created", Text, nullable=False))
+
+releases = Table(
+    "releases", metadata,
+    Column("channel", Text, nullable=False), Column("sequence", Integer, nullable=False),
+    Column("version", Text, nullable=False), Column("envelope", LargeBinary, nullable=False),
+    Column("published", Text, nullable=False), Column("halted", Text),
+    PrimaryKeyConstraint("channel", "sequence"))
+
+rollbacks = Table(
+    "rollbacks", metadata,
+    Column("channel", Text, nullable=False), Column("sequence", Integer, nullable=False),
+    Column("screen", Text, nullable=False), Column("version", Text), Column("reason", Text, nullable=False),
+    Column("time", Text, nullable=False),
+    PrimaryKeyConstraint("channel", "sequence", "screen"))
+
+# in the order export and import take them
+TABLES = (channels, staff, screens, audit, proof, notices, documents, software, releases, rollbacks)

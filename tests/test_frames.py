@@ -61,13 +61,23 @@ def run(screen: Screen, driver: FrameDriver, seconds: float) -> list[tuple[float
     return presents
 
 
-def test_a_still_slide_presents_only_the_minute_of_the_clock(tmp_path):
+def renderer_output(monkeypatch) -> RendererOutput:
+    monkeypatch.setenv("SDL_RENDER_DRIVER", "software")  # the dummy driver has no GPU
+    window = sdl.Window("frames test", size=SIZE, hidden=True)
+    return RendererOutput(window, sdl.Renderer(window), SIZE, 0)
+
+
+@pytest.mark.parametrize("path", ["surface", "renderer"])
+def test_a_still_slide_presents_only_the_minute_of_the_clock(tmp_path, monkeypatch, path):
     screen = still_screen(tmp_path, clock=True, ticker=False)
-    driver = FrameDriver(screen, surface_output(), fps=60)
+    output = surface_output() if path == "surface" else renderer_output(monkeypatch)
+    driver = FrameDriver(screen, output, fps=60)
     try:
         presents = run(screen, driver, 10.0)
     finally:
         screen.close(START + 10)
+        output.close()
+    assert output.presents == len(presents)
     # the first frame whole, then 09:01 on the clock, and nothing else in 10 s
     assert len(presents) == 2, presents
     (_, first), (when, clock) = presents
@@ -76,14 +86,17 @@ def test_a_still_slide_presents_only_the_minute_of_the_clock(tmp_path):
     assert len(clock) == 1 and clock[0][2] < SIZE[0] // 2 and clock[0][3] < SIZE[1] // 3  # the clock's box only
 
 
-def test_with_clock_and_ticker_off_nothing_is_presented_after_the_first_frame(tmp_path):
+@pytest.mark.parametrize("path", ["surface", "renderer"])
+def test_with_clock_and_ticker_off_nothing_is_presented_after_the_first_frame(tmp_path, monkeypatch, path):
     screen = still_screen(tmp_path, clock=False, ticker=False)
-    driver = FrameDriver(screen, surface_output(), fps=60)
+    output = surface_output() if path == "surface" else renderer_output(monkeypatch)
+    driver = FrameDriver(screen, output, fps=60)
     try:
         presents = run(screen, driver, 10.0)
     finally:
         screen.close(START + 10)
-    assert len(presents) == 1
+        output.close()
+    assert len(presents) == 1 and output.presents == 1
 
 
 def test_the_ticker_redraws_only_its_band(tmp_path):

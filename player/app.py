@@ -147,5 +147,8 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
         if syncing is not None:
             syncing.stop()
         output.close()
+        for thread in threading.enumerate():  # clips let go in the background (Prepared.close) close their sound
+            if thread.name == "video-close":  # device first: pygame.quit meanwhile waits on SDL's audio lock forever
+                thread.join(timeout=3.0)
         pygame.quit()
         notifier.close()

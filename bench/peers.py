@@ -267,16 +267,20 @@ class Playback:
     fps: float  # distinct clip frames shown a second
     longest_freeze: float  # seconds one frame stayed up
     seen: int
+    where: str = ""  # the frame numbers either side of the longest freeze
 
 
 def playback(samples: list[tuple[float, object]]) -> Playback:
     numbered = [(t, n) for t, n in samples if isinstance(n, int)]
     if len(numbered) < 2:
         return Playback(0.0, float("inf"), 0)
-    changes = [t for i, (t, n) in enumerate(numbered) if i and n != numbered[i - 1][1]]
+    changes = [(t, n) for i, (t, n) in enumerate(numbered) if i and n != numbered[i - 1][1]]
     span = numbered[-1][0] - numbered[0][0]
-    marks = [numbered[0][0], *changes, numbered[-1][0]]
-    return Playback(len(changes) / span, max(y - x for x, y in zip(marks, marks[1:])), len(changes))
+    marks = [numbered[0], *changes, numbered[-1]]
+    gap, a, b = max((y[0] - x[0], x, y) for x, y in zip(marks, marks[1:]))
+    unread = sum(1 for _, n in samples if not isinstance(n, int))
+    return Playback(len(changes) / span, gap, len(changes),
+                    f"frame {a[1]} -> {b[1]} at +{a[0] - numbered[0][0]:.1f} s; {unread} samples without the blocks")
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -543,7 +547,8 @@ def main(argv: list[str] | None = None) -> int:
                 line(f"peers_video_1080p30 {name}: cpu {med([r.cpu for r in rs]):.3f} CPU-s/s, X server "
                      f"{med([r.x_cpu for r in rs]):.3f}, pss {med([r.pss for r in rs]):.0f} MB (max "
                      f"{max((r.pss for r in rs), default=float('nan')):.0f}), shown {med([p.fps for p in plays]):.1f} fps, "
-                     f"longest freeze {max((p.longest_freeze for p in plays), default=float('nan')) * 1000:.0f} ms")
+                     f"longest freeze {max((p.longest_freeze for p in plays), default=float('nan')) * 1000:.0f} ms "
+                     f"({max(plays, key=lambda p: p.longest_freeze).where if plays else ''})")
             ratio = med([r.cpu for r in res["ours-software"]]) / med([r.cpu for r in res["mpv"]])
             line(f"peers_video_cpu_vs_mpv {ratio:.2f}x (target <= 1.0x)")
         if "quota" in parts:
@@ -555,7 +560,8 @@ def main(argv: list[str] | None = None) -> int:
                     plays = [r.play for r in rs if r.play is not None]
                     line(f"peers_half_core_video {name}: shown {med([p.fps for p in plays]):.1f} fps (target >= 24), "
                          f"longest freeze {max((p.longest_freeze for p in plays), default=float('nan')) * 1000:.0f} ms "
-                         f"(target <= 100), cpu {med([r.cpu for r in rs]):.3f} CPU-s/s; quota {quota.path}")
+                         f"(target <= 100; {max(plays, key=lambda p: p.longest_freeze).where if plays else ''}), "
+                         f"cpu {med([r.cpu for r in rs]):.3f} CPU-s/s; quota {quota.path}")
                 res = rounds("slides", [software, peer_chromium], quota, 13.0)
                 for name, rs in res.items():
                     starts = sorted(f.start for r in rs for f in r.fades)

@@ -288,14 +288,15 @@ def test_no_leak_over_50_open_close_cycles(made: dict[str, Path]) -> None:
 @pytest.mark.slow  # real time: the decoder is made slower than the clip
 def test_a_decoder_that_cannot_keep_up_drops_frames_evenly(tmp_path: Path) -> None:
     """Each decoded picture costs 1.5 frame periods (a CPU too weak for the clip): whole frames are dropped, spread
-    out, and once the decoder has noticed (within the first second) no picture stays on screen longer than 2 frame
-    periods. The clip has B-frames between its P-frames, as encoders make them by default."""
+    out: once the decoder has noticed (within the first second), never two in a row, so no picture stays up longer
+    than 2 frame periods of the clip, and the pictures keep up with the clock rather than falling behind it. Counted
+    in frame numbers, not timed: the clip has B-frames between its P-frames, as encoders make them by default."""
     period = 1 / FPS
     b_frames = {"preset": "veryfast", "crf": "20", "x264-params": "b-adapt=0:bframes=3:b-pyramid=normal"}
     path = clips.make_h264_mp4(tmp_path, size=SIZE, fps=FPS, seconds=4.0, options=b_frames)
     with VideoClip(path, SIZE, decode_delay=1.5 * period) as clip:
         clip.first_frame(timeout=5)
-        news: list[tuple[float, int]] = []  # (loop time, frame number) of each new picture
+        news: list[tuple[float, int]] = []  # (media time asked for, frame number) of each new picture
         started = time.monotonic()
         t = 0.0
         while t < 3.8 and not clip.ended:
@@ -309,11 +310,11 @@ def test_a_decoder_that_cannot_keep_up_drops_frames_evenly(tmp_path: Path) -> No
     numbers = [n for _, n in news]
     assert numbers == sorted(numbers)
     assert dropped >= 0.2 * (dropped + shown), "the decoder was slowed down: frames must have been dropped"
-    after_start = [(t, n) for t, n in news if t >= 1.0]  # past the queue decoded ahead at the start
-    holds = [b[0] - a[0] for a, b in zip(after_start, after_start[1:])]
-    assert max(holds) <= 2 * period + 2 * TICK, f"a picture held {max(holds) * 1000:.0f} ms"
-    skips = [b[1] - a[1] for a, b in zip(after_start, after_start[1:])]
-    assert max(skips) <= 2, f"{max(skips) - 1} frames in a row dropped: not even"
+    after_start = [n for t, n in news if t >= 1.0]  # past the queue decoded ahead at the start
+    skips = [b - a for a, b in zip(after_start, after_start[1:])]
+    assert max(skips) <= 2, f"{max(skips) - 1} frames in a row dropped: a picture held {max(skips)} frame periods"
+    behind = sorted(t * FPS - n for t, n in news if t >= 1.0)
+    assert behind[len(behind) // 2] <= 3, "the pictures fell behind the clock"
 
 
 def test_hardware_decoding_falls_back_to_software_with_one_log_line(made: dict[str, Path],

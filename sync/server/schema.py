@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Float,
     Index,
@@ -63,4 +64,56 @@ documents = Table(
     Column("data", LargeBinary, nullable=False), Column("changed", Text, nullable=False),
     PrimaryKeyConstraint("channel", "name"))
 
-TABLES = (channels, staff, screens, audit, proof, notices, documents)  # in the order export and import take them
+# The staff console's (migration 0003): secrets are kept as hashes only, as for tokens.
+staff_passwords = Table(
+    "staff_passwords", metadata,
+    Column("name", Text, primary_key=True), Column("hash", Text, nullable=False), Column("changed", Text, nullable=False))
+
+password_links = Table(
+    "password_links", metadata,
+    Column("id", Text, primary_key=True), Column("name", Text, nullable=False), Column("secret_hash", Text, nullable=False),
+    Column("expires", Float, nullable=False), Column("used", Text))
+
+console_sessions = Table(
+    "console_sessions", metadata,
+    Column("id", Text, primary_key=True), Column("secret_hash", Text, nullable=False), Column("name", Text, nullable=False),
+    Column("created", Float, nullable=False), Column("seen", Float, nullable=False), Column("ended", Text),
+    Index("console_sessions_name", "name"))
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("name", Text, primary_key=True), Column("failures", Integer, nullable=False),
+    Column("locked_until", Float, nullable=False))
+
+drafts = Table(
+    "drafts", metadata,
+    Column("channel", Text, nullable=False), Column("staff", Text, nullable=False),
+    Column("base_generation", Integer, nullable=False), Column("opened", Text, nullable=False),
+    Column("marks", Text, nullable=False, server_default="{}"),
+    PrimaryKeyConstraint("channel", "staff"))
+
+draft_files = Table(
+    "draft_files", metadata,
+    Column("channel", Text, nullable=False), Column("staff", Text, nullable=False), Column("path", Text, nullable=False),
+    Column("data", LargeBinary), Column("sha256", Text, nullable=False), Column("size", BigInteger, nullable=False),
+    Column("base_sha256", Text),
+    PrimaryKeyConstraint("channel", "staff", "path"))
+
+media_info = Table(
+    "media_info", metadata,
+    Column("sha256", Text, primary_key=True), Column("info", Text, nullable=False))
+
+channel_profiles = Table(
+    "channel_profiles", metadata,
+    Column("channel", Text, primary_key=True), Column("data", LargeBinary, nullable=False),
+    Column("uploaded", Text, nullable=False), Column("uploaded_by", Text, nullable=False))
+
+screen_errors = Table(
+    "screen_errors", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True), Column("screen", Text, nullable=False),
+    Column("time", Text, nullable=False), Column("message", Text, nullable=False),
+    Index("screen_errors_screen", "screen", "seq"))
+
+TABLES = (channels, staff, screens, audit, proof, notices, documents, staff_passwords, password_links, console_sessions,
+          login_failures, drafts, draft_files, media_info, channel_profiles, screen_errors)  # the order export and import take
+

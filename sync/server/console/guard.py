@@ -17,7 +17,9 @@ from ..channels import Refused
 from ..db import Database
 from .records import ConsoleRecords
 from .sessions import COOKIE, PRE_COOKIE, csrf_ok, csrf_token, ended_by_time, parse_cookie, same_origin, secret_matches
-from .texts import LANGUAGES, say
+from .forms import ICONS, WEEKDAYS
+from .planning import break_marks
+from .texts import LANGUAGES, WORDS, say
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANG_COOKIE = "kiosk_console_lang"
@@ -28,6 +30,8 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content
            "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
 environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                           trim_blocks=True, lstrip_blocks=True)
+environment.globals.update(weekdays=WEEKDAYS, icons=list(ICONS), words=WORDS, marks=break_marks,
+                           language_names={"vi": "Tiếng Việt", "en": "English", "km": "ភាសាខ្មែរ", "zh": "中文"})
 
 
 @dataclass(frozen=True)

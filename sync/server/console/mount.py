@@ -10,18 +10,20 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..channels import Refused
-from . import routes_auth, routes_home
+from . import routes_auth, routes_drafts, routes_home
+from .drafts import Drafts
 from .guard import NeedLogin, language, render
 from .records import ConsoleRecords
 from .texts import say
 from .webfonts import font_file
 
 STATIC = Path(__file__).parent / "static"
-ROUTERS = (routes_auth.router, routes_home.router)
+ROUTERS = (routes_auth.router, routes_home.router, routes_drafts.router)
 
 
 def install(app: FastAPI) -> None:
     app.state.console = ConsoleRecords(app.state.db)
+    app.state.drafts = Drafts(app.state.channels, app.state.console, app.state.settings.data / "console" / "work")
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

@@ -1,0 +1,173 @@
+"""What no other signage console shows (pure): a day of the schedule hour by hour and why an item is not playing,
+the translation board (each item's text per language: its own, a fallback, skipped, or waiting for a check), and
+where ICU will break a Khmer line."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Callable, Iterable
+
+from player.breaks import clusters, line_segments
+from player.model import Content, Item, Playlist
+from player.sequence import Cursor, Program
+from player.when import When
+
+ZWSP, WORD_JOINER = "\u200b", "\u2060"
+
+
+# --- the timeline ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hour:
+    start: datetime
+    daypart: str | None  # the playlist of the winning daypart, None when nothing may play (the fallback slide)
+    items: tuple[str, ...]  # the items of it that may play in this hour (at its start)
+    why_not: tuple[tuple[str, str], ...] = ()  # (reason code, detail) for the asked-about item
+
+
+def timeline(content: Content, languages: tuple[str, ...], resolve: Callable[[str, tuple[str, ...]], str | None],
+             day: date, tz: Any, item: str | None = None, step_minutes: int = 60) -> list[Hour]:
+    """The day in steps (an hour by default): what Program.decide picks at each step's start, the items of that
+    playlist open then, and for `item` (a "playlist/item" id) why it does not play, if it does not."""
+    program = Program.build(content, languages, resolve)
+    out = []
+    moment = datetime.combine(day, time(0), tzinfo=tz)
+    end = moment + timedelta(days=1)
+    while moment < end:
+        decision = program.decide(Cursor(), moment)
+        playlist = decision.slot.playlist if decision.slot else None
+        found = content.playlist(playlist) if playlist else None
+        items = tuple(i.id for i in found.items if i.when.is_open(moment)) if found else ()
+        out.append(Hour(moment, playlist, items, tuple(why_not(content, item, moment, playlist)) if item else ()))
+        moment += timedelta(minutes=step_minutes)
+    return out
+
+
+def why_not(content: Content, wanted: str, moment: datetime, winner: str | None) -> list[tuple[str, str]]:
+    """Why `wanted` ("playlist/item") does not play at `moment`: [] when it may."""
+    playlist_id, _, item_id = wanted.partition("/")
+    playlist = content.playlist(playlist_id)
+    item = next((i for i in playlist.items if i.id == item_id), None) if playlist else None
+    if playlist is None or item is None:
+        return [("unknown", wanted)]
+    reasons = [(code, detail) for code, detail in closed_by(item.when, moment)]
+    dayparts = [d for d in content.dayparts if d.playlist == playlist_id]
+    if not dayparts:
+        reasons.append(("no-daypart", playlist_id))
+    elif not any(d.when.is_open(moment) for d in dayparts):
+        for daypart in dayparts:
+            reasons += [(f"daypart-{code}", detail) for code, detail in closed_by(daypart.when, moment)]
+    elif winner != playlist_id and winner is not None:
+        reasons.append(("higher-daypart", winner))
+    return reasons
+
+
+def closed_by(when: When, moment: datetime) -> list[tuple[str, str]]:
+    """Which part of a `when` keeps it closed at `moment`: its weekdays, its dates, its time windows."""
+    if when.is_open(moment):
+        return []
+    day = moment.date()
+    out = []
+    if when.weekdays and day.weekday() not in when.weekdays:
+        out.append(("weekday", " ".join(sorted(str(d) for d in when.weekdays))))
+    if when.dates and not any(day in r for r in when.dates):
+        out.append(("date", ", ".join(f"{r.first}..{r.last}" for r in when.dates)))
+    if when.times and not out:
+        out.append(("window", ", ".join(f"{w.start:%H:%M}-{w.end:%H:%M}" if w.end else f"{w.start:%H:%M}-24:00"
+                                        for w in when.times)))
+    return out or [("window", "")]
+
+
+# --- the translation board ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cell:
+    state: str  # "own", "check" (the Vietnamese changed since), "fallback", "skipped"
+    text: str
+    via: str = ""  # the language shown instead, for a fallback
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    playlist: str
+    item: str
+    cells: tuple[tuple[str, Cell], ...]
+
+
+def vi_digest(item: Item) -> str:
+    text = item.text("vi")
+    joined = "\n".join((text.title, text.body, text.caption)) if text else ""
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def board(playlists: Iterable[Playlist], languages: tuple[str, ...],
+          resolve: Callable[[str, tuple[str, ...]], str | None], checked: dict[str, str]) -> list[BoardRow]:
+    """Items × languages. `checked` holds, per "playlist/item/language", the Vietnamese digest the translation was
+    last edited or confirmed against: a Vietnamese text changed since makes that language "check"."""
+    rows = []
+    for playlist in playlists:
+        for item in playlist.items:
+            own = tuple(code for code, text in item.texts if not text.empty)
+            digest = vi_digest(item)
+            cells = []
+            for code in languages:
+                text = item.text(code)
+                if code in own and text is not None:
+                    shown = text.title or text.body or text.caption
+                    key = f"{playlist.id}/{item.id}/{code}"
+                    stale = code != "vi" and key in checked and checked[key] != digest
+                    cells.append((code, Cell("check" if stale else "own", shown)))
+                    continue
+                via = resolve(code, own) if own else None
+                if via is None:
+                    cells.append((code, Cell("skipped", "")))
+                else:
+                    other = item.text(via)
+                    cells.append((code, Cell("fallback", (other.title or other.body) if other else "", via)))
+            rows.append(BoardRow(playlist.id, item.id, tuple(cells)))
+    return rows
+
+
+def confirm_all(playlists: Iterable[Playlist], languages: tuple[str, ...]) -> dict[str, str]:
+    """Every translation marked as checked against the Vietnamese as it is now."""
+    out = {}
+    for playlist in playlists:
+        for item in playlist.items:
+            for code, text in item.texts:
+                if code != "vi" and code in languages and not text.empty:
+                    out[f"{playlist.id}/{item.id}/{code}"] = vi_digest(item)
+    return out
+
+
+# --- Khmer line breaks -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Piece:
+    text: str  # one cluster (a Khmer letter with its marks and subscripts)
+    offset: int  # where it starts in the text, in code points (0: no mark before it)
+    breaks: bool  # ICU may break the line before it
+
+
+def break_marks(text: str, language: str = "km") -> list[Piece]:
+    """The text cluster by cluster, each saying whether ICU may break the line before it. A mark where it breaks
+    can become a word joiner (U+2060, keep together); one where it does not, a zero-width space (U+200B)."""
+    allowed: set[int] = set()
+    at = 0
+    for segment in line_segments(text, language):
+        at += len(segment)
+        allowed.add(at)
+    out, at = [], 0
+    for cluster in clusters(text):
+        mark = at > 0 and cluster[0] not in (ZWSP, WORD_JOINER, " ", "\n") and text[at - 1] not in (ZWSP, WORD_JOINER,
+                                                                                                     " ", "\n")
+        out.append(Piece(cluster, at if mark else 0, at in allowed))
+        at += len(cluster)
+    return out
+
+
+def insert_mark(text: str, offset: int, mark: str) -> str:
+    if mark not in (ZWSP, WORD_JOINER) or not 0 < offset < len(text):
+        raise ValueError("a break mark goes between two characters of the text")
+    return text[:offset] + mark + text[offset:]

@@ -16,7 +16,7 @@ from player.config import KioskConfig, SyncSettings
 
 from .client import FolderSource, HttpSource, Source, SyncResult, fetch_missing, run_forever, sync_once
 from .errors import SyncError
-from .fleet import Reporter, read_token, screen_facts, software_version
+from .fleet import Reporter, profile_of, read_token, screen_facts, software_version
 from .notice_feed import follow_notices
 from .keys import public_from_text
 from .files import sha256_file
@@ -132,7 +132,8 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
         started = time.monotonic()
         try:
             reporter = Reporter(settings.server, read_token(settings.token_file), config.state_dir, settings.ca_file,
-                                lambda: screen_facts(config.state_dir, store.root, started, software_version(), clock))
+                                lambda: screen_facts(config.state_dir, store.root, started, software_version(), clock,
+                                                     profile_of(config)))
             threading.Thread(target=_guarded(lambda: reporter.run(stop, settings.heartbeat_seconds)),
                              name="reporter", daemon=True).start()
         except SyncError as exc:

@@ -70,6 +70,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await leadership.close()
+            app.state.render_worker.close()
             db.close()
 
     app = FastAPI(title="Tịnh Biên kiosk server", version=software_version(), description=DESCRIPTION, lifespan=lifespan)

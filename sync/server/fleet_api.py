@@ -7,7 +7,7 @@ import io
 import time
 import zoneinfo
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
@@ -43,6 +43,8 @@ class Heartbeat(BaseModel):
     last_error: str | None = Field(None, max_length=2000)
     fallback: bool = Field(False, description="the fallback slide is showing (nothing playable)")
     screen_on: bool | None = None
+    profile: dict[str, Any] | None = Field(None, description="how the screen shows content (languages, fallback, size, "
+                                          "rotation, width_mm, touch); the console compares it with the channel's")
 
 
 @router.post("/api/heartbeat", tags=["screens"], summary="A screen says it is alive and what it shows")
@@ -52,6 +54,10 @@ async def heartbeat(request: Request, beat: Heartbeat, me: Annotated[Screen, Dep
     if beat.clock.tzinfo is not None:
         record["clock_offset_s"] = round(beat.clock.timestamp() - received, 2)
     wanted = await db(request).run(db(request).heartbeat, me.id, received, record)
+    if beat.last_error and beat.last_error != (me.heartbeat or {}).get("last_error"):
+        # a new last error goes into the screen's history (the console shows the last 50)
+        await db(request).run(request.app.state.console.add_screen_error, me.id, now().isoformat(timespec="seconds"),
+                              beat.last_error)
     return {"server_time": now().isoformat(timespec="milliseconds"), "screenshot": wanted,
             "heartbeat_seconds": request.app.state.settings.heartbeat_seconds}
 

@@ -17,6 +17,8 @@ from ..channels import Refused
 from ..db import Database
 from .records import ConsoleRecords
 from .sessions import COOKIE, PRE_COOKIE, csrf_ok, csrf_token, ended_by_time, parse_cookie, same_origin, secret_matches
+from player.problem_texts import problem_text
+
 from .forms import ICONS, WEEKDAYS
 from .planning import break_marks
 from .texts import LANGUAGES, WORDS, say
@@ -159,7 +161,7 @@ def render(request: Request, template: str, who: Staffer | None = None, status: 
     body = environment.get_template(template).render(
         t=lambda key, **values: say(key, lang).format(**values) if values else say(key, lang), lang=lang, me=who,
         csrf=who.csrf if who else "", path=request.url.path, here=quote(str(request.url.path)), secure=secure,
-        **context)
+        problem_words=lambda problem: problem_text(problem, lang), **context)
     return HTMLResponse(body, status_code=status, headers=HEADERS)
 
 

@@ -10,7 +10,10 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..channels import Refused
-from . import routes_auth, routes_drafts, routes_home
+from . import (routes_admin, routes_auth, routes_drafts, routes_home, routes_media, routes_notices, routes_planning,
+               routes_preview, routes_publish, routes_screens)
+from .uploads import Uploads
+from .preview import RenderWorker
 from .drafts import Drafts
 from .guard import NeedLogin, language, render
 from .records import ConsoleRecords
@@ -18,11 +21,14 @@ from .texts import say
 from .webfonts import font_file
 
 STATIC = Path(__file__).parent / "static"
-ROUTERS = (routes_auth.router, routes_home.router, routes_drafts.router)
+ROUTERS = (routes_auth.router, routes_home.router, routes_drafts.router, routes_publish.router, routes_notices.router,
+           routes_screens.router, routes_preview.router, routes_media.router, routes_admin.router, routes_planning.router)
 
 
 def install(app: FastAPI) -> None:
     app.state.console = ConsoleRecords(app.state.db)
+    app.state.uploads = Uploads(app.state.settings.data / "console" / "uploads", app.state.channels.blobs)
+    app.state.render_worker = RenderWorker()  # started on the first preview, never with the server
     app.state.drafts = Drafts(app.state.channels, app.state.console, app.state.settings.data / "console" / "work")
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)

@@ -4,13 +4,12 @@ where ICU will break a Khmer line."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable, Iterable
 
 from player.breaks import clusters, line_segments
-from player.model import Content, Item, Playlist
+from player.model import Content, Playlist
 from player.sequence import Cursor, Program
 from player.when import When
 
@@ -96,28 +95,20 @@ class BoardRow:
     cells: tuple[tuple[str, Cell], ...]
 
 
-def vi_digest(item: Item) -> str:
-    text = item.text("vi")
-    joined = "\n".join((text.title, text.body, text.caption)) if text else ""
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
-
-
 def board(playlists: Iterable[Playlist], languages: tuple[str, ...],
-          resolve: Callable[[str, tuple[str, ...]], str | None], checked: dict[str, str]) -> list[BoardRow]:
-    """Items × languages. `checked` holds, per "playlist/item/language", the Vietnamese digest the translation was
-    last edited or confirmed against: a Vietnamese text changed since makes that language "check"."""
+          resolve: Callable[[str, tuple[str, ...]], str | None], pending: set[str]) -> list[BoardRow]:
+    """Items × languages. `pending` holds "playlist/item/language" keys whose Vietnamese changed since that
+    translation was last edited or confirmed: they read "check"."""
     rows = []
     for playlist in playlists:
         for item in playlist.items:
             own = tuple(code for code, text in item.texts if not text.empty)
-            digest = vi_digest(item)
             cells = []
             for code in languages:
                 text = item.text(code)
                 if code in own and text is not None:
                     shown = text.title or text.body or text.caption
-                    key = f"{playlist.id}/{item.id}/{code}"
-                    stale = code != "vi" and key in checked and checked[key] != digest
+                    stale = f"{playlist.id}/{item.id}/{code}" in pending
                     cells.append((code, Cell("check" if stale else "own", shown)))
                     continue
                 via = resolve(code, own) if own else None
@@ -130,14 +121,16 @@ def board(playlists: Iterable[Playlist], languages: tuple[str, ...],
     return rows
 
 
-def confirm_all(playlists: Iterable[Playlist], languages: tuple[str, ...]) -> dict[str, str]:
-    """Every translation marked as checked against the Vietnamese as it is now."""
-    out = {}
-    for playlist in playlists:
-        for item in playlist.items:
-            for code, text in item.texts:
-                if code != "vi" and code in languages and not text.empty:
-                    out[f"{playlist.id}/{item.id}/{code}"] = vi_digest(item)
+def after_edit(pending: set[str], playlist: str, texts_changed: dict[str, list[str]],
+               languages: tuple[str, ...]) -> set[str]:
+    """The keys to check after a save that changed `texts_changed` ({language: [item ids]}): a Vietnamese change
+    marks the item's other languages; a change to a translation clears its own mark."""
+    out = set(pending)
+    for item in texts_changed.get("vi", []):
+        out |= {f"{playlist}/{item}/{code}" for code in languages if code != "vi"}
+    for code, items in texts_changed.items():
+        if code != "vi":
+            out -= {f"{playlist}/{item}/{code}" for item in items}
     return out
 
 

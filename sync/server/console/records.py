@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, func, select, update
 
 from ..db import Database
 from ..schema import (
@@ -18,6 +18,7 @@ from ..schema import (
     login_failures,
     media_info,
     password_links,
+    proof,
     screen_errors,
     staff,
     staff_passwords,
@@ -256,3 +257,14 @@ class ConsoleRecords:
 def _file_row(channel: str, name: str, f: DraftFile) -> dict[str, Any]:
     return {"channel": channel, "staff": name, "path": f.path, "data": f.data, "sha256": f.sha256, "size": f.size,
             "base_sha256": f.base_sha256}
+
+
+def proof_totals(db: Database, screen: str, since: str) -> list[dict[str, Any]]:
+    """A screen's proof of play since a day (ISO), per item and day: how often it showed and for how long."""
+    day = func.substr(proof.c.start, 1, 10)
+    query = (select(proof.c.item, day.label("day"), func.count().label("shown"), func.sum(proof.c.actual).label("seconds"))
+             .where(proof.c.screen == screen, proof.c.start >= since).group_by(proof.c.item, day)
+             .order_by(day.desc(), proof.c.item))
+    with db.engine.begin() as c:
+        return [{"item": r.item, "day": r.day, "shown": int(r.shown), "seconds": float(r.seconds or 0)}
+                for r in c.execute(query)]

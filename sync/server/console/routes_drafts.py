@@ -12,8 +12,10 @@ from fastapi.responses import Response
 
 from ...manifest import check_channel
 from ..channels import Refused
-from .drafts import MEDIA, PLAYLISTS, Conflict, Drafts, check_file_name
+from .drafts import MEDIA, PLAYLISTS, Conflict, Drafts, check_file_name, sha256
 from .forms import FormError, apply_action, apply_fields
+from .planning import after_edit
+from .summary import FileState, summarize
 from .guard import Staffer, database, field, language, may, read_form, redirect, render, signed_in
 from .records import DraftFile
 from .texts import say
@@ -176,9 +178,27 @@ async def save(request: Request, channel: str, name: str, who: Annotated[Staffer
         return _conflict(request, who, channel, name, conflict)
     await db.run(db.audit, now().isoformat(timespec="seconds"), who.name, "save", channel,
                  {"file": path, "bytes": len(text.encode("utf-8"))})
+    await db.run(mark_translations, service, channel, who.name, path, original, text,
+                 await languages_of(request, channel))
     if field(form, "action", "save") == "save":
         return redirect(f"/console/channels/{channel}/edit/{name}?saved=1")
     return redirect(f"/console/channels/{channel}/edit/{name}?node={open_node or ''}")
+
+
+def mark_translations(service: Drafts, channel: str, staff: str, path: str, before: str, after: str,
+                      languages: tuple[str, ...]) -> None:
+    """After a save: a changed Vietnamese text marks the item's translations "check"; an edited translation is
+    checked again (the translation board shows both)."""
+    change = summarize({path: FileState(sha256(before.encode()), 0, before.encode())},
+                       {path: FileState(sha256(after.encode()), 0, after.encode())}).playlists
+    if not change or not change[0].texts:
+        return
+    draft = service.rows.draft(channel, staff)
+    if draft is None:
+        return
+    playlist = str((load(after) or {}).get("id") or path[len(PLAYLISTS):].removesuffix(".yaml"))
+    pending = after_edit(set(draft.marks.get("check", [])), playlist, change[0].texts, languages)
+    service.rows.set_marks(channel, staff, {**draft.marks, "check": sorted(pending)})
 
 
 def _conflict(request: Request, who: Staffer, channel: str, name: str, conflict: Conflict) -> Response:

@@ -4,6 +4,7 @@ edited, problems beside their fields, conflicting saves refused with both versio
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 import difflib
 import html
 import re
@@ -106,9 +107,7 @@ def test_problems_sit_beside_their_fields_in_the_console_language():
     playlist, problems = parse_playlist(yamledit.load(text), "daytime.yaml", "daytime", ("vi", "en", "km", "zh"),
                                         lambda c: True)
     from sync.server.console.drafts import field_key
-    from player.errors import Problem
-
-    keyed = [Problem(p.file, field_key(p.key), p.message, p.line, p.severity, p.code, p.values) for p in problems]
+    keyed = [replace(p, key=field_key(p.key)) for p in problems]
     view = file_view("playlists/daytime.yaml", yamledit.load(text), keyed, "vi")
     arrivals = next(n for n in view.nodes if n.id == "arrivals")
     assert [s.text for s in arrivals.problems("duration")] == ["Giá trị -4 nằm ngoài khoảng cho phép."]

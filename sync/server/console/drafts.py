@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -226,7 +226,7 @@ def _draft_path(file: str, folder: Path) -> str:
 
 
 def _renamed(problem: Problem, key: str) -> Problem:
-    return Problem(problem.file, key, problem.message, problem.line, problem.severity, problem.code, problem.values)
+    return replace(problem, key=key)
 
 
 def _missing_media(playlists: Any, media: set[str]) -> list[Problem]:

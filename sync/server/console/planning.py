@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 from player.breaks import clusters, line_segments
 from player.model import Content, Playlist
 from player.sequence import Cursor, Program
-from player.when import When
+from player.when import WEEKDAYS, When
 
 ZWSP, WORD_JOINER = "\u200b", "\u2060"
 
@@ -70,7 +70,7 @@ def closed_by(when: When, moment: datetime) -> list[tuple[str, str]]:
     day = moment.date()
     out = []
     if when.weekdays and day.weekday() not in when.weekdays:
-        out.append(("weekday", " ".join(sorted(str(d) for d in when.weekdays))))
+        out.append(("weekday", " ".join(WEEKDAYS[d] for d in sorted(when.weekdays))))
     if when.dates and not any(day in r for r in when.dates):
         out.append(("date", ", ".join(f"{r.first}..{r.last}" for r in when.dates)))
     if when.times and not out:
@@ -139,8 +139,9 @@ def after_edit(pending: set[str], playlist: str, texts_changed: dict[str, list[s
 @dataclass(frozen=True)
 class Piece:
     text: str  # one cluster (a Khmer letter with its marks and subscripts)
-    offset: int  # where it starts in the text, in code points (0: no mark before it)
+    offset: int  # where it starts in the text, in code points
     breaks: bool  # ICU may break the line before it
+    mark: bool  # a mark may be put before it (not at the start, nor beside a space or mark already there)
 
 
 def break_marks(text: str, language: str = "km") -> list[Piece]:
@@ -151,11 +152,11 @@ def break_marks(text: str, language: str = "km") -> list[Piece]:
     for segment in line_segments(text, language):
         at += len(segment)
         allowed.add(at)
+    spaces = (ZWSP, WORD_JOINER, " ", "\n")
     out, at = [], 0
     for cluster in clusters(text):
-        mark = at > 0 and cluster[0] not in (ZWSP, WORD_JOINER, " ", "\n") and text[at - 1] not in (ZWSP, WORD_JOINER,
-                                                                                                     " ", "\n")
-        out.append(Piece(cluster, at if mark else 0, at in allowed))
+        mark = at > 0 and cluster[0] not in spaces and text[at - 1] not in spaces
+        out.append(Piece(cluster, at, at > 0 and at in allowed, mark))
         at += len(cluster)
     return out
 

@@ -6,7 +6,7 @@ import asyncio
 import math
 import time
 from datetime import datetime, timezone
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -153,9 +153,15 @@ async def switch_language(request: Request, code: str, back: str = "/console/") 
 
 
 def login_redirect(request: Request, exc: NeedLogin) -> Response:
-    """A page asked without a live session: to the log-in form, which comes back here afterwards."""
-    if request.method == "GET" and not request.headers.get("x-console-fetch"):
+    """Asked without a live session: a page goes to the log-in form, which comes back afterwards (to the page a
+    refused form was on, where the browser still holds what was typed); a fetch gets 401."""
+    if request.headers.get("x-console-fetch"):
+        return Response(say(exc.why, language(request)), status_code=401, media_type="text/plain; charset=utf-8",
+                        headers={"X-Console-Login": f"/console/login?why={exc.why}"})
+    if request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return redirect(f"/console/login?why={exc.why}&next={quote(target, safe='/')}")
-    return Response(say(exc.why, language(request)), status_code=401, media_type="text/plain; charset=utf-8",
-                    headers={"X-Console-Login": f"/console/login?why={exc.why}"})
+    else:
+        referer = urlsplit(request.headers.get("referer", ""))
+        target = referer.path + (f"?{referer.query}" if referer.query else "") \
+            if referer.netloc == request.headers.get("host") else "/console/"
+    return redirect(f"/console/login?why={exc.why}&next={quote(_safe_next(target), safe='/')}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from urllib.parse import quote
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -166,8 +167,10 @@ async def save(request: Request, channel: str, name: str, who: Annotated[Staffer
         try:
             document = load(original)
             unedited = copy.deepcopy(document)
-            apply_fields(document, form, await languages_of(request, channel))
-            open_node = apply_action(document, field(form, "action", "save"))
+            changed = apply_fields(document, form, await languages_of(request, channel))
+            # the item staff were working on stays open after the page comes back
+            open_node = apply_action(document, field(form, "action", "save")) or \
+                next((c.partition("|")[0] for c in changed if c.partition("|")[0]), None)
             text = render_yaml(original, unedited, document)
         except (FormError, EditError) as exc:
             return render(request, "refused.html", who, status=422, problem=str(exc), title=say("refused", lang))
@@ -180,9 +183,8 @@ async def save(request: Request, channel: str, name: str, who: Annotated[Staffer
                  {"file": path, "bytes": len(text.encode("utf-8"))})
     await db.run(mark_translations, service, channel, who.name, path, original, text,
                  await languages_of(request, channel))
-    if field(form, "action", "save") == "save":
-        return redirect(f"/console/channels/{channel}/edit/{name}?saved=1")
-    return redirect(f"/console/channels/{channel}/edit/{name}?node={open_node or ''}")
+    saved = "saved=1&" if field(form, "action", "save") == "save" else ""
+    return redirect(f"/console/channels/{channel}/edit/{name}?{saved}node={quote(open_node or '')}#{open_node or ''}")
 
 
 def mark_translations(service: Drafts, channel: str, staff: str, path: str, before: str, after: str,

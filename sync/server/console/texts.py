@@ -159,6 +159,7 @@ WORDS: dict[str, tuple[str, str]] = {
                     "Where the screen may break the line: | (click to keep together: U+2060); · (click to allow a break: "
                     "U+200B). The marks follow the saved text."),
     "break-join": ("Giữ liền ở đây (U+2060)", "Keep together here (U+2060)"),
+    "break-here": ("Màn hình xuống dòng được ở đây (đã có dấu cách)", "The screen may break here (a space is there)"),
     "break-allow": ("Cho phép xuống dòng ở đây (U+200B)", "Allow a line break here (U+200B)"),
     "schedule": ("Lịch phát (schedule.yaml)", "Schedule (schedule.yaml)"),
     "schedule-help": ("Mỗi khung giờ chọn một danh sách phát; khi nhiều khung cùng mở, khung có ưu tiên cao hơn thắng.",

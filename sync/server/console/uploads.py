@@ -8,6 +8,7 @@ import json
 import os
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator
@@ -31,8 +32,11 @@ class Upload:
 
 
 def safe_name(name: str) -> str:
-    """A media file name screens and YAML take: letters, digits, '-', '_', '.'; the extension kept."""
-    base = Path(name.replace("\\", "/")).name
+    """A media file name screens and YAML take: letters, digits, '-', '_', '.' (Vietnamese letters lose their
+    marks: "hành lang.jpg" -> "hanh-lang.jpg"); the extension kept."""
+    plain = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    base = Path(plain.replace("\\", "/")).name
     stem, dot, ext = base.rpartition(".")
     stem = _NAME.sub("-", stem if dot else base).strip("-.") or "file"
     ext = _NAME.sub("", ext).lower() if dot else ""
@@ -72,16 +76,17 @@ class Uploads:
                           received=upload.received)
         hasher = self._hasher(upload)
         received, written = upload.received, 0
-        with (self.folder / f"{upload.id}.part").open("ab") as out:
-            async for chunk in chunks:
-                written += len(chunk)
-                if written > CHUNK_LIMIT or received + written > upload.size:
-                    out.truncate(received)  # the chunk is dropped whole; the client sends it again from `received`
-                    self._hashers.pop(upload.id, None)
-                    raise Refused(413, "the chunk is larger than 8 MB or passes the file's size")
-                out.write(chunk)
-                hasher.update(chunk)
-        self._hashers[upload.id] = (received + written, hasher)
+        try:
+            with (self.folder / f"{upload.id}.part").open("ab") as out:
+                async for chunk in chunks:
+                    if written + len(chunk) > CHUNK_LIMIT or received + written + len(chunk) > upload.size:
+                        raise Refused(413, "the chunk is larger than 8 MB or passes the file's size")
+                    out.write(chunk)
+                    hasher.update(chunk)
+                    written += len(chunk)
+        finally:
+            # What arrived before a cut is kept and hashed: the browser asks how far the server got and goes on.
+            self._hashers[upload.id] = (received + written, hasher)
         return received + written
 
     def _hasher(self, upload: Upload) -> "hashlib._Hash":

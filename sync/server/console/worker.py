@@ -164,6 +164,8 @@ def probe(path: Path, out: Path) -> dict[str, Any]:
 
 
 def main() -> int:
+    # The server's event loop (heartbeats, long-polls) comes first on a machine with few cores: a preview waits.
+    os.nice(10)
     worker = Worker()
     for line in sys.stdin:
         request: dict[str, Any] = {}

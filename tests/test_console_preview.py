@@ -1,0 +1,103 @@
+"""Previews come from one spawned worker running the player's renderer: the server process never loads pygame, a
+stuck worker is stopped, a dead one is started again; uploads resume where a cut left them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from sync.server.console.preview import PreviewFailed, RenderWorker
+from tests.conftest import REPO
+from tests.console_rig import log_in
+from tests.server_rig import start_rig
+from tests.test_console_edit import demo_files
+
+SERVER_ONLY = """
+import sys, tempfile
+from pathlib import Path
+from tests.console_rig import log_in
+from tests.server_rig import start_rig
+rig = start_rig(Path(tempfile.mkdtemp()))
+rig.publish(1, {"playlists/main.yaml": b"items:\\n  - {id: a, type: text, text: {vi: Xin chao, en: Hello}}\\n"})
+page = log_in(rig).get("/console/channels/gate/preview/main.yaml/a")
+assert page.status_code == 200 and page.text.count("<img") == 2, page.text[-800:]
+rig.stop()
+print("LOADED", sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("pygame", "av")}))
+"""
+
+
+@pytest.mark.slow  # a server, a browser-less staff member and the worker in a fresh interpreter
+def test_the_server_process_stays_free_of_pygame_while_previews_render():
+    done = subprocess.run([sys.executable, "-c", SERVER_ONLY], cwd=REPO, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "LOADED []" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    running = start_rig(tmp_path_factory.mktemp("preview"))
+    assert running.publish(1, demo_files()).status_code == 201
+    yield running
+    running.stop()
+
+
+def test_a_dead_worker_is_started_again_and_a_stuck_one_stopped(rig):
+    lan = log_in(rig)
+    first = lan.get("/console/channels/gate/preview/daytime.yaml/opening-hours")
+    assert first.status_code == 200 and "<img" in first.text
+    worker: RenderWorker = rig.running.server.config.app.state.render_worker
+    started, pid = worker.started, worker.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    again = lan.get("/console/channels/gate/preview/daytime.yaml/opening-hours")
+    assert again.status_code == 200 and "<img" in again.text and worker.started == started + 1
+    impatient = RenderWorker(timeout=0.01)
+    with pytest.raises(PreviewFailed, match="longer than"):
+        asyncio.run(impatient.ask({"do": "ping"}))
+    assert impatient.pid is None  # killed, not left running
+    impatient.close()
+
+
+def test_a_cut_upload_resumes_from_where_the_server_is(rig):
+    lan = log_in(rig)
+    data = os.urandom(9 * 2**20 + 77)
+    started = lan.post("/console/uploads", {"name": "Cửa khẩu đêm.mp4", "size": str(len(data)), "channel": "gate"})
+    assert started.status_code == 200, started.text
+    upload = started.json()["id"]
+    headers = {"Origin": rig.url, "X-CSRF-Token": lan.csrf, "X-Console-Fetch": "1"}
+    put = lambda offset, body: lan.session.put(f"{rig.url}/console/uploads/{upload}?offset={offset}", data=body,  # noqa: E731
+                                               headers=headers)
+    assert put(0, data[:8 * 2**20]).json()["received"] == 8 * 2**20
+    half = data[8 * 2**20: 8 * 2**20 + 4096]
+    try:  # the link drops part way through the second chunk
+        requests.put(f"{rig.url}/console/uploads/{upload}?offset={8 * 2**20}", headers={**headers,
+                     "Content-Length": str(len(data) - 8 * 2**20)}, data=iter([half]), cookies=lan.session.cookies,
+                     timeout=2)
+    except requests.RequestException:
+        pass
+    where = lan.session.get(f"{rig.url}/console/uploads/{upload}", headers=headers).json()["received"]
+    assert 8 * 2**20 <= where <= 8 * 2**20 + 4096
+    wrong = put(0, data[:10])
+    assert wrong.status_code == 409
+    assert put(where, data[where:]).json()["received"] == len(data)
+    finished = lan.post(f"/console/uploads/{upload}/finish", {})
+    assert finished.status_code == 200 and "Cua-khau-dem.mp4" in finished.text
+    digest = hashlib.sha256(data).hexdigest()
+    assert (rig.data / "content" / "blobs" / digest).read_bytes() == data
+    library = lan.get("/console/channels/gate/media")
+    assert "Cua-khau-dem.mp4" in library.text and "chưa dùng" in library.text
+    deleted = lan.post("/console/channels/gate/media/delete", {"name": "Cua-khau-dem.mp4"})
+    assert deleted.status_code == 303 and "Cua-khau-dem.mp4" not in lan.get("/console/channels/gate/media").text
+    in_use = lan.post("/console/channels/gate/media/delete", {"name": "gate.jpg"})
+    assert in_use.status_code == 409 and "đang được dùng" in in_use.text
+    other = lan.session.put(f"{rig.url}/console/uploads/{upload}?offset=0", data=b"x",
+                            headers={"Origin": "http://evil.example", "X-CSRF-Token": lan.csrf})
+    assert other.status_code == 403

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the kiosk player on a screen running Debian 12 or Raspberry Pi OS (bookworm), as root:
-# the `kiosk` user, the code in /opt/kiosk with its own .venv, the Noto fonts, the systemd unit
-# (enabled and started), console blanking off and the console cursor hidden. Running it again
-# updates the code and changes nothing else: kiosk.yaml, playlists/, media/ and state/ are kept.
+# the `kiosk` user, the Noto fonts, this repository's version as a release in
+# /opt/kiosk/releases/<version>/ (its own venv) with /opt/kiosk/current and /opt/kiosk/committed
+# pointing at it, the player's unit and the software updater's units (enabled and started), console
+# blanking off and the console cursor hidden. Running it again installs the repository's version the
+# same way and changes nothing else: kiosk.yaml, playlists/, media/ and state/ are kept. An install of
+# the old layout (code and .venv straight in /opt/kiosk) is moved to the new one.
 #
 #   sudo deploy/install.sh [--target DIR] [--config FILE] [--x11] [--no-start] [--dry-run]
 #
@@ -20,11 +23,17 @@ KIOSK_USER=kiosk
 # Debian's own Python for the venv (not whatever python3 comes first on root's PATH).
 PYTHON="${PYTHON:-/usr/bin/python3}"
 KIOSK_GROUPS="video render input audio"
-# What a screen needs from the repository: the packages pyproject.toml installs (player*, sync*),
-# and this folder so the install can be run again from the target.
-CODE="pyproject.toml README.md player sync deploy"
+# What the build needs from the repository (the packages pyproject.toml installs); README.md and
+# deploy/ are also copied to the target, for the units' Documentation= and to run this again.
+CODE="pyproject.toml README.md player sync updater deploy"
+DOCS="README.md deploy"
+# The old layout kept the code and its venv straight in the target; releases replace them.
+OLD_CODE="pyproject.toml player sync .venv build tinhbien_kiosk.egg-info"
+CACHE=/var/cache/kiosk-update
 UNIT_DIR=/etc/systemd/system
 UNIT=kiosk-player.service
+UPDATE_UNITS="kiosk-update.service kiosk-update-boot.service kiosk-update.path kiosk-update.timer"
+UPDATE_ENABLE="kiosk-update-boot.service kiosk-update.path kiosk-update.timer"
 X_UNIT=kiosk-x.service
 DEBIAN_PACKAGES="python3 python3-venv fonts-noto-core fonts-noto-cjk libdrm2 libgbm1 libegl1 libgles2"
 X11_PACKAGES="xserver-xorg-core xserver-xorg-input-libinput x11-xserver-utils libx11-6 libxext6 libxcursor1 libxi6 libxrandr2 libxss1"
@@ -150,15 +159,16 @@ copy_entry() {
     run chmod -R u+rwX,go+rX,go-w "$2"
 }
 
-# The code is replaced on every run; the screen's own things (config, content, state, venv) are not.
+# The docs are replaced on every run (the code lives in releases/); the screen's own things
+# (config, content, state) are not.
 copy_code() {
-    say "code in $TARGET"
+    say "files in $TARGET"
     run mkdir -p "$TARGET"
     if [ "$SRC" -ef "$TARGET" ]; then
         echo "running from $TARGET itself: nothing to copy"
     else
         local name
-        for name in $CODE; do
+        for name in $DOCS; do
             run rm -rf "${TARGET:?}/$name"
             copy_entry "$SRC/$name" "$TARGET/$name"
         done
@@ -185,34 +195,54 @@ copy_code() {
     run chown -R "$KIOSK_USER:$KIOSK_USER" "$TARGET/state"
 }
 
-make_venv() {
-    say "Python environment $TARGET/.venv"
+# This repository's version becomes a release like those the updater installs: a build venv (kept in
+# $CACHE between runs) runs `python -m sync release build` for this machine's target, and
+# `python -m updater seed` installs it in $TARGET/releases/<version>/ with its own venv and points
+# current and committed at it. The old layout's code and .venv go once the new version is in place.
+make_release() {
+    say "this repository's version as a release in $TARGET/releases"
     "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
         || [ "$DRY_RUN" = yes ] || die "$PYTHON is missing or older than 3.11; the player needs Debian 12 or later"
-    if [ -x "$TARGET/.venv/bin/python" ]; then
-        echo "exists"
-    else
-        run "$PYTHON" -m venv "$TARGET/.venv"
-    fi
+    local build="$CACHE/build-venv" wheels="$CACHE/wheelhouse" target
+    [ -x "$build/bin/python" ] || run "$PYTHON" -m venv "$build"
     # pip reads PIP_INDEX_URL, PIP_FIND_LINKS and PIP_NO_INDEX from the environment (a local mirror
-    # or a folder of wheels for a screen without internet).
-    run "$TARGET/.venv/bin/python" -m pip install --disable-pip-version-check -q "$TARGET"
-    run rm -rf "$TARGET/build" "$TARGET/tinhbien_kiosk.egg-info"  # left by pip's build
-    # The unit runs `python -m player` from $TARGET, which it makes read-only: byte-compile now
-    # so every start does not compile again.
-    run "$TARGET/.venv/bin/python" -m compileall -q "$TARGET/player" "$TARGET/sync"
-    # A check the kiosk user can read its config, content and fonts: warns, does not stop.
+    # or a folder of wheels for a screen without internet); so does the release build.
+    run "$build/bin/python" -m pip install --disable-pip-version-check -q "$SRC"
     if [ "$DRY_RUN" = yes ]; then
-        run runuser -u "$KIOSK_USER" -- "$TARGET/.venv/bin/python" -m player --config "$TARGET/kiosk.yaml" validate
-    elif ! (cd "$TARGET" && runuser -u "$KIOSK_USER" -- "$TARGET/.venv/bin/python" -m player \
-            --config "$TARGET/kiosk.yaml" validate); then
+        target='$(target of this machine)'
+    else
+        target="$("$build/bin/python" -c 'from sync.release_follow import screen_target; print(screen_target())')" \
+            || die "this machine is not a screen target (see the message above)"
+    fi
+    run "$build/bin/python" -m sync release build --target "$target" --wheelhouse "$wheels" --project "$SRC"
+    run "$build/bin/python" -m updater --install "$TARGET" --python "$PYTHON" seed --wheelhouse "$wheels"
+    run install -d -m 0700 /var/lib/kiosk-update
+    if [ "$SRC" -ef "$TARGET" ]; then
+        echo "running from $TARGET itself: the old layout's files there are left alone"
+    else
+        local name
+        for name in $OLD_CODE; do
+            if [ -e "$TARGET/$name" ]; then
+                echo "removing the old layout's $TARGET/$name"
+                run rm -rf "${TARGET:?}/$name"
+            fi
+        done
+    fi
+    # A check the kiosk user can read its config, content and fonts: warns, does not stop.
+    local python="$TARGET/current/venv/bin/python"
+    if [ "$DRY_RUN" = yes ]; then
+        run runuser -u "$KIOSK_USER" -- "$python" -P -m player --config "$TARGET/kiosk.yaml" validate
+    elif ! (cd "$TARGET" && runuser -u "$KIOSK_USER" -- "$python" -P -m player --config "$TARGET/kiosk.yaml" validate); then
         warn "python -m player validate found errors (above): the player starts, but fix them"
     fi
 }
 
 install_units() {
     say "systemd units"
-    sed "s#/opt/kiosk#$TARGET#g" "$SRC/deploy/$UNIT" | write_file "$UNIT_DIR/$UNIT" 0644
+    local unit
+    for unit in $UNIT $UPDATE_UNITS; do
+        sed "s#/opt/kiosk#$TARGET#g" "$SRC/deploy/$unit" | write_file "$UNIT_DIR/$unit" 0644
+    done
     if [ "$X11" = yes ]; then
         write_file "$UNIT_DIR/$X_UNIT" 0644 <<'EOF'
 # A minimal X server for the kiosk player where SDL's kmsdrm driver does not work: no desktop,
@@ -250,7 +280,8 @@ EOF
         fi
     fi
     ! live || run systemctl daemon-reload
-    run systemctl enable "$UNIT"
+    # shellcheck disable=SC2086  # a list of unit names
+    run systemctl enable "$UNIT" $UPDATE_ENABLE
     # The login prompt on tty1 would read the keys of a keyboard left at the screen and show
     # between two runs of the player. `systemctl unmask getty@tty1` brings it back.
     run systemctl mask getty@tty1.service
@@ -312,6 +343,7 @@ start_player() {
     # The prompt goes now unless someone is logged in there (then at the next boot).
     who | grep -qw tty1 || run systemctl stop getty@tty1.service
     run systemctl restart "$UNIT"
+    run systemctl restart kiosk-update.path kiosk-update.timer
     if [ "$DRY_RUN" = no ]; then
         sleep 3
         systemctl --no-pager --lines=5 status "$UNIT" || warn "the player is not running yet: journalctl -u $UNIT"
@@ -324,7 +356,7 @@ main() {
     install_packages
     create_user
     copy_code
-    make_venv
+    make_release
     install_units
     console_settings
     start_player

@@ -13,6 +13,7 @@ from .fields import Reader
 from .languages import check_code
 from .touch.lockdown import CORNERS, parse_pin_hash
 from .power import PowerSettings
+from .update_settings import UpdateSettings, parse_update
 from .when import parse_when
 from .yamlsource import line_of, load_yaml
 
@@ -83,6 +84,7 @@ class SyncSettings:
     token_file: str | None = None  # this screen's token for the central server: heartbeats, screenshots, proof
     heartbeat_seconds: float = 30.0
     screenshot_seconds: float = 300.0
+    min_rate_kb: float = 10.0  # kB/s a download must average after its first 30 s, or it is cut and resumed later
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class KioskConfig:
     volume: float = 0.0
     sync: SyncSettings | None = None
     power: PowerSettings = PowerSettings()
+    update: UpdateSettings | None = None  # software updates (player/update_settings.py)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -127,7 +130,7 @@ class KioskConfig:
 
 
 TOP_KEYS = {"screen", "display", "languages", "timezone", "content", "state_dir", "overlays",
-            "touch", "fallback", "audio", "sync", "power"}
+            "touch", "fallback", "audio", "sync", "power", "update"}
 _CHANNEL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _ROOT_KEY = re.compile(r"[A-Za-z0-9+/]{43}=")
 
@@ -180,6 +183,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     audio = r.section(top, "audio", {"volume"})
     sync = _sync_settings(r, top, base)
     power = _power_settings(r, top)
+    update = parse_update(r, top, sync is not None)
     playlists_dir = base / r.field(content, "playlists", "content", (str,), "playlists")
     media_dir = base / r.field(content, "media", "content", (str,), "media")
     state_dir = base / r.field(top, "state_dir", "", (str,), "state")
@@ -192,7 +196,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     return KioskConfig(screen_id=screen_id, path=path, name=tuple(names.items()), display=display, languages=codes,
                        fallback_chain=chain, fonts=fonts, timezone=timezone, playlists_dir=playlists_dir,
                        media_dir=media_dir, state_dir=state_dir, overlays=overlays, touch=touch, fallback=fallback,
-                       volume=volume, sync=sync, power=power), r.problems
+                       volume=volume, sync=sync, power=power, update=update), r.problems
 
 
 def _screen(r: Reader, top: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
@@ -201,7 +205,7 @@ def _screen(r: Reader, top: dict[str, Any]) -> tuple[str | None, dict[str, str]]
         r.error("screen-required", "screen", "is required, with at least `id` (this screen's name in the fleet)")
         return None, {}
     screen_id = r.field(screen, "id", "screen", (str,), what="text such as tb-hall-01")
-    if screen_id and not _SCREEN_ID.fullmatch(screen_id):
+    if screen_id is not None and not _SCREEN_ID.fullmatch(screen_id):
         r.error_at("bad-id", screen, "id", "screen", f"{screen_id!r} may use only letters, digits, '-', '_' and '.' (64 at most)")
     return screen_id, _language_map(r, screen.get("name"), "screen.name", line_of(screen, "name"))
 
@@ -313,7 +317,7 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
     if top.get("sync") is None:
         return None
     keys = {"server", "channel", "root_key", "ca_file", "poll_seconds", "store_limit_mb", "keep_generations",
-            "token_file", "heartbeat_seconds", "screenshot_seconds"}
+            "token_file", "heartbeat_seconds", "screenshot_seconds", "min_rate_kb"}
     m = r.section(top, "sync", keys)
     server = r.field(m, "server", "sync", (str,), what="the channel's base URL, e.g. https://office.example/kiosk/")
     if server and not server.startswith(("http://", "https://")):
@@ -337,6 +341,7 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
         token_file=str(base / token_file) if token_file else None,
         heartbeat_seconds=r.number(m, "heartbeat_seconds", "sync", 30.0, low=5, high=3600),
         screenshot_seconds=r.number(m, "screenshot_seconds", "sync", 300.0, low=30, high=86400),
+        min_rate_kb=r.number(m, "min_rate_kb", "sync", 10.0, low=0.5, high=100_000),
     )
     return settings
 

@@ -10,6 +10,7 @@ slot simply stays up a little longer.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -26,9 +27,24 @@ from .transitions import compose
 
 log = logging.getLogger(__name__)
 
-SKIP_RETRY_SECONDS = 600.0
-LATE_WARNING_SECONDS = 10.0  # broken files are tried again after this long (sync may have fixed them)
+SKIP_RETRY_SECONDS = 600.0  # broken files are tried again after this long (sync may have fixed them)
+LATE_WARNING_SECONDS = 10.0
 FALLBACK_ID = "_fallback"
+FRAMES_WINDOW = 3600.0  # the heartbeat's video frame totals cover the last hour
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the loop has met since it started, for `player status` and the heartbeat."""
+
+    skips: int  # slots skipped (a broken or unsupported file), counted each time
+    broken: tuple[tuple[str, str], ...]  # ("playlist/item", why) failing now, until one plays again
+    frames_shown: int  # video frames put on screen in the last hour
+    frames_dropped: int  # video frames passed over in the last hour
+
+    def as_json(self) -> dict[str, object]:
+        return {"skips": self.skips, "broken": [f"{key}: {why}"[:300] for key, why in self.broken][:20],
+                "frames_shown_hour": self.frames_shown, "frames_dropped_hour": self.frames_dropped}
 
 
 @dataclass
@@ -55,9 +71,9 @@ class Loop:
     def __init__(self, program: Program, preparer: Preparer, overlays: Overlays, proof: ProofLog | None,
                  screen_id: str, languages: tuple[str, ...],
                  new_content: Callable[[datetime], Program | None] | None = None,
-                 on_switch: Callable[[Decision, datetime], None] | None = None) -> None:
+                 on_switch: Callable[[Decision, datetime, Health], None] | None = None) -> None:
         self.program = program
-        self.on_switch = on_switch  # told of every slot put on screen (status file); must not block
+        self.on_switch = on_switch  # told of every slot put on screen, with the health (status file); must not block
         self.new_content = new_content  # asked at item boundaries: a new content generation, or None
         self.preparer = preparer
         self.overlays = overlays
@@ -71,6 +87,9 @@ class Loop:
         self.pending: tuple[int, Decision] | None = None
         self.switches = 0
         self.late_frames = 0  # frames where the next slot was due but not ready yet
+        self.skips = 0
+        self.broken: dict[tuple[str, str], str] = {}  # items whose file failed, until they play again
+        self.frames: deque[tuple[float, int, int]] = deque()  # (monotonic end, shown, dropped) of finished clips
         self._warned: set[str] = set()
         self._late_logged = False
         self.paused_at: float | None = None  # monotonic time the touch kiosk paused the loop at
@@ -170,9 +189,12 @@ class Loop:
             seconds = prepared.video.duration
         self.current = Showing(prepared, mono, now, None if seconds is None else mono + seconds, picture)
         self.cursor = decision.cursor
+        slot = decision.slot
+        if slot is not None and self.broken.pop((slot.playlist, slot.item.id), None) is not None:
+            log.info("%s/%s plays again", slot.playlist, slot.item.id)
         self.switches += 1
         if self.on_switch is not None:
-            self.on_switch(decision, now)
+            self.on_switch(decision, now, self.health(mono))
         for warning in prepared.warnings:
             if warning not in self._warned:  # once per run, not once per loop for months
                 self._warned.add(warning)
@@ -182,6 +204,9 @@ class Loop:
 
     def _finish(self, showing: Showing, mono: float, status: str, reason: str = "") -> None:
         slot = showing.prepared.decision.slot
+        video = showing.prepared.video
+        if video is not None:
+            self.frames.append((mono, video.shown, video.dropped))
         if self.proof is None:
             return
         planned = None if showing.end is None else showing.end - showing.start
@@ -190,19 +215,41 @@ class Loop:
             playlist=slot.playlist if slot else "", language="+".join(slot.languages) if slot else self.languages[0],
             start=showing.start_wall.isoformat(timespec="seconds"), planned=planned,
             actual=mono - showing.start, status=status,
-            reason=reason or (showing.prepared.video.error if showing.prepared.video is not None else None) or ""))
+            reason=reason or (video.error if video is not None else None) or "",
+            frames_shown=video.shown if video is not None else None,
+            frames_dropped=video.dropped if video is not None else None))
 
     def _skipped(self, prepared: Prepared, now: datetime, mono: float) -> None:
         slot = prepared.decision.slot
-        log.error("skipping %s: %s", f"{slot.playlist}/{slot.item.id}" if slot else "fallback", prepared.error)
         if slot is None:
+            log.error("skipping the fallback slide: %s", prepared.error)
             return
-        self.skip[(slot.playlist, slot.item.id)] = mono + SKIP_RETRY_SECONDS
+        key = (slot.playlist, slot.item.id)
+        self.skips += 1
+        if self.broken.get(key) != prepared.error:  # one line when it first fails, not one every 10 minutes
+            log.error("skipping %s/%s: %s (tried again every %.0f min; a line when it plays again)",
+                      slot.playlist, slot.item.id, prepared.error, SKIP_RETRY_SECONDS / 60)
+        else:
+            log.debug("skipping %s/%s again: %s", slot.playlist, slot.item.id, prepared.error)
+        self.broken[key] = prepared.error or ""
+        self.skip[key] = mono + SKIP_RETRY_SECONDS
         self.cursor = prepared.decision.cursor
         if self.proof is not None:
             self.proof.record(PlayRecord(self.screen_id, slot.item.id, slot.playlist, "+".join(slot.languages),
                                          now.isoformat(timespec="seconds"), slot.item.duration, 0.0, "skipped",
                                          prepared.error or ""))
+
+    def health(self, mono: float) -> Health:
+        """Skips and broken files since the start; video frames shown and dropped in the last hour (the clip playing included)."""
+        while self.frames and self.frames[0][0] < mono - FRAMES_WINDOW:
+            self.frames.popleft()
+        shown = sum(s for _, s, _ in self.frames)
+        dropped = sum(d for _, _, d in self.frames)
+        video = self.current.prepared.video if self.current is not None else None
+        if video is not None:
+            shown, dropped = shown + video.shown, dropped + video.dropped
+        broken = tuple(sorted((f"{playlist}/{item}", why) for (playlist, item), why in self.broken.items()))
+        return Health(self.skips, broken, shown, dropped)
 
     def pause(self, mono: float) -> None:
         """Hold the slot on screen (a visitor is browsing the touch kiosk): its clock and its video stop."""

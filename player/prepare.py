@@ -21,6 +21,8 @@ class Clip(Protocol):
 
     error: str | None  # why decoding broke part way, if it did: the item ends early, `cut`
     duration: float | None  # seconds, when the file says
+    shown: int  # frames put on screen so far
+    dropped: int  # frames passed over because a newer one was already due (a slow decoder or screen)
 
     @property
     def ended(self) -> bool:

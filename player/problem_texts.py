@@ -99,6 +99,8 @@ TEXTS: dict[str, dict[str, str]] = {
                         "en": "Power times must be a list of time rules."},
     "not-word-list": {"vi": "Cần một danh sách từ (chữ).", "en": "Needs a list of words."},
     "power-command-missing": {"vi": "Cần cả lệnh bật và lệnh tắt.", "en": "Needs both the on and the off command."},
+    "update-needs-sync": {"vi": "Phần cập nhật phần mềm cần có phần sync (bản phát hành đến cùng đường với nội dung).",
+                          "en": "Updates need a sync section: releases come the same way as content."},
     "bad-url": {"vi": "Phải là địa chỉ http:// hoặc https://.", "en": "Must be an http:// or https:// address."},
     "bad-channel": {"vi": "Tên kênh chỉ dùng chữ thường không dấu, chữ số, '-' hoặc '_'.",
                     "en": "A channel name uses lower-case letters, digits, '-' or '_'."},

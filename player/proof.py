@@ -29,12 +29,16 @@ class PlayRecord:
     status: str  # "completed", "cut" (interrupted) or "skipped"
     reason: str = ""
     id: str = ""
+    frames_shown: int | None = None  # a video's frames put on screen; None (left out of the line) for a slide
+    frames_dropped: int | None = None  # a video's frames passed over, too late to show
 
     def line(self) -> str:
         data = asdict(self)
         data["id"] = self.id or uuid.uuid4().hex
         data["planned"] = None if self.planned is None else round(self.planned, 3)
         data["actual"] = round(self.actual, 3)
+        if self.frames_shown is None:
+            del data["frames_shown"], data["frames_dropped"]
         return json.dumps(data, ensure_ascii=False)
 
 

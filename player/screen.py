@@ -21,7 +21,7 @@ from sync.layout import StateFolder
 
 from .config import KioskConfig
 from .fontfiles import has_font_for
-from .loop import Loop
+from .loop import Health, Loop
 from .notices import NoticeLayer, notice_board
 from .overlays import Overlays
 from .painter import SlotPainter, make_renderer, video_opener
@@ -31,7 +31,7 @@ from .proof import Background, ProofLog
 from .screenshots import Screenshots
 from .sequence import Decision, Program
 from .source import ContentSource, WatchedSource
-from .status import now_playing, write_json
+from .status import now_playing, read_json, write_json
 from .touch.browse import Menu, load_menu, menu_folder
 from .touch.kiosk import Kiosk
 from .touch.layout import Layout
@@ -134,15 +134,15 @@ def build_screen(config: KioskConfig, now: datetime, *, clock_label: Callable[[]
     # The callbacks and threads below read the schedule time from `screen`, made last; the threads start after it.
     watched = WatchedSource(source, lambda: screen.now) if config.sync and new_content is None else None
 
-    def switched(decision: Decision, when: datetime) -> None:
-        record = now_playing(decision, when, source.generation, clock_label(), started)
+    def switched(decision: Decision, when: datetime, health: Health) -> None:
+        record = now_playing(decision, when, source.generation, clock_label(), started, health)
         writer.submit(lambda: write_json(state.now_playing, record))
         if on_switch is not None:
             on_switch(decision, when)
 
     loop = Loop(program, preparer, overlays, proof, config.screen_id, config.languages,
                 watched.check if watched is not None else new_content, switched)
-    kiosk = make_kiosk(config, loop, proof) if config.touch.enabled else None
+    kiosk = make_kiosk(config, loop, proof, state, writer) if config.touch.enabled else None
 
     def power_changed(on: bool) -> None:
         record = {"on": on, "since": screen.now.isoformat(timespec="seconds"), "method": config.power.method}
@@ -171,7 +171,7 @@ def _shoot(screen: Screen, take: Callable[[pygame.Surface], None]) -> None:
         take(screen.canvas)
 
 
-def make_kiosk(config: KioskConfig, loop: Loop, proof: ProofLog) -> Kiosk:
+def make_kiosk(config: KioskConfig, loop: Loop, proof: ProofLog, state: StateFolder, writer: Background) -> Kiosk:
     """The touch kiosk around `loop`: its browse menu (from the generation playing), painter thread and fonts."""
     media_dir = loop.program.content.media_dir
     menu, problems = load_menu(menu_folder(config, media_dir), config.languages, has_font_for(config))
@@ -185,5 +185,8 @@ def make_kiosk(config: KioskConfig, loop: Loop, proof: ProofLog) -> Kiosk:
     layout = Layout(config.display.canvas, config.display.px_per_mm, config.languages)
     # Without a menu the painter still draws the bars and the staff keypad.
     painter = KioskPainter(config, layout, menu or Menu((), ()), Path(media_dir) if menu else config.media_dir)
+    def keep_attempts(record: dict[str, float]) -> None:
+        writer.submit(lambda: write_json(state.pin_attempts, record))
+
     return Kiosk(config, loop, menu, Preparer(painter, lambda key, message: Painted(key, error=message), name="kiosk-painter"),
-                 proof, make_renderer(config).setter, layout)
+                 proof, make_renderer(config).setter, layout, read_json(state.pin_attempts) or None, keep_attempts)

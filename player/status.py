@@ -6,20 +6,24 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sync.layout import StateFolder, write_atomic
 
 from .config import KioskConfig
 from .sequence import Decision
 
+if TYPE_CHECKING:  # the loop draws with pygame; the sync client reads this module's files without it
+    from .loop import Health
+
 
 def now_playing(decision: Decision, when: datetime, generation: str | None, clock: str,
-                started: float | None = None) -> dict[str, Any]:
+                started: float | None = None, health: Health | None = None) -> dict[str, Any]:
     slot = decision.slot
     return {"since": when.isoformat(timespec="seconds"), "playlist": slot.playlist if slot else None,
             "item": slot.item.id if slot else "_fallback", "language": "+".join(slot.languages) if slot else None,
-            "generation": generation or "local folders", "clock": clock, "pid": os.getpid(), "started": started}
+            "generation": generation or "local folders", "clock": clock, "pid": os.getpid(), "started": started,
+            **(health.as_json() if health is not None else {})}
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -59,6 +63,21 @@ def last_errors(log_file: Path, count: int = 3, tail_bytes: int = 256_000) -> li
     return [line[:200] for line in text.splitlines() if " ERROR " in line][-count:]
 
 
+def _health_lines(playing: dict[str, Any]) -> list[str]:
+    """Skipped slots and files broken now; video frames shown and dropped in the last hour."""
+    skips, broken = playing.get("skips"), playing.get("broken")
+    if not isinstance(skips, int):
+        return []
+    lines = [f"skipped      {skips} slot(s) since the player started" + ("" if skips else " (no broken files)")]
+    for n, entry in enumerate(broken if isinstance(broken, list) else []):
+        lines.append(f"{'broken now' if n == 0 else '':13}{entry}")
+    shown, dropped = playing.get("frames_shown_hour"), playing.get("frames_dropped_hour")
+    if isinstance(shown, int) and isinstance(dropped, int) and shown + dropped:
+        lines.append(f"video        {shown} frames shown, {dropped} dropped ({100 * dropped / (shown + dropped):.1f} %) "
+                     "in the last hour")
+    return lines
+
+
 def status_lines(config: KioskConfig) -> list[str]:
     files = StateFolder(config.state_dir)
     playing = read_json(files.now_playing)
@@ -69,6 +88,7 @@ def status_lines(config: KioskConfig) -> list[str]:
         lines.append(f"player       {state}: {what} since {playing.get('since')}")
         lines.append(f"generation   {playing.get('generation')}")
         lines.append(f"clock        {playing.get('clock')}")
+        lines += _health_lines(playing)
     else:
         lines.append("player       has not played anything yet")
     power = read_json(files.power)

@@ -208,6 +208,7 @@ class VideoClip:
         self.letterbox = letterbox
         self.loop = loop
         self.dropped = 0  # frames never shown because a newer one was already due
+        self.shown = 0  # frames handed to the screen by frame_at
         self.error: str | None = None
         self._container, self._stream = _open(self.path)
         try:
@@ -291,6 +292,7 @@ class VideoClip:
                     self.dropped += 1
                 shown = self._queue.popleft()[1]
             if shown is not None:
+                self.shown += 1
                 self._cond.notify_all()
             elif self._finished and not self._queue and t >= self._end:
                 self._ended = True

@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Callable, TextIO
 from player.errors import ContentError
 
 from .errors import SyncError
+from .release import Rollout
+from .release_tools import (DEBIAN_NEEDS, FolderDest, ReleaseDest, ServerDest, build_release, promote_release,
+                            publish_release, read_draft)
+from .wheeltags import parse_target
 
 if TYPE_CHECKING:
     from .upload import StaffClient
@@ -98,9 +102,85 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("path", type=Path, help="the published folder (it holds blobs/ and channels/)")
     imp.add_argument("--config", type=Path, default=Path("kiosk.yaml"), help="the screen's kiosk.yaml (default: ./kiosk.yaml)")
 
+    _release_parsers(sub)
     from .server.cli import add_parsers
     add_parsers(sub)
     return parser
+
+
+def _release_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    signr = sub.add_parser("sign-releasers", help="sign the list of release keys a software channel's screens trust",
+                           description="Like sign-publishers, for software: the root key signs which keys may sign "
+                           "releases. Release keys are not content keys: a publisher key cannot sign a release.")
+    signr.add_argument("--root", type=Path, required=True, help="the root private key (ROOT.key)")
+    signr.add_argument("--channel", default="stable", help="software channel, e.g. stable or pilot (default: stable)")
+    signr.add_argument("--to", required=True, help="the published folder (DEST), or the central server's URL")
+    signr.add_argument("--version", type=int, required=True,
+                       help="list version; must be higher than the one at DEST (revoke = a new version without the key); "
+                       "a screen that takes a newer list forgets the highest release sequence it saw")
+    signr.add_argument("--add", action="append", default=[], metavar="LABEL=FILE.pub",
+                       help="a release key to trust; repeat for each (LABEL defaults to the file's name)")
+    signr.add_argument("--force", action="store_true", help="replace the list at DEST even if its version is not lower")
+    _server_options(signr)
+
+    release = sub.add_parser("release", help="software for the screens: build a release, publish it, widen its rollout",
+                             description="A release is every wheel the player needs for one target (our own and its "
+                             "dependencies') plus a document listing each by sha256, signed with a release key. Screens "
+                             "following its software channel download it, and their root updater installs it beside the "
+                             "running version, trials it and rolls back by itself.")
+    actions = release.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = actions.add_parser("build", help="build our wheel and download every dependency's wheel for a target",
+                               description="Builds this project's wheel, asks pip which wheels the target needs (binary "
+                               "wheels only, every manylinux tag the target's glibc accepts), downloads them into the "
+                               "wheelhouse (kept as a cache: a wheel already there is not fetched again) and writes "
+                               "WHEELHOUSE/release.json, the unsigned draft that `release publish` signs. Needs the "
+                               "package index (or --pip-option for a mirror).")
+    build.add_argument("--target", required=True, metavar="T",
+                       help="the screens' Python, glibc and CPU, e.g. cp311-manylinux_2_36_x86_64 (Debian 12 on a PC) or "
+                       "cp311-manylinux_2_36_aarch64 (Raspberry Pi OS 64-bit); armv7l is refused: icu4py, pygame-ce "
+                       "and Pillow have no wheels for it")
+    build.add_argument("--wheelhouse", type=Path, required=True, metavar="DIR",
+                       help="folder for the wheels and the draft (created; reuse it between builds as a cache)")
+    build.add_argument("--project", type=Path, default=Path("."),
+                       help="the repository to build our wheel from; its pyproject.toml version is the release's "
+                       "version (default: .)")
+    build.add_argument("--debian", action="append", metavar="PACKAGE",
+                       help="a Debian package the screens must have installed (repeat; default: the ones "
+                       "deploy/install.sh installs: " + ", ".join(DEBIAN_NEEDS) + ")")
+    build.add_argument("--python", default=sys.executable,
+                       help="the Python whose pip does the work (default: this one); any Python 3.11+ with pip 23+")
+    build.add_argument("--pip-option", action="append", default=[], metavar="OPTION",
+                       help="passed to pip's resolve and download, e.g. --pip-option=--index-url=URL (repeat)")
+    publish = actions.add_parser("publish", help="sign the built release and publish it: wheels first, document last",
+                                 description="Signs WHEELHOUSE/release.json as the next sequence of the software "
+                                 "channel, copies (or uploads) the wheels DEST lacks as blobs, and writes the signed "
+                                 "document last. A release that changes only our own code sends one small wheel.")
+    _release_dest(publish)
+    publish.add_argument("--wheelhouse", type=Path, required=True, metavar="DIR", help="where `release build` left it")
+    _rollout_options(publish, 100)
+    promote = actions.add_parser("promote", help="sign the published release again with a wider (or narrower) rollout",
+                                 description="Re-signs the release published now as the next sequence with a new "
+                                 "percent and screen list; screens not chosen before take it now (a rollback of one "
+                                 "screen is never retried: publish a higher version instead).")
+    _release_dest(promote)
+    _rollout_options(promote, None)
+
+
+def _release_dest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channel", default="stable", help="software channel, e.g. stable or pilot (default: stable)")
+    parser.add_argument("--to", required=True, help="the published folder (DEST), or the central server's URL")
+    parser.add_argument("--key", type=Path, required=True, help="your release private key (in the releasers list)")
+    parser.add_argument("--expires-days", type=int, default=90,
+                        help="days until screens refuse this document (1 to 180; default 90): sign again before then")
+    _server_options(parser)
+
+
+def _rollout_options(parser: argparse.ArgumentParser, percent: int | None) -> None:
+    parser.add_argument("--percent", type=int, default=percent, required=percent is None,
+                        help="share of the channel's screens that take it, 0 to 100, chosen by a hash of each screen's "
+                        "id (the same screens first every time)" + ("" if percent is None else f"; default {percent}"))
+    parser.add_argument("--screen", action="append", default=[], metavar="ID",
+                        help="a screen that takes it whatever the percent (repeat), e.g. a pilot screen in the office")
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -120,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         "run": run_command,
         "import": import_command,
         "notice": notice_command,
+        "sign-releasers": sign_releasers_command,
+        "release": release_command,
         "serve": _server("serve_command"),
         "server": _server("server_command"),
     }
@@ -166,6 +248,15 @@ def keygen_command(args: argparse.Namespace) -> int:
 
 
 def sign_publishers_command(args: argparse.Namespace) -> int:
+    return _sign_key_list(args, "publishers", "the publisher list of channel")
+
+
+def sign_releasers_command(args: argparse.Namespace) -> int:
+    return _sign_key_list(args, "releasers", "the releasers list of software channel")
+
+
+def _sign_key_list(args: argparse.Namespace, kind: str, what: str) -> int:
+    """sign-publishers and sign-releasers: the same root-signed list, under its own envelope kind and path."""
     from .keys import read_private
     from .publish import read_public, sign_publishers
     adds = []
@@ -175,19 +266,68 @@ def sign_publishers_command(args: argparse.Namespace) -> int:
     if _is_server(args.to):
         from .keys import PublisherList, make_publisher, seal_publishers
         plist = PublisherList(args.channel, args.version, tuple(make_publisher(label, key) for label, key in adds))
-        _client(args).put_publishers(args.channel, seal_publishers(plist, read_private(args.root)))
-        print(f"uploaded the publisher list of channel {plist.channel}, version {plist.version}, to {args.to}:")
-        for p in plist.publishers:
-            print(f"  {p.name}: {p.id}")
-        return 0
-    dest = _folder(args.to)
-    if dest is None:
-        return 2
-    plist = sign_publishers(read_private(args.root), args.channel, dest, args.version, adds, args.force)
-    print(f"signed the publisher list of channel {plist.channel}, version {plist.version}:")
+        envelope = seal_publishers(plist, read_private(args.root), kind)
+        if kind == "publishers":
+            _client(args).put_publishers(args.channel, envelope)
+        else:
+            _client(args).request("PUT", f"/api/software/{args.channel}/releasers", data=envelope,
+                                  headers={"Content-Type": "application/octet-stream"})
+        print(f"uploaded {what} {plist.channel}, version {plist.version}, to {args.to}:")
+    else:
+        dest = _folder(args.to)
+        if dest is None:
+            return 2
+        plist = sign_publishers(read_private(args.root), args.channel, dest, args.version, adds, args.force, kind)
+        print(f"signed {what} {plist.channel}, version {plist.version}:")
     for p in plist.publishers:
         print(f"  {p.name}: {p.id}")
     return 0
+
+
+def release_command(args: argparse.Namespace) -> int:
+    if args.action == "build":
+        draft = build_release(parse_target(args.target), args.wheelhouse, args.project,
+                              tuple(args.debian) if args.debian else DEBIAN_NEEDS, args.python, tuple(args.pip_option))
+        total = sum(w.size for w in draft.wheels)
+        print(f"built release {draft.version} for {draft.target}: {len(draft.wheels)} wheels, {human_bytes(total)}, "
+              f"needs glibc {draft.requires.glibc}")
+        print(f"draft: {args.wheelhouse / 'release.json'}; next: python -m sync release publish --wheelhouse "
+              f"{args.wheelhouse} --to DEST --key RELEASE.key")
+        return 0
+    from .keys import read_private
+    dest: ReleaseDest
+    if _is_server(args.to):
+        dest = ServerDest(_client(args))
+    else:
+        folder = _folder(args.to)
+        if folder is None:
+            return 2
+        dest = FolderDest(folder)
+    key = read_private(args.key)
+    now = datetime.now().astimezone().replace(microsecond=0)
+    rollout = Rollout(_percent(args.percent), tuple(args.screen))
+    if args.action == "publish":
+        with ProgressBar(sys.stderr) as bar:
+            release, sent = publish_release(read_draft(args.wheelhouse), args.channel, dest, args.to, key, now,
+                                            args.expires_days, rollout, bar)
+        print(f"published {release.version} on {release.channel} as sequence {release.sequence} for "
+              f"{release.target}: sent {human_bytes(sent)} of wheels, rollout {_rollout_text(rollout)}, "
+              f"expires {release.expires.isoformat()}")
+        return 0
+    release = promote_release(args.channel, dest, args.to, key, now, args.expires_days, rollout)
+    print(f"promoted {release.version} on {release.channel} as sequence {release.sequence}: rollout "
+          f"{_rollout_text(rollout)}, expires {release.expires.isoformat()}")
+    return 0
+
+
+def _percent(value: int) -> int:
+    if not 0 <= value <= 100:
+        raise ValueError(f"--percent must be 0 to 100, not {value}")
+    return value
+
+
+def _rollout_text(rollout: Rollout) -> str:
+    return f"{rollout.percent} %" + (f" plus {', '.join(rollout.screens)}" if rollout.screens else "")
 
 
 def publish_command(args: argparse.Namespace) -> int:
@@ -254,14 +394,14 @@ def run_command(args: argparse.Namespace) -> int:
 
     from player.config import load_config
 
-    from .screen import open_store, record, root_key, run, settings_of
-    from .client import HttpSource, sync_once
+    from .screen import http_source, open_store, record, root_key, run, settings_of
+    from .client import sync_once
 
     config = load_config(args.config)
     if args.once:
         settings = settings_of(config)
         store = open_store(config)
-        result = sync_once(HttpSource(settings.server, settings.channel, settings.ca_file), store, root_key(settings),
+        result = sync_once(http_source(settings), store, root_key(settings),
                            settings.channel, settings.keep_generations, settings.store_limit_mb * 2**20)
         record(store, result, datetime.now(config.tz), settings.server)
         print(f"{result.status}: {result.message}")

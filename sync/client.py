@@ -61,12 +61,16 @@ class RateFloor:
 
 
 class HttpSource:
-    """A channel on any static HTTP host (or the central server): base/channels/<channel>/…, base/blobs/<sha256>."""
+    """A channel on any static HTTP host (or the central server): base/channels/<channel>/…, base/blobs/<sha256>.
+
+    `folder="software"` reads a software channel (base/software/<channel>/release) the same way.
+    """
 
     def __init__(self, base_url: str, channel: str, ca_file: str | None = None, timeout: float = 20.0,
-                 wait: float = 0.0, floor: RateFloor = RateFloor()) -> None:
+                 wait: float = 0.0, floor: RateFloor = RateFloor(), folder: str = "channels") -> None:
         self.base = base_url.rstrip("/") + "/"
         self.channel = channel
+        self.folder = folder
         self.session = requests.Session()
         # Passed with every request: a Session's own `verify` loses to REQUESTS_CA_BUNDLE in the environment.
         self.verify: str | bool = ca_file or True
@@ -76,10 +80,10 @@ class HttpSource:
         self.floor = floor
 
     def get(self, name: str, etag: str | None) -> tuple[bytes | None, str | None]:
-        url = f"{self.base}channels/{self.channel}/{name}"
+        url = f"{self.base}{self.folder}/{self.channel}/{name}"
         headers = {"If-None-Match": etag} if etag else {}
         params, timeout = {}, self.timeout
-        if etag and self.wait > 0 and name != "publishers":
+        if etag and self.wait > 0 and name not in ("publishers", "releasers"):
             params, timeout = {"wait": f"{self.wait:g}"}, (self.timeout[0], self.timeout[1] + self.wait)
         try:
             with self.session.get(url, headers=headers, params=params, timeout=timeout, stream=True,
@@ -164,12 +168,13 @@ class HttpSource:
 class FolderSource:
     """A published folder (USB stick, rsync copy): the same layout read from disk."""
 
-    def __init__(self, folder: Path, channel: str) -> None:
+    def __init__(self, folder: Path, channel: str, kind: str = "channels") -> None:
         self.folder = folder
         self.channel = channel
+        self.kind = kind  # "software" for a software channel
 
     def get(self, name: str, etag: str | None) -> tuple[bytes | None, str | None]:
-        path = self.folder / "channels" / self.channel / name
+        path = self.folder / self.kind / self.channel / name
         try:
             with open_regular(path) as src:
                 data = src.read(MAX_MANIFEST_BYTES + 1)

@@ -3,7 +3,7 @@
     KIOSK-SIGNED 1 <kind> <key id> <base64 signature>\n<payload bytes>
 
 The signature covers `<kind>\n` plus the payload, so a publisher list cannot be
-replayed as a manifest. Nothing of the payload is parsed until it verifies.
+replayed as a manifest, nor a content publisher list as the list of release keys. Nothing of the payload is parsed until it verifies.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from .errors import SignatureError
 
 MAGIC = b"KIOSK-SIGNED 1 "
-KINDS = ("manifest", "publishers", "notice")
+KINDS = ("manifest", "publishers", "notice", "release", "releasers")
 MAX_HEADER = 512
 
 

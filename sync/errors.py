@@ -3,7 +3,8 @@
     SyncError
      ├── SignatureError   unsigned, tampered, untrusted or revoked: never applied
      ├── ManifestError    signed but unusable: bad JSON, a path outside the content, too large
-     ├── RollbackError    a generation not newer than the one the screen has
+     ├── RollbackError    a generation (or release sequence) not newer than the one the screen has
+     ├── ReleaseError     a signed release this screen must not install: expired, another target, unmet needs
      ├── FetchError       the network or server failed; try again later
      └── StoreError       the local disk failed (full, read-only); the last good content stays
 """
@@ -24,6 +25,10 @@ class ManifestError(SyncError):
 
 
 class RollbackError(SyncError):
+    pass
+
+
+class ReleaseError(SyncError):
     pass
 
 

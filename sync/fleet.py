@@ -223,7 +223,20 @@ def screen_facts(state_dir: Path, store_root: Path, started: float, version: str
             "clock": clock().isoformat(timespec="milliseconds"),
             "clock_trusted": not str(playing.get("clock", "set")).startswith("unset"),
             "last_error": error[:2000] if error else None, "fallback": playing.get("item") == "_fallback",
-            "screen_on": power.get("on") if power else None, **({"profile": profile} if profile else {})}
+            "screen_on": power.get("on") if power else None, **_health(playing),
+            **({"profile": profile} if profile else {})}
+
+
+def _health(playing: dict[str, Any]) -> dict[str, Any]:
+    """The player's skips, broken files and last hour of video frames, as it wrote them at its last item boundary."""
+    out: dict[str, Any] = {}
+    for key in ("skips", "frames_shown_hour", "frames_dropped_hour"):
+        if isinstance(playing.get(key), int) and not isinstance(playing.get(key), bool):
+            out[key] = max(0, playing[key])
+    broken = playing.get("broken")
+    if isinstance(broken, list):
+        out["broken"] = [str(entry)[:300] for entry in broken[:20]]
+    return out
 
 
 def read_token(path: str) -> str:

@@ -1,4 +1,9 @@
-"""Keys and the publisher list: the root key (in kiosk.yaml) signs which publisher keys a channel trusts."""
+"""Keys and the signed key lists: the root key (in kiosk.yaml) signs which keys a channel trusts.
+
+The same list signs two things under two envelope kinds: `publishers` (content and
+notices of a content channel) and `releasers` (software releases of a software
+channel), so a content key can never sign a release.
+"""
 
 from __future__ import annotations
 
@@ -72,6 +77,7 @@ class PublisherList:
 
 
 def publishers_payload(plist: PublisherList) -> bytes:
+    """Canonical JSON of a key list (the same for `publishers` and `releasers` envelopes)."""
     data = {"format": 1, "channel": plist.channel, "version": plist.version,
             "publishers": [{"id": p.id, "name": p.name, "public": p.public} for p in plist.publishers]}
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -81,14 +87,16 @@ def make_publisher(name: str, public: Ed25519PublicKey) -> Publisher:
     return Publisher(key_id(public), name, public_text(public))
 
 
-def seal_publishers(plist: PublisherList, root: Ed25519PrivateKey) -> bytes:
-    return seal(publishers_payload(plist), "publishers", root)
+def seal_publishers(plist: PublisherList, root: Ed25519PrivateKey, kind: str = "publishers") -> bytes:
+    return seal(publishers_payload(plist), kind, root)
 
 
-def open_publishers(data: bytes, root: Ed25519PublicKey, channel: str, have_version: int = 0) -> PublisherList:
-    """The publisher list if the root key signed it, it is for `channel`, and it is not older than ours."""
+def open_publishers(data: bytes, root: Ed25519PublicKey, channel: str, have_version: int = 0,
+                    kind: str = "publishers") -> PublisherList:
+    """The key list if the root key signed it as `kind`, it is for `channel`, and it is not older than ours."""
     root_id = key_id(root)
-    _, payload = open_sealed(data, "publishers", lambda claimed: root if claimed == root_id else None)
+    what = "publisher list" if kind == "publishers" else "releasers list"
+    _, payload = open_sealed(data, kind, lambda claimed: root if claimed == root_id else None)
     try:
         raw = load_json(payload)
         version = raw["version"]
@@ -102,9 +110,9 @@ def open_publishers(data: bytes, root: Ed25519PublicKey, channel: str, have_vers
         if len({p.id for p in plist.publishers}) != len(plist.publishers):
             raise ValueError("a publisher key is listed twice")
     except (KeyError, TypeError, ValueError) as exc:
-        raise ManifestError(f"publisher list is malformed: {exc}") from None
+        raise ManifestError(f"{what} is malformed: {exc}") from None
     if plist.channel != channel:
-        raise SignatureError(f"publisher list is for channel {plist.channel!r}, not {channel!r}")
+        raise SignatureError(f"{what} is for channel {plist.channel!r}, not {channel!r}")
     if plist.version < have_version:
-        raise RollbackError(f"publisher list version {plist.version} is older than the {have_version} this screen has")
+        raise RollbackError(f"{what} version {plist.version} is older than the {have_version} this screen has")
     return plist

@@ -13,7 +13,10 @@ pygame or PyAV), so a name is spelled once:
         clock.json                    the last wall time seen (a kiosk without a real-time clock)
         screenshot.png                the player's latest small screenshot; the sync client uploads it
         screenshot.request            touched by the sync client when staff ask for a fresh one
+        pin-attempts.json             wrong staff exit PINs and the lockout left (a restart does not reset them)
         store/                        the content store (sync/store.py), below
+        update/                       a software release the sync client fetched for the root updater
+                                      (sync/update_area.py names what is inside)
 
     STATE_DIR/store/
         blobs/<sha256>                verified file contents
@@ -117,6 +120,14 @@ class StateFolder:
     @property
     def screenshot_request(self) -> Path:
         return self.path / "screenshot.request"
+
+    @property
+    def pin_attempts(self) -> Path:
+        return self.path / "pin-attempts.json"
+
+    @property
+    def update(self) -> Path:
+        return self.path / "update"
 
     @property
     def store(self) -> StoreFolder:

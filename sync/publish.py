@@ -90,7 +90,10 @@ def manifest_path(dest: Path, channel: str) -> Path:
     return dest / "channels" / check_channel(channel) / "manifest"
 
 
-def publishers_path(dest: Path, channel: str) -> Path:
+def publishers_path(dest: Path, channel: str, kind: str = "publishers") -> Path:
+    """Where a key list lives: a content channel's publishers, or a software channel's releasers."""
+    if kind == "releasers":
+        return dest / "software" / check_channel(channel) / "releasers"
     return dest / "channels" / check_channel(channel) / "publishers"
 
 
@@ -126,21 +129,25 @@ def read_public(path: Path) -> Ed25519PublicKey:
 
 
 def sign_publishers(root: Ed25519PrivateKey, channel: str, dest: Path, version: int,
-                    publishers: list[tuple[str, Ed25519PublicKey]], force: bool = False) -> PublisherList:
-    """Write DEST's publisher list for `channel`, signed by the root key; the version must go up unless `force`."""
+                    publishers: list[tuple[str, Ed25519PublicKey]], force: bool = False,
+                    kind: str = "publishers") -> PublisherList:
+    """Write DEST's key list (`publishers` or `releasers`) for `channel`, signed by the root key.
+
+    The version must go up unless `force`.
+    """
     check_channel(channel)
     if version < 1:
         raise ValueError(f"--version must be 1 or more, not {version}")
     if not publishers:
-        raise ValueError("a publisher list needs at least one key (--add LABEL=FILE.pub)")
+        raise ValueError(f"a {kind} list needs at least one key (--add LABEL=FILE.pub)")
     plist = PublisherList(channel, version, tuple(make_publisher(label, public) for label, public in publishers))
     for field, values in (("label", [p.name for p in plist.publishers]), ("key", [p.id for p in plist.publishers])):
         twice = sorted({v for v in values if values.count(v) > 1})
         if twice:
             raise ValueError(f"the same {field} is added twice: {', '.join(twice)}")
-    path = publishers_path(dest, channel)
+    path = publishers_path(dest, channel, kind)
     if path.exists() and not force:
-        signer, old_version, _ = peek_publishers(path)
+        signer, old_version, _ = peek_publishers(path, kind)
         if version <= old_version:
             raise ValueError(f"{path} is at version {old_version}; sign version {old_version + 1} or higher "
                              "so screens take the new list (--force replaces it anyway)")
@@ -148,15 +155,15 @@ def sign_publishers(root: Ed25519PrivateKey, channel: str, dest: Path, version: 
         if signer != root_id:
             raise ValueError(f"{path} was signed by root key {signer}, not by this one ({root_id}); screens that "
                              "trust the other root key would refuse the new list (--force replaces it anyway)")
-    _write_published(path, seal_publishers(plist, root))
-    log.info("wrote %s: version %d, %d publisher(s)", path, version, len(plist.publishers))
+    write_published(path, seal_publishers(plist, root, kind))
+    log.info("wrote %s: version %d, %d key(s)", path, version, len(plist.publishers))
     return plist
 
 
-def peek_publishers(path: Path) -> tuple[str, int, dict[str, str]]:
-    """(root key id it claims, version, {key id: label}) of a publisher list, NOT verified: for messages only."""
+def peek_publishers(path: Path, kind: str = "publishers") -> tuple[str, int, dict[str, str]]:
+    """(root key id it claims, version, {key id: label}) of a key list, NOT verified: for messages only."""
     try:
-        signer, payload = _unverified(path.read_bytes(), "publishers")
+        signer, payload = _unverified(path.read_bytes(), kind)
         raw = load_json(payload)
         return signer, int(raw["version"]), {str(p["id"]): str(p["name"]) for p in raw["publishers"]}
     except (SyncError, KeyError, TypeError, ValueError) as exc:
@@ -253,7 +260,7 @@ def plan_publish(channel: str, dest: Path, files: list[SourceFile], signer: str,
     """Compare the content with DEST: the next generation's manifest and the blobs DEST lacks. Writes nothing."""
     previous, previous_signer = read_current(dest, channel)
     return plan_against(channel, dest, previous, previous_signer, files, signer, now,
-                        lambda entries: [e for e in entries if not _has_blob(dest, e)])
+                        lambda entries: [e for e in entries if not has_blob(dest, e)])
 
 
 def plan_against(channel: str, dest: Path | str, previous: Manifest | None, previous_signer: str | None,
@@ -284,15 +291,15 @@ def apply_plan(plan: PublishPlan, key: Ed25519PrivateKey, progress: Progress | N
     if plan.to_copy:
         log.info("copying %d blob(s), %d bytes, to %s", len(plan.to_copy), total, blobs)
     for f in plan.to_copy:
-        done = _copy_blob(f, blobs, done, total, progress)
+        done = copy_blob(f, blobs, done, total, progress)
     fsync_dir(blobs)
     if not plan.writes_manifest:
         return
-    lacking = [f.path for f in plan.manifest.files if not _has_blob(dest, f)]
+    lacking = [f.path for f in plan.manifest.files if not has_blob(dest, f)]
     if lacking:
         raise StoreError(f"blobs for {', '.join(lacking[:5])} vanished from {blobs}; the manifest was not written")
     path = manifest_path(dest, plan.manifest.channel)
-    _write_published(path, seal(manifest_payload(plan.manifest), "manifest", key))
+    write_published(path, seal(manifest_payload(plan.manifest), "manifest", key))
     log.info("wrote %s: generation %d, %d file(s)", path, plan.manifest.generation, len(plan.manifest.files))
 
 
@@ -315,14 +322,14 @@ def publish(channel: str, dest: Path, key: Ed25519PrivateKey, content: Path, con
     return plan
 
 
-def _has_blob(dest: Path, entry: FileEntry) -> bool:
+def has_blob(dest: Path, entry: FileEntry) -> bool:
     try:
         return (dest / "blobs" / entry.sha256).stat().st_size == entry.size
     except OSError:
         return False
 
 
-def _copy_blob(f: SourceFile, blobs: Path, done: int, total: int, progress: Progress | None) -> int:
+def copy_blob(f: SourceFile, blobs: Path, done: int, total: int, progress: Progress | None) -> int:
     digest = f.entry.sha256
     fd, name = tempfile.mkstemp(prefix=f".{digest[:16]}.", suffix=".tmp", dir=blobs)
     tmp = Path(name)
@@ -349,5 +356,5 @@ def _copy_blob(f: SourceFile, blobs: Path, done: int, total: int, progress: Prog
     return done
 
 
-def _write_published(path: Path, data: bytes) -> None:
+def write_published(path: Path, data: bytes) -> None:
     write_atomic(path, data, PUBLISHED_MODE)

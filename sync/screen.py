@@ -14,14 +14,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from player.config import KioskConfig, SyncSettings
 
-from .client import FolderSource, HttpSource, Source, SyncResult, fetch_missing, run_forever, sync_once
+from .client import FolderSource, HttpSource, RateFloor, Source, SyncResult, fetch_missing, run_forever, sync_once
 from .errors import SyncError
 from .fleet import Reporter, profile_of, read_token, screen_facts, software_version
 from .notice_feed import follow_notices
 from .keys import public_from_text
 from .files import sha256_file
 from .layout import StateFolder
+from .release_follow import NotingReporter, ReleaseFollower, facts_for, follow_releases, release_source, screen_target
 from .store import Store
+from .update_area import area_of, read_small_json, status_file
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,12 @@ def settings_of(config: KioskConfig, need_server: bool = True) -> SyncSettings:
     if need_server and not config.sync.server:
         raise SyncError(f"{config.path}: sync.server is empty")
     return config.sync
+
+
+def http_source(settings: SyncSettings, wait: float = 0.0) -> HttpSource:
+    """The screen's channel on its server, with kiosk.yaml's CA file and rate floor."""
+    return HttpSource(settings.server, settings.channel, settings.ca_file, wait=wait,
+                      floor=RateFloor(min_rate=settings.min_rate_kb * 1000))
 
 
 def open_store(config: KioskConfig) -> Store:
@@ -62,7 +70,20 @@ def import_folder(config: KioskConfig, folder: Path, now: datetime) -> SyncResul
     settings_limit = settings.store_limit_mb * 2**20
     result = sync_once(FolderSource(folder, settings.channel), store, root_key(settings), settings.channel,
                        settings.keep_generations, settings_limit)
+    if config.update is not None and (folder / "software" / config.update.channel / "release").exists():
+        check = follower(config, FolderSource(folder, config.update.channel, "software")).poll(now)
+        log.info("software from %s: %s", folder, check.message)
+        if check.status == "failed" and result.status != "failed":
+            result = SyncResult("failed", result.generation, f"{result.message}; software: {check.message}")
     return record(store, result, now, f"import {folder}")
+
+
+def follower(config: KioskConfig, source: Source) -> ReleaseFollower:
+    """The software-channel follower of this screen, reading from `source` (the server, a host or a USB stick)."""
+    assert config.update is not None and config.sync is not None
+    return ReleaseFollower(source, area_of(config.state_dir), root_key(config.sync), config.update.channel,
+                           config.screen_id, screen_target(), software_version(),
+                           lambda: read_small_json(status_file(config.path.parent)))
 
 
 def repair(store: Store, source: Source | None) -> str:
@@ -116,7 +137,7 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
     settings = settings_of(config)
     store = open_store(config)
     key = root_key(settings)
-    source = HttpSource(settings.server, settings.channel, settings.ca_file, wait=LONG_POLL_SECONDS)
+    source = http_source(settings, wait=LONG_POLL_SECONDS)
 
     def check() -> None:
         try:
@@ -125,15 +146,31 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
             log.exception("store check failed")
 
     threading.Thread(target=check, name="store-check", daemon=True).start()
-    notices = HttpSource(settings.server, settings.channel, settings.ca_file, wait=LONG_POLL_SECONDS)
+    notices = http_source(settings, wait=LONG_POLL_SECONDS)
     threading.Thread(target=_guarded(lambda: follow_notices(notices, store, key, settings.channel, config.screen_id,
                                                             clock, stop)), name="notices", daemon=True).start()
+    update = config.update
+    if update is not None:
+        software = release_source(settings.server, update.channel, settings.ca_file)
+        releases = follower(config, software)
+
+        def follow() -> None:
+            follow_releases(releases, clock, stop, lambda: 0.2 if software.long_poll else settings.poll_seconds)
+
+        threading.Thread(target=_guarded(follow), name="releases", daemon=True).start()
     if settings.token_file:
         started = time.monotonic()
+        area, install = area_of(config.state_dir), config.path.parent
+
+        def facts() -> dict[str, object]:
+            base = screen_facts(config.state_dir, store.root, started, software_version(), clock, profile_of(config))
+            return {**base, **facts_for(area, status_file(install), update.channel)} if update is not None else base
+
         try:
-            reporter = Reporter(settings.server, read_token(settings.token_file), config.state_dir, settings.ca_file,
-                                lambda: screen_facts(config.state_dir, store.root, started, software_version(), clock,
-                                                     profile_of(config)))
+            token = read_token(settings.token_file)
+            reporter = (NotingReporter(settings.server, token, config.state_dir, settings.ca_file, facts, area=area,
+                                       clock=clock, running=software_version()) if update is not None else
+                        Reporter(settings.server, token, config.state_dir, settings.ca_file, facts))
             threading.Thread(target=_guarded(lambda: reporter.run(stop, settings.heartbeat_seconds)),
                              name="reporter", daemon=True).start()
         except SyncError as exc:

@@ -16,8 +16,10 @@ KIOSK_KEYS = ["screen.id", "screen.name", "display.fullscreen", "display.size", 
               "overlays.shift_pixels", "touch.enabled", "touch.idle_timeout", "touch.exit_pin_hash",
               "touch.exit_corner", "touch.exit_taps", "fallback.background", "fallback.image",
               "audio.volume", "sync.server", "sync.channel", "sync.root_key", "sync.ca_file", "sync.poll_seconds",
-              "sync.store_limit_mb", "sync.keep_generations", "power.on", "power.method", "power.on_command",
-              "power.off_command", "power.check_seconds"]
+              "sync.store_limit_mb", "sync.keep_generations", "sync.token_file", "sync.heartbeat_seconds",
+              "sync.screenshot_seconds", "sync.min_rate_kb", "power.on", "power.method", "power.on_command",
+              "power.off_command", "power.check_seconds", "update.channel", "update.window",
+              "update.trial_seconds", "update.ready_seconds"]
 
 
 def commands() -> list[str]:

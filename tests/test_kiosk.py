@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import shutil
 import time
 from pathlib import Path
@@ -361,6 +363,34 @@ def test_wrong_pins_lock_the_keypad_and_cancel_goes_back(rig):
     corner_taps(rig)  # the lockout outlives the keypad
     press_keys(rig, "2468!")
     assert rig.kiosk.exit_status is None
+
+
+def test_the_lockout_survives_a_restart_of_the_player(tmp_path):
+    pygame.event.clear()
+    first = Rig(tmp_path)
+    try:
+        corner_taps(first)
+        for _ in range(3):  # three wrong PINs lock the keypad for 30 s
+            press_keys(first, "1111!")
+        assert first.kiosk.keypad.status(first.mono).startswith("Khóa")
+    finally:
+        first.close()  # a power cut: the state folder is all that remains
+    again = Rig(tmp_path)  # the same screen started again; its lockout runs again in full from its first frame
+    try:
+        corner_taps(again)
+        press_keys(again, "2468!")  # the right PIN, but still locked: refused without a check
+        assert again.kiosk.exit_status is None
+        status = again.kiosk.keypad.status(again.mono)
+        assert status.startswith("Khóa") and 25 <= int(status.split()[1]) <= 30, status
+        again.mono += 31.0
+        press_keys(again, "1111!")  # the count went on from three: the fourth wrong PIN locks for a minute
+        assert 55 <= again.kiosk.attempts.wait(again.mono) <= 60
+        again.mono += 61.0
+        press_keys(again, "2468!")
+        assert again.kiosk.exit_status == 64
+    finally:
+        again.close()
+    assert json.loads((tmp_path / "state" / "pin-attempts.json").read_text()) == {"failures": 0, "locked_for": 0.0}
 
 
 def test_keys_and_window_close_do_nothing_in_touch_mode(rig):

@@ -59,3 +59,24 @@ def test_the_corner_gesture_needs_its_taps_in_a_row(taps, opens):
                                          ("bottom-left", (0, 980, 100, 100)), ("bottom-right", (1820, 980, 100, 100))])
 def test_corner_boxes(corner, box):
     assert corner_box((1920, 1080), corner, 100) == box
+
+
+@pytest.mark.parametrize("kept, failures, wait", [
+    ({"failures": 4, "locked_for": 42.5}, 4, 42.5),     # the lockout runs again in full after a restart
+    ({"failures": 2, "locked_for": 0}, 2, 0.0),
+    ({"failures": 9, "locked_for": 1e9}, 9, 3600.0),    # never more than the longest lockout
+    ({"failures": 5, "locked_for": -3}, 5, 0.0),
+    ({"failures": "5"}, 0, 0.0),                        # unreadable: counted as no wrong PIN
+    ({"failures": True, "locked_for": 10}, 0, 0.0),
+    ([1, 2], 0, 0.0),
+    (None, 0, 0.0),
+])
+def test_wrong_pins_kept_on_disk_come_back_after_a_restart(kept, failures, wait):
+    restored = Attempts.from_record(kept, now=500.0)
+    assert restored.failures == failures and restored.wait(500.0) == wait
+
+
+def test_what_is_kept_is_the_lockout_left_not_a_clock_reading():
+    locked = Attempts().failed(10.0).failed(11.0).failed(12.0)  # locked until 42
+    assert locked.record(now=20.0) == {"failures": 3, "locked_for": 22.0}
+    assert Attempts.from_record(locked.record(20.0), now=9000.0).wait(9000.0) == 22.0

@@ -28,7 +28,7 @@ def codes_in_source() -> dict[str, list[str]]:
                 given = [k.value for k in node.keywords if k.arg == "code"] + node.args[5:6]
             elif isinstance(func, ast.Attribute) and func.attr in REPORTERS and isinstance(func.value, ast.Name) \
                     and func.value.id in ("r", "self") and path.name in ("fields.py", "content.py", "config.py",
-                                                                         "when.py", "browse.py"):
+                                                                         "when.py", "browse.py", "update_settings.py"):
                 given = node.args[:1]
             else:
                 continue

@@ -198,6 +198,33 @@ def test_screens_are_flagged_when_silent_too_long_or_on_the_fallback_slide(silen
     assert screen_status(screen, 1000.0 + silent, Watch(180.0)).flag == flag
 
 
+@pytest.mark.parametrize("shown, dropped, flag", [
+    (3000, 20, None),                  # 0.7 %
+    (3000, 60, "drops 2.0 % of its video frames"),
+    (100, 50, None),                   # too few frames to judge
+    (None, None, None),                # a screen that sent no counts (an older player)
+])
+def test_a_screen_that_drops_more_than_one_percent_of_its_video_frames_is_flagged(shown, dropped, flag):
+    screen = Screen("s1", "gate", 300.0, 1000.0, beat(frames_shown_hour=shown, frames_dropped_hour=dropped),
+                    None, False, None, False)
+    status = screen_status(screen, 1010.0, Watch(180.0))
+    assert status.flag is None if flag is None else flag in (status.flag or "")
+    assert status.flag_kind == ("dropping" if flag else None)
+
+
+def test_skips_broken_files_and_dropped_frames_reach_the_status_page(rig):
+    token = rig.add_screen("gate-hall-3")
+    sent = beat(skips=7, broken=["main/photo: media/river.jpg: not an image"], frames_shown_hour=2900,
+                frames_dropped_hour=100)
+    assert requests.post(f"{rig.url}/api/heartbeat", json=sent,
+                         headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    listed = rig.staff().get(f"{rig.url}/api/screens").json()[0]
+    assert listed["heartbeat"]["skips"] == 7 and listed["flag_kind"] == "dropping"
+    page = rig.staff().get(f"{rig.url}/status").text
+    assert "skipped 7 slot(s)" in page and "broken: main/photo: media/river.jpg: not an image" in page
+    assert "video frames dropped 3.3 % (last hour)" in page and "drops 3.3 % of its video frames" in page
+
+
 def test_a_flagged_screen_calls_the_webhook_once(rig):
     hook = Hook()
     token = rig.add_screen("gate-hall-2", offline_after=60)

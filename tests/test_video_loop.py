@@ -41,6 +41,7 @@ def test_a_clip_plays_once_to_its_end_between_slides(tmp_path):
     clip_lines = [line for line in lines if line["item"] == "clip"]
     assert clip_lines and clip_lines[0]["language"] == "vi+en"  # one showing, captions stacked
     assert clip_lines[0]["status"] == "completed" and 1.3 < clip_lines[0]["actual"] < 1.9
+    assert clip_lines[0]["frames_shown"] + clip_lines[0]["frames_dropped"] >= 40  # 1.5 s at 30 fps, each counted
     broken = [line for line in lines if line["item"] == "broken"]
     assert broken and broken[0]["status"] in ("skipped", "cut") and "broken.mp4" in broken[0]["reason"]
     assert "broken.mp4" in result.stderr

@@ -49,7 +49,8 @@ KEYPAD_TIMEOUT = 30.0
 
 class Kiosk:
     def __init__(self, config: KioskConfig, loop: Loop, menu: Menu | None, painter: Preparer, proof: ProofLog | None,
-                 setter: Callable[[str, bool], Typesetter], layout: Layout) -> None:
+                 setter: Callable[[str, bool], Typesetter], layout: Layout, kept_attempts: object = None,
+                 keep_attempts: Callable[[dict[str, float]], None] | None = None) -> None:
         self.config = config
         self.loop = loop
         self.menu = menu
@@ -62,6 +63,8 @@ class Kiosk:
         self.corner = CornerTaps()
         self.corner_box = Box(*corner_box(self.canvas, config.touch.exit_corner, layout.corner))
         self.attempts = Attempts()
+        self._kept_attempts = kept_attempts  # read back from disk at the first frame, when the clock is known
+        self._keep_attempts = keep_attempts  # writes wrong PINs to disk (off the loop), so a restart keeps the lockout
         self.keypad: Keypad | None = None
         self.exit_status: int | None = None
         self._now: datetime | None = None
@@ -270,11 +273,17 @@ class Kiosk:
 
     def frame(self, target: Any, mono: float, now: datetime, dt: float) -> None:
         self._mono, self._now = mono, now
+        if self._kept_attempts is not None:
+            self.attempts, self._kept_attempts = Attempts.from_record(self._kept_attempts, mono), None
         self._collect()
         self._new_content()
         timeout = self.config.touch.idle_timeout
         if self.keypad is not None:
             self.keypad.update(mono, min(timeout, KEYPAD_TIMEOUT))
+            if self.keypad.result == "exit":
+                self.keypad.attempts = Attempts()  # the right PIN: the count starts again
+            if self.keypad.attempts != self.attempts and self._keep_attempts is not None:
+                self._keep_attempts(self.keypad.attempts.record(mono))
             self.attempts = self.keypad.attempts
             if self.keypad.result == "exit":
                 self.exit_status = STAFF_EXIT

@@ -93,6 +93,22 @@ class Attempts:
         lockout = min(MAX_LOCKOUT, FIRST_LOCKOUT * 2 ** (failures - FREE_TRIES))
         return Attempts(failures, now + lockout)
 
+    def record(self, now: float) -> dict[str, float]:
+        """What is kept on disk: the wrong PINs and the seconds of lockout left (the monotonic clock restarts with the machine)."""
+        return {"failures": self.failures, "locked_for": round(self.wait(now), 1)}
+
+    @classmethod
+    def from_record(cls, data: object, now: float) -> "Attempts":
+        """The attempts kept by `record`, the lockout running again in full from `now`, so a power cycle
+        never shortens it; anything unreadable counts as no wrong PIN (only the screen's own user writes it)."""
+        if not isinstance(data, dict):
+            return cls()
+        failures, locked_for = data.get("failures"), data.get("locked_for")
+        if not isinstance(failures, int) or isinstance(failures, bool) or not 0 <= failures <= 10_000:
+            return cls()
+        wait = float(locked_for) if isinstance(locked_for, (int, float)) and not isinstance(locked_for, bool) else 0.0
+        return cls(failures, now + min(MAX_LOCKOUT, max(0.0, wait)))
+
 
 # -- the corner gesture -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from ..fleet import software_version
-from . import content_api, fleet_api, migrate, records_api
+from . import content_api, fleet_api, migrate, records_api, software_api
 from .console import mount as console
 from .bodies import BodyLimit
 from .channels import Channels, Refused
@@ -26,11 +26,13 @@ from .db import open_database
 from .fleetbus import Leadership, listen
 from .monitor import Watch, watch_fleet
 from .settings import ServerSettings
+from .software import Software
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """The Tịnh Biên central server. Screens read channels in the static layout
-(`GET /channels/{channel}/manifest`, `/publishers`, `/notices`, `GET /blobs/{sha256}` with Range),
+(`GET /channels/{channel}/manifest`, `/publishers`, `/notices`, `GET /blobs/{sha256}` with Range;
+software releases at `GET /software/{channel}/release` and `/releasers`),
 long-polling with `If-None-Match` and `?wait=`; staff publish, watch the fleet, export proof of play
 and post signed urgent notices with `Authorization: Bearer staff.…` tokens. Errors are JSON:
 `{"error": "what is wrong and what to do", "status": 4xx}`."""
@@ -40,6 +42,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     settings.data.mkdir(parents=True, exist_ok=True)
     db = open_database(settings, os.environ)
     channels = Channels(settings.content, db)
+    software = Software(channels, db)
     leadership = Leadership(db)
 
     async def tick() -> None:
@@ -74,13 +77,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
             db.close()
 
     app = FastAPI(title="Tịnh Biên kiosk server", version=software_version(), description=DESCRIPTION, lifespan=lifespan)
-    app.state.settings, app.state.db, app.state.channels = settings, db, channels
+    app.state.settings, app.state.db, app.state.channels, app.state.software = settings, db, channels, software
     app.add_middleware(BodyLimit, limit=settings.limits.request_kb * 1024,
                        exempt=r"^/api/(blobs/[0-9a-f]{64}|channels/[^/]+/(manifest|publishers)|screenshot)$"
                               r"|^/console/uploads/[0-9a-f]+$")
     app.include_router(content_api.router)
     app.include_router(fleet_api.router)
     app.include_router(records_api.router)
+    app.include_router(software_api.router)
     console.install(app)
 
     @app.exception_handler(Refused)

@@ -24,7 +24,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterable
+from typing import AsyncIterator, Callable, Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection
@@ -41,6 +41,7 @@ from .db import Database, add_audit
 log = logging.getLogger(__name__)
 
 DOCUMENTS = ("manifest", "publishers", "notices")
+SOFTWARE = "software/"  # documents named software/release, software/releasers belong to a software channel
 PUBLISHED_MODE = 0o644
 
 
@@ -108,9 +109,19 @@ class Channels:
         return {"generation": current.generation, "files": len(current.files), "bytes": current.total_bytes,
                 "signed_by": signer_of(data, "manifest")}
 
-    def _mirror(self, channel: str, name: str, data: bytes) -> None:
-        """The content folder's copy, for static hosts and rsync; rewritten where it differs from the database."""
-        path = self.content / "channels" / check_channel(channel) / name
+    def _path(self, channel: str, name: str) -> Path:
+        """Where a document is mirrored: content/channels/<channel>/<name>, content/software/<channel>/<name>."""
+        if name.startswith(SOFTWARE):
+            return self.content / "software" / check_channel(channel) / name[len(SOFTWARE):]
+        return self.content / "channels" / check_channel(channel) / name
+
+    def _mirror(self, channel: str, name: str, data: bytes | None) -> None:
+        """The content folder's copy, for static hosts and rsync; rewritten where it differs from the database
+        (`data` None: the document is no longer served)."""
+        path = self._path(channel, name)
+        if data is None:
+            path.unlink(missing_ok=True)
+            return
         try:
             if path.read_bytes() == data:
                 return
@@ -178,7 +189,9 @@ class Channels:
     async def refresh(self, channel: str, name: str) -> None:
         """Another server process changed a document: serve the database's copy and wake this process's waiters."""
         data = await self.db.run(self.db.document, channel, name)
-        if data is not None and self.document(channel, name) != Document(data, etag_of(data)):
+        if data is None and (channel, name) in self._docs:
+            self.forget(channel, name)
+        elif data is not None and self.document(channel, name) != Document(data, etag_of(data)):
             self.announce(channel, name, data)
 
     async def refresh_all(self) -> None:
@@ -248,7 +261,7 @@ class Channels:
                 return have
 
             await self.db.run(write)
-            await self._published([(channel, "manifest", envelope)])
+            await self.published([(channel, "manifest", envelope)])
             log.info("%s published %s generation %d (%d files)", actor, channel, manifest.generation, len(manifest.files))
             return manifest
 
@@ -275,7 +288,7 @@ class Channels:
 
         async with self._lock(channel):
             plist = await self.db.run(write)
-            await self._published([(channel, "publishers", envelope)])
+            await self.published([(channel, "publishers", envelope)])
             return plist
 
     @staticmethod
@@ -343,7 +356,7 @@ class Channels:
                     "screens": list(notice.screens), "texts": dict(notice.texts)})
                 return self._rebuild(c, notice.channels, now)
 
-        await self._published(await self.db.run(write))
+        await self.published(await self.db.run(write))
 
     async def clear_notice(self, notice_id: str, allowed: Callable[[list[str]], None], actor: str,
                            now: datetime) -> None:
@@ -360,7 +373,7 @@ class Channels:
                 add_audit(c, stamp, actor, "notice cleared", ",".join(rows[notice_id]["channels"]), {"id": notice_id})
                 return self._rebuild(c, rows[notice_id]["channels"], now)
 
-        await self._published(await self.db.run(write))
+        await self.published(await self.db.run(write))
 
     async def rebuild_notices(self, channels: Iterable[str], now: datetime) -> None:
         """Drop expired notices from the channels' documents (the fleet leader's periodic task)."""
@@ -368,7 +381,7 @@ class Channels:
             with self.db.transaction() as c:
                 return self._rebuild(c, channels, now)
 
-        await self._published(await self.db.run(write))
+        await self.published(await self.db.run(write))
 
     def _rebuild(self, c: Connection, channels: Iterable[str], now: datetime) -> list[tuple[str, str, bytes]]:
         """Each channel's notices document from its live notices, written where it changed."""
@@ -381,11 +394,15 @@ class Channels:
                 changed.append((channel, "notices", data))
         return changed
 
-    async def _published(self, changes: list[tuple[str, str, bytes]]) -> None:
-        """After the commit: mirror each changed document to the content folder, serve it, wake its waiters."""
+    async def published(self, changes: Sequence[tuple[str, str, bytes | None]]) -> None:
+        """After the commit: mirror each changed document to the content folder, serve it, wake its waiters
+        (None: a document no longer served)."""
         for channel, name, data in changes:
             await asyncio.to_thread(self._mirror, channel, name, data)
-            self.announce(channel, name, data)
+            if data is None:
+                self.forget(channel, name)
+            else:
+                self.announce(channel, name, data)
 
     # --- inside --------------------------------------------------------------------------------------------
 
@@ -414,6 +431,13 @@ class Channels:
         except SyncError as exc:
             raise Refused(409, f"the publisher list held for {channel} does not verify against its root key ({exc}); "
                           "sign a new one") from None
+
+    def forget(self, channel: str, name: str) -> None:
+        """Serve the document no more (a halted release with none before it); waiters get "not modified"."""
+        self._docs.pop((channel, name), None)
+        event = self._changed.pop((channel, name), None)
+        if event is not None:
+            event.set()
 
     def announce(self, channel: str, name: str, data: bytes) -> None:
         """Serve `data` from now on and wake everyone long-polling it (call on the event loop)."""

@@ -34,6 +34,11 @@ def add_parsers(sub: Any) -> None:
     channel.add_argument("name", help="channel name (lower-case letters, digits, '-', '_')")
     channel.add_argument("--root", type=Path, required=True, help="the root PUBLIC key file (ROOT.pub)")
     _common(channel)
+    software = what.add_parser("software", help="add a software channel with the root key that signs its releasers list")
+    software.add_argument("action", choices=["add"])
+    software.add_argument("name", help="software channel name, e.g. stable or pilot")
+    software.add_argument("--root", type=Path, required=True, help="the root PUBLIC key file (ROOT.pub)")
+    _common(software)
     staff = what.add_parser("staff", help="add (or re-issue), revoke or list staff; a set-password link for the console",
                             description="add prints a staff member's API token and a one-time link (24 h) to set "
                             "their console password; passwd prints a new link; revoke ends their token and every "
@@ -123,6 +128,12 @@ def server_command(args: argparse.Namespace) -> int:
             db.audit(stamp, "server admin", "channel", name, {"root_key_file": str(args.root)})
             print(f"channel {name} added; publishers upload its signed list with "
                   f"python -m sync sign-publishers --channel {name} --to SERVER_URL ...")
+        elif args.server_command == "software":
+            name = check_channel(args.name)
+            db.add_software(name, public_text(read_public(args.root)), stamp)
+            db.audit(stamp, "server admin", "software", name, {"root_key_file": str(args.root)})
+            print(f"software channel {name} added; the root key's holder uploads its releasers list with "
+                  f"python -m sync sign-releasers --channel {name} --to SERVER_URL ...")
         elif args.server_command == "staff":
             return _staff(db, args, stamp, settings)
         elif args.server_command in ("export", "import"):

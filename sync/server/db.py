@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import QueuePool
 
 from . import migrate
-from .schema import audit, channels, documents, notices, proof, screens, staff
+from .schema import audit, channels, documents, notices, proof, releases, rollbacks, screens, software, staff
 from .settings import ServerSettings, SettingsError
 from .tokens import NewToken, Presented, matches
 
@@ -335,6 +335,57 @@ class Database:
         c.execute(statement.on_conflict_do_update(index_elements=["channel", "name"], set_={"data": data, "changed": now}))
         if self.engine_name == "postgresql":
             c.execute(text("SELECT pg_notify(:to, :what)"), {"to": NOTIFY_CHANNEL, "what": f"{channel}/{name}"})
+
+
+    def delete_document(self, c: Connection, channel: str, name: str) -> None:
+        """Stop serving a document (a halted release with none before it), telling every server process."""
+        c.execute(delete(documents).where(documents.c.channel == channel, documents.c.name == name))
+        if self.engine_name == "postgresql":
+            c.execute(text("SELECT pg_notify(:to, :what)"), {"to": NOTIFY_CHANNEL, "what": f"{channel}/{name}"})
+
+    # --- software channels (issue 16) ------------------------------------------------------------------------
+
+    def add_software(self, name: str, root_key: str, now: str) -> None:
+        statement = self._insert(software).values(name=name, root_key=root_key, created=now)
+        self._change(statement.on_conflict_do_update(index_elements=["name"], set_={"root_key": root_key}))
+
+    def software_root(self, name: str) -> str | None:
+        rows = self._rows(select(software.c.root_key).where(software.c.name == name))
+        return rows[0]["root_key"] if rows else None
+
+    def lock_software(self, c: Connection, name: str) -> str | None:
+        """Hold the software channel's row until the transaction ends; its root key, or None when there is none."""
+        return c.execute(select(software.c.root_key).where(software.c.name == name).with_for_update()).scalar()
+
+    def add_release(self, c: Connection, channel: str, sequence: int, version: str, envelope: bytes, now: str) -> None:
+        c.execute(releases.insert().values(channel=channel, sequence=sequence, version=version, envelope=envelope,
+                                           published=now))
+
+    def releases(self, channel: str | None = None, c: Connection | None = None) -> list[dict[str, Any]]:
+        """Releases published, newest first (of `channel` if given), with how many screens rolled each back."""
+        count = (select(func.count()).select_from(rollbacks)
+                 .where(rollbacks.c.channel == releases.c.channel, rollbacks.c.sequence == releases.c.sequence)
+                 .scalar_subquery())
+        query = select(releases, count.label("rollbacks")).order_by(releases.c.channel, releases.c.sequence.desc())
+        if channel is not None:
+            query = query.where(releases.c.channel == channel)
+        rows = list(c.execute(query).mappings()) if c is not None else self._rows(query)
+        return [{"channel": r["channel"], "sequence": r["sequence"], "version": r["version"],
+                 "envelope": bytes(r["envelope"]), "published": r["published"], "halted": r["halted"],
+                 "rollbacks": int(r["rollbacks"])} for r in rows]
+
+    def add_rollback(self, c: Connection, channel: str, sequence: int, screen: str, version: str | None, reason: str,
+                     now: str) -> int:
+        """Record a screen's rollback of a release (once per screen); how many screens have rolled it back."""
+        statement = self._insert(rollbacks).values(channel=channel, sequence=sequence, screen=screen, version=version,
+                                                   reason=reason[:500], time=now)
+        c.execute(statement.on_conflict_do_nothing(index_elements=["channel", "sequence", "screen"]))
+        return int(c.execute(select(func.count()).select_from(rollbacks).where(
+            rollbacks.c.channel == channel, rollbacks.c.sequence == sequence)).scalar() or 0)
+
+    def halt_release(self, c: Connection, channel: str, sequence: int, now: str) -> bool:
+        return bool(c.execute(update(releases).where(releases.c.channel == channel, releases.c.sequence == sequence,
+                                                     releases.c.halted.is_(None)).values(halted=now)).rowcount)
 
 
 def add_audit(c: Connection, now: str, actor: str, action: str, channel: str | None, detail: dict[str, Any]) -> None:

@@ -43,6 +43,20 @@ class Heartbeat(BaseModel):
     last_error: str | None = Field(None, max_length=2000)
     fallback: bool = Field(False, description="the fallback slide is showing (nothing playable)")
     screen_on: bool | None = None
+    skips: int | None = Field(None, ge=0, le=10**12, description="slots skipped since the player started (broken files)")
+    broken: list[Annotated[str, Field(max_length=300)]] | None = Field(
+        None, max_length=20, description="items whose file fails now, with why")
+    frames_shown_hour: int | None = Field(None, ge=0, le=10**9, description="video frames shown in the last hour")
+    frames_dropped_hour: int | None = Field(None, ge=0, le=10**9, description="video frames dropped in the last hour")
+    target: str | None = Field(None, max_length=64, description="the screen's release target, e.g. "
+                               "cp311-manylinux_2_36_aarch64")
+    software_channel: str | None = Field(None, pattern=CHANNEL, description="the software channel it follows")
+    update_state: str | None = Field(None, max_length=32, description="idle, downloading, waiting, trial, committed, "
+                                     "rolled back, blocked or refused")
+    update_reason: str | None = Field(None, max_length=500)
+    update_sequence: int | None = Field(None, ge=0, description="the release sequence the update state is about")
+    release_sequence: int | None = Field(None, ge=0, description="the highest release sequence the screen has seen")
+    rollbacks: int | None = Field(None, ge=0, description="releases this screen rolled back or blocked")
     profile: dict[str, Any] | None = Field(None, description="how the screen shows content (languages, fallback, size, "
                                           "rotation, width_mm, touch); the console compares it with the channel's")
 
@@ -58,6 +72,9 @@ async def heartbeat(request: Request, beat: Heartbeat, me: Annotated[Screen, Dep
         # a new last error goes into the screen's history (the console shows the last 50)
         await db(request).run(request.app.state.console.add_screen_error, me.id, now().isoformat(timespec="seconds"),
                               beat.last_error)
+    if beat.update_state == "rolled back" and beat.software_channel and beat.update_sequence:
+        await request.app.state.software.rollback_reported(beat.software_channel, beat.update_sequence, me.id,
+                                                           beat.version, beat.update_reason or "", now())
     return {"server_time": now().isoformat(timespec="milliseconds"), "screenshot": wanted,
             "heartbeat_seconds": request.app.state.settings.heartbeat_seconds}
 

@@ -15,6 +15,8 @@ from .db import Database, Screen
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 5.0
+DROP_SHARE = 0.01  # more than 1 % of a screen's video frames dropped in the last hour is worth a look
+DROP_SAMPLE = 300  # frames (10 s of video) before a share means anything
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ class ScreenStatus:
     heartbeat: dict[str, Any] | None
     screenshot_at: str | None
     revoked: bool
-    flag_kind: str | None = None  # "never seen", "silent", "behind" or "fallback": a change calls the webhook
+    flag_kind: str | None = None  # "never seen", "silent", "behind", "fallback", "software behind" or "dropping":
+    # a change calls the webhook
     channel_generation: int = 0
 
     def as_json(self) -> dict[str, Any]:
@@ -45,6 +48,7 @@ class Watch:
 
     offline_after: float = 180.0
     lagging_after: float = 900.0
+    release_lagging_after: float = 86400.0  # a screen that has not seen a release published a day ago is frozen
 
 
 def behind_since(publishes: Sequence[tuple[int, float]], generation: int | None) -> float | None:
@@ -53,7 +57,8 @@ def behind_since(publishes: Sequence[tuple[int, float]], generation: int | None)
     return min(newer) if newer else None
 
 
-def screen_status(screen: Screen, now: float, watch: Watch, publishes: Sequence[tuple[int, float]] = ()) -> ScreenStatus:
+def screen_status(screen: Screen, now: float, watch: Watch, publishes: Sequence[tuple[int, float]] = (),
+                  releases: dict[str, list[tuple[int, float]]] | None = None) -> ScreenStatus:
     limit = screen.offline_after or watch.offline_after
     silent = None if screen.last_seen is None else max(0.0, now - screen.last_seen)
     online = silent is not None and silent <= limit
@@ -76,14 +81,52 @@ def screen_status(screen: Screen, now: float, watch: Watch, publishes: Sequence[
                 "(a host answering 'not modified', or a sync failing)")
     elif beat.get("fallback"):
         kind, flag = "fallback", "showing the fallback slide (nothing playable)"
+    elif (frozen := release_frozen(beat, releases or {}, now, watch)) is not None:
+        kind, flag = "software behind", frozen
+    elif (share := dropped_share(beat)) is not None and share > DROP_SHARE:
+        kind, flag = "dropping", (f"drops {100 * share:.1f} % of its video frames (last hour; more than "
+                                  f"{100 * DROP_SHARE:.0f} %): a decoder or panel too slow for the clips")
     return ScreenStatus(screen.id, screen.channel, online, _iso(screen.last_seen), silent, flag, screen.heartbeat,
                         _iso(screen.screenshot_at), screen.revoked, kind, current)
 
 
+def release_frozen(beat: dict[str, Any], releases: dict[str, list[tuple[int, float]]], now: float,
+                   watch: Watch) -> str | None:
+    """Why a screen looks frozen on software (a host holding it on an old release document), or None."""
+    channel, seen = beat.get("software_channel"), beat.get("release_sequence")
+    if not isinstance(channel, str) or channel not in releases:
+        return None
+    since = behind_since(releases[channel], seen if isinstance(seen, int) else None)
+    if since is None or now - since <= watch.release_lagging_after:
+        return None
+    newest = max(sequence for sequence, _ in releases[channel])
+    return (f"behind on software: has seen release sequence {seen if seen is not None else 'none'} of {channel}, "
+            f"sequence {newest} was published more than {watch.release_lagging_after / 3600:.0f} h ago "
+            "(a host answering 'not modified', or its release checks failing)")
+
+
+def release_publishes(db: Database) -> dict[str, list[tuple[int, float]]]:
+    """{software channel: [(sequence, when published)]} of the releases not halted."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for row in db.releases():
+        if not row["halted"]:
+            out.setdefault(row["channel"], []).append(
+                (int(row["sequence"]), datetime.fromisoformat(row["published"]).timestamp()))
+    return out
+
+
+def dropped_share(beat: dict[str, Any]) -> float | None:
+    """The share of video frames a heartbeat says were dropped in the last hour; None below DROP_SAMPLE frames."""
+    shown, dropped = beat.get("frames_shown_hour"), beat.get("frames_dropped_hour")
+    if not isinstance(shown, int) or not isinstance(dropped, int) or shown + dropped < DROP_SAMPLE:
+        return None
+    return dropped / (shown + dropped)
+
+
 def fleet_status(db: Database, now: float, watch: Watch) -> list[ScreenStatus]:
-    """Every screen's status, each measured against its channel's publishes."""
-    publishes = db.publishes()
-    return [screen_status(s, now, watch, publishes.get(s.channel, [])) for s in db.screens()]
+    """Every screen's status, each measured against its channel's publishes and its software channel's releases."""
+    publishes, releases = db.publishes(), release_publishes(db)
+    return [screen_status(s, now, watch, publishes.get(s.channel, []), releases) for s in db.screens()]
 
 
 def _iso(when: float | None) -> str | None:
@@ -119,9 +162,9 @@ async def check_once(db: Database, watch: Watch, webhook: str | None, now: float
 
 def _store_flags(db: Database, watch: Watch, now: float) -> list[ScreenStatus]:
     changed = []
-    publishes = db.publishes()
+    publishes, releases = db.publishes(), release_publishes(db)
     for screen in db.screens():
-        status = screen_status(screen, now, watch, publishes.get(screen.channel, []))
+        status = screen_status(screen, now, watch, publishes.get(screen.channel, []), releases)
         if status.flag_kind != screen.flagged:
             db.set_flag(screen.id, status.flag_kind)
             stamp = datetime.fromtimestamp(now, timezone.utc).astimezone().isoformat(timespec="seconds")

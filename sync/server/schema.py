@@ -64,7 +64,27 @@ documents = Table(
     Column("data", LargeBinary, nullable=False), Column("changed", Text, nullable=False),
     PrimaryKeyConstraint("channel", "name"))
 
-# The staff console's (migration 0003): secrets are kept as hashes only, as for tokens.
+# Software channels (issue 16): the root key of each, the releases published and the screens that rolled one back.
+software = Table(
+    "software", metadata,
+    Column("name", Text, primary_key=True), Column("root_key", Text, nullable=False),
+    Column("created", Text, nullable=False))
+
+releases = Table(
+    "releases", metadata,
+    Column("channel", Text, nullable=False), Column("sequence", Integer, nullable=False),
+    Column("version", Text, nullable=False), Column("envelope", LargeBinary, nullable=False),
+    Column("published", Text, nullable=False), Column("halted", Text),
+    PrimaryKeyConstraint("channel", "sequence"))
+
+rollbacks = Table(
+    "rollbacks", metadata,
+    Column("channel", Text, nullable=False), Column("sequence", Integer, nullable=False),
+    Column("screen", Text, nullable=False), Column("version", Text), Column("reason", Text, nullable=False),
+    Column("time", Text, nullable=False),
+    PrimaryKeyConstraint("channel", "sequence", "screen"))
+
+# The staff console's (migration 0004): secrets are kept as hashes only, as for tokens.
 staff_passwords = Table(
     "staff_passwords", metadata,
     Column("name", Text, primary_key=True), Column("hash", Text, nullable=False), Column("changed", Text, nullable=False))
@@ -114,6 +134,8 @@ screen_errors = Table(
     Column("time", Text, nullable=False), Column("message", Text, nullable=False),
     Index("screen_errors_screen", "screen", "seq"))
 
-TABLES = (channels, staff, screens, audit, proof, notices, documents, staff_passwords, password_links, console_sessions,
-          login_failures, drafts, draft_files, media_info, channel_profiles, screen_errors)  # the order export and import take
+# in the order export and import take them
+TABLES = (channels, staff, screens, audit, proof, notices, documents, software, releases, rollbacks, staff_passwords,
+          password_links, console_sessions, login_failures, drafts, draft_files, media_info, channel_profiles,
+          screen_errors)
 

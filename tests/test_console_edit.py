@@ -174,3 +174,27 @@ def test_a_problem_shows_beside_its_field_on_the_page(rig):
     item = shown.text[shown.text.index('id="items/0"'):shown.text.index('id="items/1"')]
     assert "Giá trị -3 nằm ngoài khoảng cho phép." in item
     assert "1 lỗi" in lan.get("/console/channels/gate/").text
+
+
+def test_files_the_draft_removed_stay_removed_when_it_moves_onto_a_newer_generation(rig):
+    files = demo_files()
+    assert rig.publish(rig.current_generation() + 1, files).status_code == 201
+    rig.add_staff("hoa", ["gate"])
+    hoa = log_in(rig, "hoa")
+    hoa.get("/console/channels/gate/")
+    assert hoa.post("/console/channels/gate/draft", {"action": "remove-file", "name": "night.yaml"}).status_code == 303
+    # someone else publishes a change to another file meanwhile
+    files["playlists/daytime.yaml"] += b"# published by someone else\n"
+    assert rig.publish(rig.current_generation() + 1, files).status_code == 201
+    assert hoa.post("/console/channels/gate/rebase", {}).status_code == 303
+    held = ConsoleRecords(rig.db).draft_files("gate", "hoa")
+    assert "playlists/night.yaml" not in held  # not brought back by the rebase
+    assert held["playlists/daytime.yaml"].data.endswith(b"# published by someone else\n")
+    summary = hoa.get("/console/channels/gate/publish").text.split("</section>")[0].split("Cảnh báo")[0]
+    assert "night.yaml" in summary and "daytime.yaml" not in summary
+    # a file the draft removed but another publish changed comes back, in its new version: nothing is lost
+    files["playlists/night.yaml"] += b"# changed\n"
+    assert rig.publish(rig.current_generation() + 1, files).status_code == 201
+    assert hoa.post("/console/channels/gate/rebase", {}).status_code == 303
+    assert ConsoleRecords(rig.db).draft_files("gate", "hoa")["playlists/night.yaml"].data.endswith(b"# changed\n")
+    assert any(row["action"] == "delete" and row["actor"] == "hoa" for row in rig.db.audit_log(channel="gate"))

@@ -159,6 +159,17 @@ class Drafts:
         self.rows.save_file(channel, staff, DraftFile(path, data, published[0], len(data), published[0]),
                             held.sha256 if held else None)
 
+    def remove(self, channel: str, staff: str, path: str) -> None:
+        """Take a file out of the draft. The draft remembers what it removed (and which published version), so
+        moving onto a newer generation does not bring the file back unless that generation changed it."""
+        draft, held = self.rows.draft(channel, staff), self.rows.draft_files(channel, staff).get(path)
+        if draft is None or held is None:
+            return
+        self.rows.remove_file(channel, staff, path)
+        if held.base_sha256 is not None:
+            removed = {**draft.marks.get("removed", {}), path: held.base_sha256}
+            self.rows.set_marks(channel, staff, {**draft.marks, "removed": removed})
+
     def add_media(self, channel: str, staff: str, name: str, digest: str, size: int) -> None:
         files = self.rows.draft_files(channel, staff)
         path = MEDIA + name

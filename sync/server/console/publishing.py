@@ -100,13 +100,22 @@ def rebase(service: Drafts, channel: str, staff: str) -> list[str]:
                                        f.sha256)
         elif theirs is not None and theirs.sha256 != f.base_sha256 and theirs.sha256 != f.sha256:
             both.append(path)
+    draft = service.rows.draft(channel, staff)
+    removed: dict[str, str] = dict(draft.marks.get("removed", {})) if draft else {}
     for path, theirs in published.items():
         if path not in files:
+            if removed.get(path) == theirs.sha256:
+                continue  # the draft removed it and the new generation left it as it was: it stays removed
+            # not in the draft's base, or changed there since the draft removed it: the newer version comes back
+            removed.pop(path, None)
             data = service.blob(theirs.sha256) if path.startswith(PLAYLISTS) else None
             service.rows.save_file(channel, staff, DraftFile(path, data, theirs.sha256, theirs.size, theirs.sha256), None)
     bases = {path: (published[path].sha256 if path in published else None)
              for path in service.rows.draft_files(channel, staff) if path not in both}
     service.rows.rebase(channel, staff, current.generation if current else 0, bases)
+    if draft is not None:
+        kept = {path: sha for path, sha in removed.items() if path in published}
+        service.rows.set_marks(channel, staff, {**draft.marks, "removed": kept})
     return both
 
 

@@ -108,7 +108,8 @@ async def draft_action(request: Request, channel: str, who: Annotated[Staffer, D
         return redirect(f"/console/channels/{channel}/edit/{name}")
     elif action == "remove-file":
         path = PLAYLISTS + check_file_name(field(form, "name"))
-        await db.run(service.rows.remove_file, channel, who.name, path)
+        await db.run(service.remove, channel, who.name, path)
+        await db.run(db.audit, now().isoformat(timespec="seconds"), who.name, "delete", channel, {"file": path})
     else:
         raise Refused(422, f"no action {action!r}")
     return redirect(f"/console/channels/{channel}/")

@@ -160,6 +160,6 @@ async def delete_media(request: Request, channel: str, who: Annotated[Staffer, D
         raise Refused(404, say("no-file", language(request)).format(name=name))
     if used_where(files).get(name):
         raise Refused(409, say("media-in-use", language(request)).format(name=name))
-    await db.run(service.rows.remove_file, channel, who.name, MEDIA + name)
+    await db.run(service.remove, channel, who.name, MEDIA + name)
     await db.run(db.audit, now().isoformat(timespec="seconds"), who.name, "delete", channel, {"file": MEDIA + name})
     return redirect(f"/console/channels/{channel}/media")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -101,3 +102,33 @@ def test_a_cut_upload_resumes_from_where_the_server_is(rig):
     other = lan.session.put(f"{rig.url}/console/uploads/{upload}?offset=0", data=b"x",
                             headers={"Origin": "http://evil.example", "X-CSRF-Token": lan.csrf})
     assert other.status_code == 403
+
+
+def upload(lan, name: str, data: bytes) -> requests.Response:
+    """One upload as the console's script sends it: start, 8 MB chunks, finish."""
+    upload_id = lan.post("/console/uploads", {"name": name, "size": str(len(data)), "channel": "gate"}).json()["id"]
+    headers = {"Origin": lan.rig.url, "X-CSRF-Token": lan.csrf, "X-Console-Fetch": "1"}
+    for offset in range(0, len(data), 8 * 2**20):
+        lan.session.put(f"{lan.rig.url}/console/uploads/{upload_id}?offset={offset}",
+                        data=data[offset:offset + 8 * 2**20], headers=headers).raise_for_status()
+    return lan.post(f"/console/uploads/{upload_id}/finish", {})
+
+
+def test_the_library_shows_what_each_file_is_and_warns_above_1080p(rig, tmp_path):
+    from PIL import Image
+
+    lan = log_in(rig)
+    big = tmp_path / "big.jpg"
+    Image.new("RGB", (2560, 1440), (12, 60, 100)).save(big, quality=80)
+    assert upload(lan, "Cửa khẩu 2K.jpg", big.read_bytes()).status_code == 200
+    assert upload(lan, "bang-gia.pdf", b"%PDF-1.4 not a picture").status_code == 200
+    library = lan.get("/console/channels/gate/media").text
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr[^>]*>\s*<td>.*?<b>([^<]+)</b>.*?</tr>", library, re.S)}
+    assert "video 1920×1080 · 10.0 s · h264" in rows["sample-clip.mp4"]
+    assert "ảnh 1920×1080" in rows["gate.jpg"] and "Lớn hơn 1080p" not in rows["gate.jpg"]
+    assert "ảnh 2560×1440" in rows["Cua-khau-2K.jpg"] and "Lớn hơn 1080p" in rows["Cua-khau-2K.jpg"]
+    assert "Không đọc được tệp này như ảnh hay video" in rows["bang-gia.pdf"] and "<img" not in rows["bang-gia.pdf"]
+    assert str(rig.data) not in library  # the server's own paths are not staff's business
+    poster = re.search(r'<img class="thumb" src="([^"]+)"', rows["sample-clip.mp4"]).group(1)
+    answer = lan.get(poster)
+    assert answer.headers["content-type"] == "image/jpeg" and answer.content[:3] == b"\xff\xd8\xff"

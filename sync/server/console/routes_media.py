@@ -4,6 +4,7 @@ each file is used, deleting what nothing uses."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -63,6 +64,12 @@ async def library(request: Request, channel: str, who: Annotated[Staffer, Depend
     _, files = await db.run(service.open, channel, who.name, now())
     media = {p[len(MEDIA):]: f for p, f in files.items() if p.startswith(MEDIA)}
     facts = await db.run(request.app.state.console.media_facts, [f.sha256 for f in media.values()])
+    # files published from the command line were never probed: probe some now, so the page says what they are
+    # and still answers within a second or so; the rest are probed when their thumbnails are asked for
+    started = time.monotonic()
+    for f in media.values():
+        if f.sha256 not in facts and time.monotonic() - started < 1.0:
+            facts[f.sha256] = await probe(request, f.sha256)
     used = used_where(files)
     rows = []
     for name, f in sorted(media.items()):
@@ -108,6 +115,8 @@ async def finish_upload(request: Request, upload_id: str, who: Annotated[Staffer
     db = database(request)
     digest = await db.run(store.finish, upload)
     facts = await probe(request, digest)
+    # the draft must exist before the file joins it: one started later would begin from the published files only
+    await db.run(drafts(request).open, channel, who.name, now())
     await db.run(drafts(request).add_media, channel, who.name, upload.name, digest, upload.size)
     await db.run(db.audit, now().isoformat(timespec="seconds"), who.name, "upload", channel,
                  {"file": upload.name, "sha256": digest, "bytes": upload.size, "kind": facts.get("kind")})
@@ -126,7 +135,8 @@ async def probe(request: Request, digest: str) -> dict[str, Any]:
                                             "out": str(thumb)})
         facts = {k: answer.get(k) for k in ("kind", "width", "height", "duration", "codec", "error")}
     except PreviewFailed as exc:
-        facts = {"kind": "unknown", "error": str(exc)}
+        # a busy, stuck or restarted worker says nothing about the file: ask again next time, keep nothing
+        return {"kind": "", "error": str(exc)}
     await database(request).run(rows.set_media_facts, digest, facts)
     return facts
 

@@ -303,6 +303,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "media-big": ("Lớn hơn 1080p: màn hình phải thu nhỏ khi phát; nên xuất lại ở 1920×1080.",
                   "Larger than 1080p: the screen scales it down while playing; export it at 1920×1080."),
     "media-in-use": ("{name} đang được dùng; bỏ nó khỏi các mục trước.", "{name} is in use; take it out of the items first."),
+    "media-unreadable": ("Không đọc được tệp này như ảnh hay video: màn hình sẽ không phát được. Hãy xuất lại thành "
+                         "JPEG, PNG hoặc MP4 (H.264) rồi tải lên.",
+                         "This file cannot be read as an image or a video: screens could not play it. Export it again "
+                         "as JPEG, PNG or MP4 (H.264) and upload that."),
     "used-in": ("Dùng ở", "Used in"),
     "unused": ("chưa dùng", "unused"),
     # previews

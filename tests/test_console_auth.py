@@ -127,3 +127,21 @@ def test_staff_add_prints_a_set_password_link(tmp_path):
     again = subprocess.run([sys.executable, "-m", "sync", "server", "staff", "passwd", "thu", "--data", str(data)],
                            cwd=REPO, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "http://127.0.0.1:8470/console/password/" in again.stdout, again.stderr
+
+
+def test_staff_revoke_ends_every_console_session(rig, tmp_path):
+    rig.add_staff("tuan", ["gate"])
+    tab_one, tab_two = log_in(rig, "tuan"), log_in(rig, "tuan", set_first=False)
+    assert tab_one.get("/console/", allow_redirects=False).status_code == 200
+    settings = tmp_path / "server.yaml"
+    settings.write_text(f"data: {rig.data}\n" + (f"database: {rig.settings.database_url}\n" if rig.settings.database_url
+                                                 else ""), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "sync", "server", "staff", "revoke", "tuan", "--config", str(settings)],
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "2 console session(s) ended" in out.stdout, out.stdout + out.stderr
+    for tab in (tab_one, tab_two):
+        assert tab.get("/console/", allow_redirects=False).status_code == 303
+    again = Browser(rig, requests.Session())
+    page = again.get("/console/login")
+    refused = again.post("/console/login", {"name": "tuan", "password": PASSWORD}, csrf=csrf_of(page.text))
+    assert refused.status_code == 401

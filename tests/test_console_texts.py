@@ -19,6 +19,7 @@ FAMILIES = {
     "day-": WEEKDAYS + ("tet", "khmer-new-year", "reunification", "labour-day", "national-day"),
     "level-": LEVELS, "lasting-": tuple(LASTING), "cell-": ("own", "check", "fallback", "skipped"),
     "conflict-": ("draft", "published"), "conflict-theirs-": ("draft", "published"),
+    "flag-": ("never-seen", "silent", "behind", "fallback", "software-behind", "dropping"),
     "why-": ("weekday", "date", "window", "daypart-weekday", "daypart-date", "daypart-window", "higher-daypart",
              "no-daypart", "unknown"),
 }

@@ -65,6 +65,8 @@ async def _fleet(request: Request, who: Staffer) -> list[dict[str, Any]]:
     for s in mine:
         beat = s.heartbeat or {}
         rows.append({"id": s.id, "channel": s.channel, "online": s.online, "flag": s.flag,
+                     "flag_kind": (s.flag_kind or "").replace(" ", "-"), "broken": beat.get("broken") or [],
+                     "skips": beat.get("skips"), "update_state": beat.get("update_state"),
                      "seen": _local(s.last_seen, zone), "generation": beat.get("generation"),
                      "channel_generation": s.channel_generation, "item": beat.get("item"),
                      "playlist": beat.get("playlist"), "version": beat.get("version"),

@@ -16,19 +16,25 @@ function keepForms() {
     if (form.dataset.saved === "yes") { sessionStorage.removeItem(key); continue; }
     const kept = sessionStorage.getItem(key);
     if (kept) {
-      for (const [name, value] of JSON.parse(kept)) {
+      for (const [name, value, checked] of JSON.parse(kept)) {
+        // checkboxes (weekday chips, stacking languages) share a name: each is found by its value
+        const box = [...form.elements].find((f) => f.name === name && f.type === "checkbox" && f.value === value);
+        if (box) { box.checked = !!checked; continue; }
         const field = form.elements.namedItem(name);
         if (field && "value" in field && field.type !== "hidden" && field.type !== "checkbox") field.value = value;
       }
       form.dispatchEvent(new Event("input"));
     }
-    form.addEventListener("input", () => {
+    const keep = () => {
       const values = [];
       for (const field of form.elements) {
-        if (field.name && field.type !== "hidden" && field.type !== "password" && "value" in field) values.push([field.name, field.value]);
+        if (!field.name || field.type === "hidden" || field.type === "password" || !("value" in field)) continue;
+        values.push(field.type === "checkbox" ? [field.name, field.value, field.checked] : [field.name, field.value]);
       }
       sessionStorage.setItem(key, JSON.stringify(values));
-    });
+    };
+    form.addEventListener("input", keep);
+    form.addEventListener("change", keep);
   }
 }
 
@@ -58,8 +64,14 @@ function wire(root) {
     const every = Number(node.dataset.every || 10) * 1000;
     setTimeout(async function again() {
       if (!document.querySelector("#" + node.id)) return;
-      const response = await call(node.dataset.refresh);
-      if (response.ok) await swap("#" + node.id, response);
+      try {
+        const response = await call(node.dataset.refresh);
+        // the new fragment is wired again by swap, and so sets its own next refresh
+        if (response.ok || response.status === 401) { await swap("#" + node.id, response); return; }
+      } catch (error) {
+        // the server restarting or the office link dropping: keep the last table and try again
+      }
+      setTimeout(again, every);
     }, every);
   }
   for (const area of root.querySelectorAll("textarea[maxlength], input[maxlength]")) {

@@ -91,3 +91,36 @@ def test_editing_the_vietnamese_marks_the_others_until_edited_or_confirmed():
     assert pending == {"daytime/hours/en", "daytime/hours/km", "daytime/hours/zh"}
     assert after_edit(pending, "daytime", {"km": ["hours"]}, ("vi", "en", "km", "zh")) == \
         {"daytime/hours/en", "daytime/hours/zh"}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def rig(request, tmp_path_factory):
+    from tests.conftest import database_for
+    from tests.server_rig import start_rig
+    from tests.test_console_edit import demo_files
+
+    running = start_rig(tmp_path_factory.mktemp("days"), database_for(request.param, request))
+    assert running.publish(1, demo_files()).status_code == 201
+    yield running
+    running.stop()
+
+
+def test_staff_keep_their_own_days_for_the_timeline(rig):
+    from tests.console_rig import log_in
+
+    lan = log_in(rig)
+    page = lan.get("/console/channels/gate/timeline?day=2027-09-25")
+    assert "Tết Nguyên Đán (2027-02-06)" in page.text  # the built-in days of the year shown, beside the kept ones
+    kept = lan.post("/console/channels/gate/timeline/days", {"day": "2027-09-29", "name": "Lễ  Sene Dolta ",
+                                                            "action": "keep"})
+    assert kept.status_code == 303 and kept.headers["location"].endswith("timeline?day=2027-09-29")
+    shown = lan.get(kept.headers["location"]).text
+    assert "Lễ Sene Dolta (2027-09-29)" in shown and "Lịch theo giờ: 2027-09-29" in shown
+    assert lan.post("/console/channels/gate/timeline/days", {"day": "2027-13-01", "name": "x"}).status_code == 422
+    assert lan.post("/console/channels/gate/timeline/days", {"day": "2027-10-01", "name": "  "}).status_code == 422
+    rig.add_staff("minh", ["gate"])
+    assert "Lễ Sene Dolta (2027-09-29)" in log_in(rig, "minh").get("/console/channels/gate/timeline").text  # shared
+    gone = lan.post("/console/channels/gate/timeline/days", {"day": "2027-09-29", "action": "forget"})
+    assert gone.status_code == 303 and "(2027-09-29)" not in lan.get("/console/channels/gate/timeline").text
+    actions = [row["action"] for row in rig.db.audit_log(10, channel="gate")]
+    assert "day kept" in actions and "day removed" in actions

@@ -134,8 +134,15 @@ screen_errors = Table(
     Column("time", Text, nullable=False), Column("message", Text, nullable=False),
     Index("screen_errors_screen", "screen", "seq"))
 
+# days staff keep for the timeline (a festival, a holiday with its own schedule), per channel
+timeline_days = Table(
+    "timeline_days", metadata,
+    Column("channel", Text, nullable=False), Column("day", Text, nullable=False), Column("name", Text, nullable=False),
+    Column("added_by", Text, nullable=False),
+    PrimaryKeyConstraint("channel", "day"))
+
 # in the order export and import take them
 TABLES = (channels, staff, screens, audit, proof, notices, documents, software, releases, rollbacks, staff_passwords,
           password_links, console_sessions, login_failures, drafts, draft_files, media_info, channel_profiles,
-          screen_errors)
+          screen_errors, timeline_days)
 

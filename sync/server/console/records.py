@@ -1,5 +1,6 @@
 """The console's rows in the server's database: passwords and links, sessions and lock-outs, drafts and their files,
-channel profiles, media facts and screens' last errors. Each call is one short transaction on the database threads."""
+channel profiles, media facts, screens' last errors and the timeline's kept days. Each call is one short transaction
+on the database threads."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ..schema import (
     screen_errors,
     staff,
     staff_passwords,
+    timeline_days,
 )
 from .passwords import NewLink
 from .sessions import NewSession
@@ -252,6 +254,25 @@ class ConsoleRecords:
             rows = c.execute(select(screen_errors.c.time, screen_errors.c.message).where(screen_errors.c.screen == screen)
                              .order_by(screen_errors.c.seq.desc()).limit(ERRORS_KEPT)).all()
         return [{"time": r.time, "message": r.message} for r in rows]
+
+    # --- the days staff keep for the timeline --------------------------------------------------------------------
+
+    def timeline_days(self, channel: str) -> list[tuple[str, str]]:
+        """[(ISO day, name)] of the channel, in date order."""
+        with self.db.engine.begin() as c:
+            rows = c.execute(select(timeline_days.c.day, timeline_days.c.name).where(timeline_days.c.channel == channel)
+                             .order_by(timeline_days.c.day)).all()
+        return [(r.day, r.name) for r in rows]
+
+    def keep_day(self, channel: str, day: str, name: str, who: str) -> None:
+        """Add a day (a day already kept takes the new name)."""
+        with self.db.engine.begin() as c:
+            c.execute(delete(timeline_days).where(timeline_days.c.channel == channel, timeline_days.c.day == day))
+            c.execute(timeline_days.insert().values(channel=channel, day=day, name=name, added_by=who))
+
+    def forget_day(self, channel: str, day: str) -> None:
+        with self.db.engine.begin() as c:
+            c.execute(delete(timeline_days).where(timeline_days.c.channel == channel, timeline_days.c.day == day))
 
 
 def _file_row(channel: str, name: str, f: DraftFile) -> dict[str, Any]:

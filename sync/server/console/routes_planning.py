@@ -16,6 +16,7 @@ from player.content import load_content
 from player.fontfiles import has_font_for, missing_font
 from player.model import Content
 
+from ..channels import Refused
 from .guard import Staffer, database, field, language, read_form, redirect, render, signed_in
 from .planning import board, timeline
 from .routes_drafts import channel_of, drafts, now
@@ -71,8 +72,32 @@ async def day_timeline(request: Request, channel: str, who: Annotated[Staffer, D
     languages = config.languages if config else ("vi", "en", "km", "zh")
     hours = timeline(content, languages, resolver(config), chosen, zone, item or None)
     items = [f"{p.id}/{i.id}" for p in content.playlists for i in p.items]
+    kept = await db.run(request.app.state.console.timeline_days, channel)
     return render(request, "timeline.html", who, channel=channel, hours=hours, day=chosen.isoformat(), item=item,
-                  items=items, special=special_days(chosen.year, language(request)))
+                  items=items, special=special_days(chosen.year, language(request)), kept=kept)
+
+
+@router.post("/console/channels/{channel}/timeline/days")
+async def keep_day(request: Request, channel: str, who: Annotated[Staffer, Depends(signed_in)]) -> Response:
+    """Add a day to the channel's list (a festival, a holiday with its own schedule), or take one off."""
+    channel = await channel_of(request, who, channel)
+    form = await read_form(request)
+    rows, db, lang = request.app.state.console, database(request), language(request)
+    try:
+        day = date.fromisoformat(field(form, "day")).isoformat()
+    except ValueError:
+        raise Refused(422, say("bad-date", lang)) from None
+    stamp = now().isoformat(timespec="seconds")
+    if field(form, "action") == "forget":
+        await db.run(rows.forget_day, channel, day)
+        await db.run(db.audit, stamp, who.name, "day removed", channel, {"day": day})
+        return redirect(f"/console/channels/{channel}/timeline?day={day}")
+    name = " ".join(field(form, "name").split())[:80]
+    if not name:
+        raise Refused(422, say("day-name-required", lang))
+    await db.run(rows.keep_day, channel, day, name, who.name)
+    await db.run(db.audit, stamp, who.name, "day kept", channel, {"day": day, "name": name})
+    return redirect(f"/console/channels/{channel}/timeline?day={day}")
 
 
 def special_days(year: int, lang: str) -> list[tuple[str, str]]:

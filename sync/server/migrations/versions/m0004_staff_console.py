@@ -1,5 +1,5 @@
 """The staff console's records: passwords and their set-password links, log-in sessions and lock-outs, drafts and
-their files, media facts, channel profiles, and each screen's last errors.
+their files, media facts, channel profiles, each screen's last errors, and the days staff check on the timeline.
 
 Sessions and links keep only a hash of their secret, as tokens do; drafts hold
 the playlist files staff are editing (media are blobs, named by hash).
@@ -43,11 +43,14 @@ def upgrade() -> None:
                     sa.Column("screen", sa.Text, nullable=False), sa.Column("time", sa.Text, nullable=False),
                     sa.Column("message", sa.Text, nullable=False), sqlite_autoincrement=True)
     op.create_index("screen_errors_screen", "screen_errors", ["screen", "seq"])
+    op.create_table("timeline_days", sa.Column("channel", sa.Text, nullable=False), sa.Column("day", sa.Text, nullable=False),
+                    sa.Column("name", sa.Text, nullable=False), sa.Column("added_by", sa.Text, nullable=False),
+                    sa.PrimaryKeyConstraint("channel", "day"))
 
 
 def downgrade() -> None:
     op.drop_index("screen_errors_screen", "screen_errors")
     op.drop_index("console_sessions_name", "console_sessions")
-    for table in ("screen_errors", "channel_profiles", "media_info", "draft_files", "drafts", "login_failures",
+    for table in ("timeline_days", "screen_errors", "channel_profiles", "media_info", "draft_files", "drafts", "login_failures",
                   "console_sessions", "password_links", "staff_passwords"):
         op.drop_table(table)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from tests.conftest import database_for
+from tests.conftest import REPO, database_for
 from tests.console_rig import log_in
 from tests.server_rig import start_rig
 from tests.test_console_edit import demo_files
@@ -66,3 +66,17 @@ def test_a_screen_in_trouble_reads_in_vietnamese_with_its_errors_and_what_it_pla
     assert "gate-hall-2" not in tam.get("/console/screens/table").text
     assert tam.get("/console/screens/gate-hall-2").status_code == 404
     assert tam.get("/console/screens/gate-hall-2/proof.csv").status_code == 404
+
+
+def test_a_screen_set_up_unlike_its_channel_profile_is_flagged(rig):
+    from sync.server.console.records import ConsoleRecords
+
+    ConsoleRecords(rig.db).set_profile("gate", (REPO / "kiosk.yaml").read_bytes(), "lan", "2026-11-30T08:00:00+07:00")
+    token = rig.add_screen("gate-hall-3")
+    portrait = {"languages": ["vi", "en"], "fallback": {}, "size": [1080, 1920], "rotation": 90, "width_mm": None,
+                "touch": False}
+    requests.post(f"{rig.url}/api/heartbeat", headers={"Authorization": f"Bearer {token}"},
+                  json=beat(profile=portrait)).raise_for_status()
+    table = log_in(rig).get("/console/screens/table").text
+    row = table[table.index("gate-hall-3"):].split("</tr>")[0]
+    assert "Cấu hình khác với kênh: languages" in row and "rotation" in row

@@ -78,3 +78,16 @@ def test_a_screen_whose_profile_differs_is_flagged(reported, differs):
     expected = {"languages": ["vi", "en", "km", "zh"], "fallback": {"km": "en"}, "size": [1920, 1080], "rotation": 0,
                 "width_mm": 952.0, "touch": False}
     assert profile_differences(expected, reported) == differs
+
+
+def test_on_plain_http_over_the_lan_the_console_says_signing_cannot_work(rig):
+    lan = log_in(rig)
+    local = lan.get("/console/channels/gate/publish").text
+    assert '<p class="banner insecure" id="insecure" hidden>' in local and 'class="primary" disabled' not in local
+    # how an office PC reaches the server over plain http (the cookie named by hand: requests files it under Host)
+    lan_host = {"Host": "kiosk-server.office.lan:8470", "Cookie": f"kiosk_console={lan.session.cookies['kiosk_console']}"}
+    page = requests.get(f"{rig.url}/console/channels/gate/publish", headers=lan_host).text
+    assert '<p class="banner insecure" id="insecure">' in page and "trình duyệt không cho phép ký ở đây" in page
+    assert '<button class="primary" disabled>' in page  # the sign button is off, not a click that fails later
+    keys = requests.get(f"{rig.url}/console/keys", headers=lan_host).text
+    assert "data-make-key" not in keys and "data-import-key" not in keys

@@ -20,6 +20,10 @@ FAMILIES = {
     "level-": LEVELS, "lasting-": tuple(LASTING), "cell-": ("own", "check", "fallback", "skipped"),
     "conflict-": ("draft", "published"), "conflict-theirs-": ("draft", "published"),
     "flag-": ("never-seen", "silent", "behind", "fallback", "software-behind", "dropping"),
+    "action-": ("login", "login failed", "save", "upload", "delete", "publish", "notice", "notice cleared",
+                "password set", "profile", "publishers", "channel", "software", "screen token", "screen revoked",
+                "staff token", "staff revoked", "password link", "flag", "recovered", "releasers", "release", "halt",
+                "day kept", "day removed"),
     "why-": ("weekday", "date", "window", "daypart-weekday", "daypart-date", "daypart-window", "higher-daypart",
              "no-daypart", "unknown"),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import zoneinfo
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from player.yamlsource import load_yaml
 from ..channels import Refused
 from .drafts import PLAYLISTS, Conflict, check_file_name
 from .guard import Staffer, admin, database, field, language, read_form, redirect, render, signed_in
+from .logview import audit_rows
 from .routes_drafts import channel_of, drafts, now
 from .texts import say
 
@@ -33,7 +35,8 @@ async def audit(request: Request, who: Annotated[Staffer, Depends(signed_in)], c
         return who.admin if about is None else any(who.may(c) for c in about.split(","))
 
     rows = await db.run(db.audit_log, 300, channel or None, visible)
-    return render(request, "audit.html", who, rows=rows)
+    zone = zoneinfo.ZoneInfo(request.app.state.settings.timezone)
+    return render(request, "audit.html", who, rows=audit_rows(rows, zone))
 
 
 @router.get("/console/channels/{channel}/profile")

@@ -19,6 +19,7 @@ from ..fleet_api import PNG
 from ..monitor import ScreenStatus, Watch, fleet_status
 from ..records_api import proof_csv
 from .guard import Staffer, database, language, read_form, records, redirect, render, signed_in
+from .logview import local_time
 from .records import proof_totals
 from .routes_drafts import drafts, now
 from .texts import say
@@ -67,16 +68,12 @@ async def _fleet(request: Request, who: Staffer) -> list[dict[str, Any]]:
         rows.append({"id": s.id, "channel": s.channel, "online": s.online, "flag": s.flag,
                      "flag_kind": (s.flag_kind or "").replace(" ", "-"), "broken": beat.get("broken") or [],
                      "skips": beat.get("skips"), "update_state": beat.get("update_state"),
-                     "seen": _local(s.last_seen, zone), "generation": beat.get("generation"),
+                     "seen": local_time(s.last_seen, zone), "generation": beat.get("generation"),
                      "channel_generation": s.channel_generation, "item": beat.get("item"),
                      "playlist": beat.get("playlist"), "version": beat.get("version"),
-                     "shot": s.screenshot_at is not None, "shot_at": _local(s.screenshot_at, zone),
+                     "shot": s.screenshot_at is not None, "shot_at": local_time(s.screenshot_at, zone),
                      "profile": profile_differences(profiles.get(s.channel), beat.get("profile"))})
     return rows
-
-
-def _local(iso: str | None, zone: zoneinfo.ZoneInfo) -> str:
-    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if iso else ""
 
 
 @router.get("/console/screens")

@@ -65,3 +65,20 @@ def test_the_audit_page_in_both_languages_and_for_an_editor(rig):
     minh = log_in(rig, "minh")
     editor = minh.get("/console/audit").text
     assert "Cổng tạm đóng" in editor and not re.search(r"<td>đăng nhập</td>", editor)  # log-ins are for admins
+
+
+def test_a_notice_says_until_when_on_the_office_clock_and_keeps_what_was_typed_when_refused(rig):
+    from datetime import datetime, timedelta
+
+    lan = log_in(rig)
+    lan.get("/console/notices")
+    refused = lan.post("/console/notices/prepare", {"text.en": "Closed for 30 minutes", "channel": "gate",
+                                                     "level": "urgent", "lasting": "2h"})
+    assert refused.status_code == 422 and "Closed for 30 minutes" in refused.text
+    ready = lan.post("/console/notices/prepare", {"text.vi": "Cổng tạm đóng 30 phút", "channel": "gate",
+                                                   "level": "urgent", "lasting": "2h"})
+    assert ready.status_code == 200 and "data-sign=\"notice\"" in ready.text
+    until = re.search(r"đến (\d{4}-\d\d-\d\d \d\d:\d\d)", ready.text).group(1)
+    expected = datetime.now(VN) + timedelta(hours=2)
+    shown = datetime.strptime(until, "%Y-%m-%d %H:%M").replace(tzinfo=VN)
+    assert abs((shown - expected).total_seconds()) < 120, (until, expected)

@@ -8,6 +8,7 @@ import binascii
 import re
 import time
 import uuid
+import zoneinfo
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -38,6 +39,7 @@ async def _context(request: Request, who: Staffer) -> dict[str, Any]:
     statuses = await db.run(fleet_status, db, time.time(), Watch(settings.offline_after, settings.lagging_after))
     screens = {c: [s.id for s in statuses if s.channel == c and not s.revoked] for c in channels}
     stamp = now()
+    zone = zoneinfo.ZoneInfo(settings.timezone)  # the office's clock, whatever the server machine's zone
     live = []
     for row in await db.run(db.notices):
         if not any(who.may(c) for c in row["channels"]):
@@ -45,7 +47,7 @@ async def _context(request: Request, who: Staffer) -> dict[str, Any]:
         notice = parse_notice(row["envelope"].split(b"\n", 1)[1])
         on = [s for c in notice.channels for s in screens.get(c, []) if not notice.screens or s in notice.screens]
         live.append({"id": row["id"], "level": notice.level, "texts": dict(notice.texts), "channels": row["channels"],
-                     "screens": list(notice.screens), "on": on, "expires": notice.expires.astimezone(stamp.tzinfo),
+                     "screens": list(notice.screens), "on": on, "expires": notice.expires.astimezone(zone),
                      "expired": notice.expires <= stamp, "posted_by": row["posted_by"]})
     return {"channels": channels, "screens": screens, "live": live, "levels": LEVELS, "lasting": list(LASTING),
             "max_text": MAX_TEXT, "note_languages": LANGUAGES}
@@ -85,8 +87,9 @@ async def prepare(request: Request, who: Annotated[Staffer, Depends(signed_in)])
                       **await _context(request, who))
     payload = notice_payload(notice)
     listed = " ".join(sorted({i for c in channels for i in request.app.state.channels.publisher_ids(c)}))
+    until = notice.expires.astimezone(zoneinfo.ZoneInfo(request.app.state.settings.timezone))
     return render(request, "notice_sign.html", who, notice=notice, payload=base64.b64encode(payload).decode("ascii"),
-                  listed=listed)
+                  listed=listed, until=until)
 
 
 @router.post("/console/notices/post")

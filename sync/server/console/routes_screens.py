@@ -98,12 +98,13 @@ async def _screen(request: Request, who: Staffer, screen_id: str) -> Any:
 async def screen(request: Request, screen_id: str, who: Annotated[Staffer, Depends(signed_in)]) -> Response:
     found = await _screen(request, who, screen_id)
     db = database(request)
-    since = (now() - timedelta(days=7)).date().isoformat()
+    today = now().astimezone(zoneinfo.ZoneInfo(request.app.state.settings.timezone)).date()  # the office's day
+    since = (today - timedelta(days=7)).isoformat()
     totals = await db.run(proof_totals, db, found.id, since)
     errors = await db.run(records(request).screen_errors, found.id)
     row = next((r for r in await _fleet(request, who) if r["id"] == found.id), None)
     return render(request, "screen.html", who, screen=row, errors=errors, totals=totals, since=since,
-                  today=now().date().isoformat(), asked=request.query_params.get("asked"), stamp=int(time.time()))
+                  today=today.isoformat(), asked=request.query_params.get("asked"), stamp=int(time.time()))
 
 
 @router.post("/console/screens/{screen_id}/screenshot")

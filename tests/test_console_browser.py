@@ -259,6 +259,14 @@ def test_an_expired_session_keeps_what_was_typed(world):
     assert not page.is_checked("[name='items/0|when.weekdays'][value=sun]")
 
 
+def test_the_channel_profile_is_picked_as_a_file(world):
+    rig, _, page, _ = world
+    page.goto(rig.url + "/console/channels/gate/profile")
+    page.set_input_files("input[data-fill=profile-text]", str(REPO / "kiosk.yaml"))
+    page.wait_for_function("() => document.getElementById('profile-text').value.length > 0")
+    assert page.input_value("#profile-text") == (REPO / "kiosk.yaml").read_text(encoding="utf-8")
+
+
 PAGES = ["/console/", "/console/channels/gate/", "/console/channels/gate/edit/main.yaml?node=items/0",
          "/console/channels/gate/edit/schedule.yaml", "/console/channels/gate/edit/browse.yaml?node=topics/0",
          "/console/channels/gate/media", "/console/channels/gate/publish", "/console/keys", "/console/notices",

@@ -281,6 +281,7 @@ WORDS: dict[str, tuple[str, str]] = {
                          "Asked; the new one arrives after the screen's next heartbeat (tens of seconds)."),
     "fleet-summary": ("{online}/{total} màn hình trực tuyến", "{online} of {total} screens online"),
     "refreshed-every": ("tự cập nhật mỗi 10 giây", "refreshed every 10 s"),
+    "profile-file": ("Chọn tệp kiosk.yaml (hoặc dán nội dung vào ô dưới)", "Choose a kiosk.yaml file (or paste it below)"),
     "profile-differs": ("Cấu hình khác với kênh: {keys}", "Settings differ from the channel's: {keys}"),
     # the monitor's flag kinds (sync/server/monitor.py), spaces as '-'; its English detail is shown beside them
     "flag-never-seen": ("Chưa từng gửi tín hiệu từ khi được cấp mã", "Never seen since its token was issued"),

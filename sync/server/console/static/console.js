@@ -250,6 +250,16 @@ async function upload(form) {
   if (done.ok) { localStorage.removeItem(remember); location.reload(); }
 }
 
+// a file chosen beside a textarea fills it (the channel profile): staff pick the screen's kiosk.yaml, not paste it
+function wireFills() {
+  for (const input of document.querySelectorAll("input[type=file][data-fill]")) {
+    input.addEventListener("change", async () => {
+      const target = document.getElementById(input.dataset.fill);
+      if (target && input.files.length) target.value = await input.files[0].text();
+    });
+  }
+}
+
 function wireUploads() {
   for (const form of document.querySelectorAll("form[data-upload]")) {
     form.addEventListener("submit", (event) => { event.preventDefault(); upload(form); });
@@ -263,6 +273,7 @@ document.addEventListener("DOMContentLoaded", () => {
   wire(document);
   wireKeys();
   wireUploads();
+  wireFills();
   showKey();
 });
 window.kioskConsole = { currentKey, makeKey, importKey, signWith, upload };

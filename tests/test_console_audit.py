@@ -40,9 +40,10 @@ def test_details_read_as_words(value, shown):
 
 def test_a_row_keeps_its_channels_and_leaves_the_summary_to_the_template():
     [row] = audit_rows([{"time": "2026-11-30T04:17:17+00:00", "actor": "lan", "action": "notice",
-                         "channel": "gate,hall", "detail": {"id": "n1", "texts": {"vi": "Cổng tạm đóng"}}}], VN)
+                         "channel": "gate,hall", "detail": {"id": "n1", "texts": {"vi": "Cổng tạm đóng"},
+                                                            "expires": "2026-11-30T06:17:17+00:00"}}], VN)
     assert row.channels == ("gate", "hall") and row.time == "2026-11-30 11:17:17"
-    assert row.facts == (("id", "n1"), ("texts", "vi: Cổng tạm đóng"))
+    assert row.facts == (("id", "n1"), ("texts", "vi: Cổng tạm đóng"), ("expires", "2026-11-30 13:17:17"))
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)")
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,19 @@ def fact_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _time_or(value: Any, zone: zoneinfo.ZoneInfo) -> str:
+    """A detail that is a time with an offset (a notice's expiry) on the office clock too; anything else as words."""
+    if isinstance(value, str) and _STAMP.fullmatch(value):
+        return local_time(value, zone)
+    return fact_value(value)
+
+
 def audit_rows(rows: list[dict[str, Any]], zone: zoneinfo.ZoneInfo) -> list[AuditRow]:
     out = []
     for r in rows:
         raw = r.get("detail")
         detail: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        facts = tuple((str(k), fact_value(v)) for k, v in detail.items() if k != "summary")
+        facts = tuple((str(k), _time_or(v, zone)) for k, v in detail.items() if k != "summary")
         out.append(AuditRow(local_time(r.get("time"), zone), str(r.get("actor") or ""), str(r.get("action") or ""),
                             tuple(c for c in str(r.get("channel") or "").split(",") if c), detail, facts))
     return out

@@ -132,3 +132,16 @@ def test_the_library_shows_what_each_file_is_and_warns_above_1080p(rig, tmp_path
     poster = re.search(r'<img class="thumb" src="([^"]+)"', rows["sample-clip.mp4"]).group(1)
     answer = lan.get(poster)
     assert answer.headers["content-type"] == "image/jpeg" and answer.content[:3] == b"\xff\xd8\xff"
+
+
+def test_a_draft_is_laid_out_for_the_worker_again_only_when_it_changed(rig):
+    lan = log_in(rig)
+    folder = rig.running.server.config.app.state.drafts.work / "draft~gate~lan"
+    assert lan.get("/console/channels/gate/preview/daytime.yaml/opening-hours").status_code == 200
+    mark = folder / "playlists" / "left-here.txt"
+    mark.write_text("a file the layout would remove")
+    assert lan.get("/console/channels/gate/preview/daytime.yaml/opening-hours").status_code == 200
+    assert mark.exists()  # the same draft: the folder was not laid out again
+    lan.post("/console/channels/gate/draft", {"action": "remove-file", "name": "night.yaml"})
+    assert lan.get("/console/channels/gate/preview/daytime.yaml/opening-hours").status_code == 200
+    assert not mark.exists() and not (folder / "playlists" / "night.yaml").exists()  # a changed draft: laid out anew

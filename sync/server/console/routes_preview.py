@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -44,10 +45,17 @@ def draft_folder(service: Drafts, channel: str, staff: str, files: dict[str, Dra
     """The draft as a content folder the worker reads, kept at one place per draft so the worker's renderer (fonts,
     layouts) stays warm: playlists written, media hard-linked from the blobs, kiosk.yaml from the channel profile."""
     folder = service.work / f"draft~{channel}~{staff}"
+    raw = service.rows.profile(channel)
+    # previews are asked again and again of a draft that did not change: lay the folder out only when it did,
+    # which keeps the server's own share of a preview (file links, writes) off the event loop's time
+    signature = hashlib.sha256(repr(sorted((p, f.sha256) for p, f in files.items())).encode() + (raw or b"")).hexdigest()
+    stamp = folder / ".draft-signature"
+    if stamp.is_file() and stamp.read_text(encoding="ascii") == signature and (folder / "kiosk.yaml").is_file():
+        return folder
+    stamp.unlink(missing_ok=True)
     for sub in ("playlists", "media"):
         shutil.rmtree(folder / sub, ignore_errors=True)
     service.materialize(files, folder)
-    raw = service.rows.profile(channel)
     profile: dict[str, Any] = dict(DEFAULT_PROFILE)
     if raw is not None:
         try:
@@ -63,6 +71,7 @@ def draft_folder(service: Drafts, channel: str, staff: str, files: dict[str, Dra
     config = folder / "kiosk.yaml"
     if not config.is_file() or config.read_text(encoding="utf-8") != text:
         config.write_text(text, encoding="utf-8")
+    stamp.write_text(signature, encoding="ascii")
     return folder
 
 

@@ -82,6 +82,8 @@ def test_a_screen_whose_profile_differs_is_flagged(reported, differs):
 
 def test_on_plain_http_over_the_lan_the_console_says_signing_cannot_work(rig):
     lan = log_in(rig)
+    lan.get("/console/channels/gate/")
+    assert lan.post("/console/channels/gate/draft", {"action": "new-playlist", "name": "tet-2027"}).status_code == 303
     local = lan.get("/console/channels/gate/publish").text
     assert '<p class="banner insecure" id="insecure" hidden>' in local and 'class="primary" disabled' not in local
     # how an office PC reaches the server over plain http (the cookie named by hand: requests files it under Host)
@@ -91,3 +93,22 @@ def test_on_plain_http_over_the_lan_the_console_says_signing_cannot_work(rig):
     assert '<button class="primary" disabled>' in page  # the sign button is off, not a click that fails later
     keys = requests.get(f"{rig.url}/console/keys", headers=lan_host).text
     assert "data-make-key" not in keys and "data-import-key" not in keys
+
+
+def test_a_draft_that_changes_nothing_offers_no_publish(rig):
+    import base64
+
+    from sync.manifest import FileEntry, build_manifest, manifest_payload
+    from sync.server.console.records import ConsoleRecords
+
+    rig.add_staff("hanh", ["gate"])
+    hanh = log_in(rig, "hanh")
+    page = hanh.get("/console/channels/gate/publish").text
+    assert "Không có gì thay đổi so với nội dung đang phát." in page and 'data-sign="manifest"' not in page
+    files = ConsoleRecords(rig.db).draft_files("gate", "hanh")
+    payload = manifest_payload(build_manifest("gate", 2, datetime.now(timezone.utc),
+                                              [FileEntry(p, f.sha256, f.size) for p, f in sorted(files.items())]))
+    refused = hanh.post("/console/channels/gate/publish", {"payload": base64.b64encode(payload).decode(),
+                                                           "signature": base64.b64encode(bytes(64)).decode(),
+                                                           "key_id": "0123456789abcdef"})
+    assert refused.status_code == 422 and "Không có gì thay đổi" in refused.text

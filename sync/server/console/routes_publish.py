@@ -48,6 +48,8 @@ async def publish(request: Request, channel: str, who: Annotated[Staffer, Depend
     if checked.errors:
         raise Refused(422, say("draft-errors", lang).format(count=checked.errors))
     prepared = await db.run(prepare, service, channel, files, now())
+    if prepared.summary.empty:  # a generation like the last one: screens would fetch nothing, the log would mislead
+        raise Refused(422, say("summary-nothing", lang))
     await db.run(store_playlists, service, files)
     try:
         manifest = await service.channels.publish_manifest(channel, signed, who.name, now(),

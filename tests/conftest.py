@@ -74,11 +74,19 @@ def pg_cluster():
     from tests.pgcluster import Unavailable, start_cluster
 
     try:
-        cluster = start_cluster(os.environ.get("KIOSK_PGTEST_STATE"))
+        cluster = start_cluster(state_file_for_this_worker())
     except Unavailable as exc:
         pytest.skip(f"PostgreSQL tests skipped: {exc}")
     yield cluster
     cluster.remove()
+
+
+def state_file_for_this_worker() -> str | None:
+    """Where ./test finds this process's cluster to stop it: $KIOSK_PGTEST_STATE, and under pytest-xdist one file
+    per worker beside it (each worker starts a cluster of its own)."""
+    base = os.environ.get("KIOSK_PGTEST_STATE")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{base}.{worker}" if base and worker else base
 
 
 def database_for(engine: str, request: pytest.FixtureRequest) -> str | None:

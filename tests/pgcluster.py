@@ -5,7 +5,8 @@ cluster belongs to the `postgres` user that Debian's package creates, and every
 PostgreSQL program is started through `runuser -u postgres`. As any other user
 the cluster is simply that user's. It listens on 127.0.0.1 only, with trust
 authentication, and its folder is removed when it stops. ./test stops a cluster
-the run left behind (the file named by $KIOSK_PGTEST_STATE holds its folder).
+the run left behind (the file named by $KIOSK_PGTEST_STATE, or one per pytest-xdist worker beside it, holds
+its folder).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pygame
+import pytest
 from PIL import Image
 
 from player.config import load_config
@@ -47,6 +48,7 @@ def run_virtual(screen: Screen, until: float, mono: float, step: float = 7.0) ->
     return mono
 
 
+@pytest.mark.slow
 def test_a_broken_file_logs_once_is_counted_each_time_and_logs_once_more_when_it_plays_again(tmp_path, caplog):
     screen = screen_with_broken_photo(tmp_path)
     caplog.set_level(logging.INFO, logger="player")

@@ -114,6 +114,7 @@ def notice_fields() -> st.SearchStrategy[dict[str, Any]]:
         "created": st.one_of(when.map(datetime.isoformat), odd), "expires": st.one_of(when.map(datetime.isoformat), odd)})
 
 
+@pytest.mark.slow
 def test_signed_manifests_and_notices_with_odd_contents_are_refused_with_a_reason(fuzzed: Rig) -> None:
     """Past the signature check: what a publisher's buggy tool could sign must still get a 4xx, not a crash."""
     staff = fuzzed.staff()

@@ -36,6 +36,7 @@ def v0(tmp_path: Path) -> Path:
     return data
 
 
+@pytest.mark.slow
 def test_a_first_release_database_is_upgraded_in_place_keeping_every_row(v0: Path) -> None:
     before = {t: n for t, n in counts(v0 / "server.db").items()}
     dry = cli("migrate", "--dry-run", "--data", str(v0))
@@ -64,6 +65,7 @@ def test_a_first_release_database_is_upgraded_in_place_keeping_every_row(v0: Pat
     assert again.returncode == 0 and "would run" not in again.stdout and "ran " not in again.stdout
 
 
+@pytest.mark.slow
 def test_a_database_newer_than_the_code_is_refused_naming_both_versions(v0: Path) -> None:
     Database(v0 / "server.db").close()
     with sqlite3.connect(v0 / "server.db") as db:
@@ -85,6 +87,7 @@ def counts(path: Path) -> dict[str, int]:
         return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
+@pytest.mark.slow
 def test_records_move_from_sqlite_to_postgresql_and_back_with_every_row(v0: Path, tmp_path: Path,
                                                                         request: pytest.FixtureRequest) -> None:
     pg = database_for("postgresql", request)

@@ -42,6 +42,9 @@ from tests.conftest import REPO, database_for, make_screen
 from tests.pgcluster import Cluster, free_port
 from tests.server_rig import Hook, seed
 
+# Real server processes started, killed and waited for: tens of seconds each.
+pytestmark = pytest.mark.slow
+
 ENV = dict(os.environ, PYTHONPATH=str(REPO), SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
 
 

@@ -11,6 +11,8 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 
+import pytest
+
 from sync.client import HttpSource
 from sync.envelope import seal
 from sync.keys import public_text
@@ -109,6 +111,7 @@ def test_publish_long_poll_stale_sequence_and_halt(tmp_path, database):
         rig.stop()
 
 
+@pytest.mark.slow
 def test_a_screen_follows_a_software_channel_on_the_server_by_long_poll(tmp_path, database):
     rig, keys, token = software_server(tmp_path, database)
     try:

@@ -16,6 +16,9 @@ import pytest
 from sync.statichost import StaticHost
 from tests.update_rig import Screen, SoftwareChannel, boot, build_real_release, kill_at, kill_drill
 
+# Real releases built, installed with pip and trialled by a headless player: tens of seconds each.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):

@@ -183,6 +183,7 @@ def test_staff_edit_preview_publish_and_the_screen_follows(world):
     switched = wait_for(lambda: player.said("playing content generation gate-0000000002", clicked), 30)
     assert switched is not None, "the screen did not switch to the published generation"
     print(f"publish click to the screen playing it: {switched - clicked:.1f} s")
+    assert switched - clicked <= 5, "the issue's bound: the screen plays a publish within 5 s"
     assert not list((rig.data).rglob("*.key"))
 
 
@@ -208,6 +209,7 @@ def test_a_notice_goes_on_and_off_the_screen(world):
     gone = wait_for(lambda: player.proof_has(f"notice:{notice_id}") and time.monotonic(), 20)
     assert gone, "the notice did not leave the screen"
     print(f"notice on screen after {shown - posted:.1f} s, off after {gone - cleared:.1f} s")
+    assert shown - posted <= 2 and gone - cleared <= 2, "the issue's bound: on and off the screen within 2 s"
 
 
 def test_a_cut_upload_resumes_without_sending_everything_again(world):

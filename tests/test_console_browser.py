@@ -200,6 +200,8 @@ def test_a_notice_goes_on_and_off_the_screen(world):
     posted = time.monotonic()
     page.click("form[data-sign='notice'] button.primary")
     page.wait_for_selector("article[id^=notice-]")
+    page.wait_for_load_state()
+    assert page.input_value("textarea[name='text.vi']") == ""  # a new notice starts empty, not with the one posted
     shown = wait_for(lambda: player.said("showing urgent notice", posted), 20)
     assert shown is not None, "the notice never reached the screen"
     notice_id = page.get_attribute("article[id^=notice-]", "id").removeprefix("notice-")

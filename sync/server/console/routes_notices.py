@@ -55,7 +55,8 @@ async def _context(request: Request, who: Staffer) -> dict[str, Any]:
 
 @router.get("/console/notices")
 async def notices(request: Request, who: Annotated[Staffer, Depends(signed_in)]) -> Response:
-    return render(request, "notices.html", who, values={}, **await _context(request, who))
+    posted = bool(request.query_params.get("posted"))  # just posted: the form starts empty, not with the last text
+    return render(request, "notices.html", who, values={}, posted=posted, **await _context(request, who))
 
 
 @router.post("/console/notices/prepare")

@@ -253,6 +253,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "notice-vi-required": ("Cần nội dung tiếng Việt.", "The Vietnamese text is required."),
     "notice-channel-required": ("Chọn ít nhất một kênh.", "Choose at least one channel."),
     "notice-lasting": ("Chọn thời gian hiện.", "Choose how long it shows."),
+    "notice-posted": ("Đã đăng thông báo; các màn hình nhận trong vài giây.", "Notice posted; screens get it within seconds."),
     "notice-expired": ("Thông báo đã hết hạn; không đăng.", "The notice has expired; nothing was posted."),
     "required": ("bắt buộc", "required"),
     "level": ("Mức độ", "Level"),

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.server_load [--screens 1000] [--seconds 60] [--heartbeat 30] [--wait 50]
                                           [--no-notices] [--quick] [--workers N] [--database URL|temp]
+                                          [--console-tabs N] [--previews]
 
 With --database the records are in PostgreSQL (an empty database at that URL, or `temp`: a throwaway
 cluster started for the run, as the tests do) and --workers N runs `serve --workers N`; RSS and CPU
@@ -25,6 +26,10 @@ is sampled with psutil throughout. One line per figure, with its target; exit st
 every target is met. --quick runs 200 screens for 15 s.
 
 A long-poll answers at most once per screen per --wait, so --wait 20 makes the same minute busier.
+
+--console-tabs N keeps N staff console tabs open meanwhile, as browsers do: each logged in, fetching the
+screens table every 10 s (the page's refresh) and a page every 30 s. --previews has one of them ask for an
+item's preview (drawn by the render worker) again and again. Their requests' latency is printed too.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,12 +63,18 @@ FLEET_TARGETS = {"errors": 0, "p99_ms": 300.0, "all_told_s": 5.0, "rss_mb": 400.
 SAMPLE_SECONDS = 0.2
 GENERATOR_SCREENS = 5000
 LONG_POLL_SECONDS = 50.0  # sync/screen.py's LONG_POLL_SECONDS
+CONSOLE_PASSWORD = "bench console password"
+MAIN_PLAYLIST = ("items:\n  - id: hours\n    type: text\n    text: {vi: {title: \"Giờ mở cửa\", body: \"06:00 – 22:00\"}, "
+                 "en: {title: Opening hours}, km: {title: \"ម៉ោង\u200bបើក\"}, zh: {title: 开放时间}}\n").encode("utf-8")
 
 
 @dataclass
 class LoadReport:
     screens: int
     seconds: float
+    console_ms: list[float] = field(default_factory=list)  # the console tabs' requests
+    worker_rss_mb: float = 0.0  # the console's render worker, apart from the server processes
+    preview_ms: list[float] = field(default_factory=list)
     heartbeat_ms: list[float] = field(default_factory=list)
     heartbeat_sent: list[float] = field(default_factory=list)  # wall time each answered heartbeat was sent
     long_polls: Counter[str] = field(default_factory=Counter)  # by document and status: "manifest 304"
@@ -96,7 +108,8 @@ class LoadReport:
 
 def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: float = 30.0,
              wait: float = LONG_POLL_SECONDS, publish_at: float | None = None, ramp: float = 5.0,
-             notices: bool = True, workers: int = 1, database: str | None = None) -> LoadReport:
+             notices: bool = True, workers: int = 1, database: str | None = None, console_tabs: int = 0,
+             previews: bool = False) -> LoadReport:
     """Run the server and the generator under `work` (a fresh folder); both processes are ended on the way out."""
     import psutil
     import requests
@@ -123,6 +136,11 @@ def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: 
         session.headers["Authorization"] = f"Bearer {admin}"
         files = first_generation(session, url, keys)
         watched = Tree(psutil.Process(server.pid))
+        tabs_stop = threading.Event()
+        tabs = [threading.Thread(target=console_tab, args=(url, admin, n == 0 and previews, tabs_stop, report),
+                                 daemon=True) for n in range(console_tabs)]
+        for tab in tabs:
+            tab.start()
         report.server_rss_idle_mb = watched.rss_mb()
 
         start = time.time() + 1.5 + ramp  # the generator's imports, then the screens' boot, come before it
@@ -153,6 +171,10 @@ def run_load(work: Path, screens: int = 1000, seconds: float = 60.0, heartbeat: 
                     report.error_samples.append(f"publish: {exc}"[:200])
                     published_at, envelope = None, b""
             time.sleep(SAMPLE_SECONDS)
+        tabs_stop.set()
+        for tab in tabs:
+            tab.join(30)
+        report.worker_rss_mb = watched.worker_rss_mb()
         report.server_cpu_s = watched.cpu() - cpu_before
         report.machine_busy_s = _busy(psutil.cpu_times()) - machine_before - (_cpu(psutil.Process()) - own_before)
         if any(g.poll() is None for g in generators):
@@ -177,11 +199,16 @@ class Tree:
     def __init__(self, process: Any) -> None:
         self.process = process
 
-    def members(self) -> list[Any]:
+    def members(self, workers: bool = False) -> list[Any]:
+        """The server's processes; with `workers`, the console's render worker instead (its own RSS and CPU)."""
         try:
-            return [self.process, *self.process.children(recursive=True)]
+            found = [self.process, *self.process.children(recursive=True)]
         except Exception:
-            return [self.process]
+            found = [self.process]
+        return [p for p in found if _is_render_worker(p) == workers]
+
+    def worker_rss_mb(self) -> float:
+        return max((m.memory_info().rss / 2**20 for m in self.members(workers=True)), default=0.0)
 
     def rss_mb(self) -> float:
         """The largest process's RSS (each server process has the same limit)."""
@@ -195,7 +222,7 @@ class Tree:
 
     def cpu(self) -> float:
         total = 0.0
-        for member in self.members():
+        for member in self.members() + self.members(workers=True):
             try:
                 total += _cpu(member)
             except Exception:
@@ -217,11 +244,51 @@ def merged(results: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def console_tab(url: str, admin: str, previews: bool, stop_event: threading.Event, report: LoadReport) -> None:
+    """A staff console tab held open: logged in (the admin's console password), the screens table every 10 s and a
+    page every 30 s; with `previews`, an item's preview asked again and again instead of waiting."""
+    import re
+
+    import requests
+
+    tab = requests.Session()
+    page = tab.get(f"{url}/console/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    answer = tab.post(f"{url}/console/login", data={"csrf": token.group(1) if token else "", "name": "bench",
+                                                      "password": CONSOLE_PASSWORD, "next": "/console/"},
+                      headers={"Origin": url})
+    if answer.status_code != 200:
+        report.errors[f"console log-in {answer.status_code}"] += 1
+        return
+    due_page = 0.0
+    while not stop_event.is_set():
+        now = time.monotonic()
+        path = "/console/screens" if now >= due_page else "/console/screens/table"
+        due_page = now + 30 if path == "/console/screens" else due_page
+        started = time.perf_counter()
+        answer = tab.get(url + path)
+        report.console_ms.append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 200:
+            report.errors[f"console {path} {answer.status_code}"] += 1
+        if previews:
+            end = time.monotonic() + 10
+            while time.monotonic() < end and not stop_event.is_set():
+                started = time.perf_counter()
+                answer = tab.get(f"{url}/console/channels/{CHANNEL}/preview/main.yaml/hours")
+                report.preview_ms.append((time.perf_counter() - started) * 1000)
+                if answer.status_code != 200:
+                    report.errors[f"console preview {answer.status_code}"] += 1
+        else:
+            stop_event.wait(10)
+
+
 def prepare_database(data: Path, screens: int, database: str | None = None) -> tuple[str, list[str], dict[str, Any]]:
     """Channel gate with fresh keys, an admin token and `screens` screen tokens, written before the server starts."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from sync.keys import public_text
+    from sync.server.console.passwords import hash_password
+    from sync.server.console.records import ConsoleRecords
     from sync.server.db import Database
     from sync.server.schema import screens as screens_table
     from sync.server.tokens import make_token
@@ -233,6 +300,7 @@ def prepare_database(data: Path, screens: int, database: str | None = None) -> t
         db.add_channel(CHANNEL, public_text(root.public_key()), stamp)
         admin = make_token("staff")
         db.add_staff("bench", ["*"], True, admin, stamp)
+        ConsoleRecords(db).set_password("bench", hash_password(CONSOLE_PASSWORD), stamp)
         made = [make_token("screen") for _ in range(screens)]
         with db.transaction() as c:  # one transaction: 10,000 screens are added in seconds, not minutes
             c.execute(screens_table.insert(), [{"id": f"gate-{n:05d}", "channel": CHANNEL, "token_id": t.id,
@@ -252,6 +320,7 @@ def first_generation(session: Any, url: str, keys: dict[str, Any]) -> dict[str, 
     session.put(f"{url}/api/channels/{CHANNEL}/publishers", data=seal_publishers(plist, keys["root"])).raise_for_status()
     rng = random.Random(5)
     files = {f"media/slide{n:02d}.jpg": rng.randbytes(2048) for n in range(FILES)}
+    files["playlists/main.yaml"] = MAIN_PLAYLIST  # what the console's tabs open and preview
     for data in files.values():
         session.put(f"{url}/api/blobs/{hashlib.sha256(data).hexdigest()}", data=data).raise_for_status()
     session.post(f"{url}/api/channels/{CHANNEL}/manifest", data=signed_manifest(1, files, keys)).raise_for_status()
@@ -392,8 +461,25 @@ def summary(report: LoadReport, wait: float) -> list[str]:
         f"other_cpu_s {max(0.0, other):.1f} (other processes on the machine meanwhile, this bench's own "
         f"publish and sampling left out; the figures above are only clean when it is near 0)",
         f"heartbeats {len(report.heartbeat_ms)} answered",
+        *([f"console_tab_requests {len(report.console_ms)}, p50 {_pct(report.console_ms, 50):.1f} ms, p99 "
+           f"{_pct(report.console_ms, 99):.1f} ms"] if report.console_ms else []),
+        *([f"previews {len(report.preview_ms)} drawn while the load ran, p50 {_pct(report.preview_ms, 50):.0f} ms, "
+           f"p99 {_pct(report.preview_ms, 99):.0f} ms; the render worker's RSS {report.worker_rss_mb:.0f} MB, its "
+           "CPU counted in server_cpu_s"] if report.preview_ms else []),
         f"long_polls {sum(report.long_polls.values())} answered ({polls}; wait={wait:g} s)",
     ]
+
+
+def _is_render_worker(process: Any) -> bool:
+    try:
+        return "sync.server.console.worker" in " ".join(process.cmdline())
+    except Exception:
+        return False
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))] if ordered else float("nan")
 
 
 def met(report: LoadReport) -> bool:
@@ -419,6 +505,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="server processes (more than 1 needs --database)")
     parser.add_argument("--database", help="postgresql://… (an empty database), or `temp` for a throwaway cluster; "
                         "default: SQLite")
+    parser.add_argument("--console-tabs", type=int, default=0, help="staff console tabs held open meanwhile (default 0)")
+    parser.add_argument("--previews", action="store_true", help="one console tab asks for previews all along")
     args = parser.parse_args()
     if args.quick:
         args.screens, args.seconds, args.heartbeat, args.wait = 200, 15.0, 6.0, 5.0
@@ -429,12 +517,13 @@ def main() -> int:
         with database_for_bench(args.database, "server_load") as database, \
                 tempfile.TemporaryDirectory(prefix="server-load-") as tmp:
             report = run_load(Path(tmp), args.screens, args.seconds, args.heartbeat, args.wait, args.publish_at, ramp,
-                              not args.no_notices, args.workers, database)
+                              not args.no_notices, args.workers, database, args.console_tabs, args.previews)
     except KeyboardInterrupt:
         print("interrupted; the server and the generator were stopped", file=sys.stderr)
         return 130
     print(f"setup {args.screens} screens, {args.workers} server process(es), "
-          f"{'PostgreSQL' if args.database else 'SQLite'}, {args.seconds:g} s")
+          f"{'PostgreSQL' if args.database else 'SQLite'}, {args.seconds:g} s, {args.console_tabs} console tab(s)"
+          f"{', previews' if args.previews else ''}")
     for line in summary(report, args.wait):
         print(line)
     for sample in report.error_samples:

@@ -172,7 +172,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     r = Reader(str(path))
     top = r.mapping(raw, "", TOP_KEYS)
     if raw is None:
-        r.error("", "the file is empty; see the README for a complete kiosk.yaml")
+        r.error("config-empty", "", "the file is empty; see the README for a complete kiosk.yaml")
     base = path.parent
     screen_id, names = _screen(r, top)
     display = _display(r, top)
@@ -193,7 +193,7 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
     if r.failed or screen_id is None:
         return None, r.problems
     if touch.enabled and touch.exit_pin_hash is None:
-        r.warn("touch.exit_pin_hash", "touch mode is on but no staff exit PIN is set, so only `systemctl stop` "
+        r.warn("no-exit-pin", "touch.exit_pin_hash", "touch mode is on but no staff exit PIN is set, so only `systemctl stop` "
                "ends the player; make one with `python -m player hash-pin`", line_of(top, "touch"))
     return KioskConfig(screen_id=screen_id, path=path, name=tuple(names.items()), display=display, languages=codes,
                        fallback_chain=chain, fonts=fonts, timezone=timezone, playlists_dir=playlists_dir,
@@ -204,11 +204,11 @@ def parse_config(raw: Any, path: Path) -> tuple[KioskConfig | None, list[Problem
 def _screen(r: Reader, top: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
     screen = r.section(top, "screen", {"id", "name"})
     if "screen" not in top:
-        r.error("screen", "is required, with at least `id` (this screen's name in the fleet)")
+        r.error("screen-required", "screen", "is required, with at least `id` (this screen's name in the fleet)")
         return None, {}
     screen_id = r.field(screen, "id", "screen", (str,), what="text such as tb-hall-01")
     if screen_id is not None and not _SCREEN_ID.fullmatch(screen_id):
-        r.error_at(screen, "id", "screen", f"{screen_id!r} may use only letters, digits, '-', '_' and '.' (64 at most)")
+        r.error_at("bad-id", screen, "id", "screen", f"{screen_id!r} may use only letters, digits, '-', '_' and '.' (64 at most)")
     return screen_id, _language_map(r, screen.get("name"), "screen.name", line_of(screen, "name"))
 
 
@@ -217,7 +217,7 @@ def _display(r: Reader, top: dict[str, Any]) -> Display:
     size = r.convert(disp, "size", "display", _parse_size, Display.size)
     rotation = r.field(disp, "rotation", "display", (int,), 0)
     if rotation not in ROTATIONS:
-        r.error_at(disp, "rotation", "display", f"must be one of 0, 90, 180, 270 (degrees clockwise), not {rotation}")
+        r.error_at("bad-rotation", disp, "rotation", "display", f"must be one of 0, 90, 180, 270 (degrees clockwise), not {rotation}")
         rotation = 0
     return Display(
         fullscreen=r.field(disp, "fullscreen", "display", (bool,), True),
@@ -237,13 +237,13 @@ def _languages(r: Reader, top: dict[str, Any], base: Path) -> tuple[tuple[str, .
     for i, code in enumerate(order):
         message = check_code(code)
         if message:
-            r.error_at(order, i, "languages.order", message)
+            r.error_at("bad-language", order, i, "languages.order", message)
         elif code in codes:
-            r.error_at(order, i, "languages.order", f"{code!r} is listed twice")
+            r.error_at("listed-twice", order, i, "languages.order", f"{code!r} is listed twice")
         else:
             codes.append(code)
     if not codes:
-        r.error_at(langs, "order", "languages", "must list at least one language, e.g. [vi, en, km, zh]")
+        r.error_at("no-languages", langs, "order", "languages", "must list at least one language, e.g. [vi, en, km, zh]")
     return tuple(codes), _fallback_chain(r, langs, codes), _font_overrides(r, langs, base)
 
 
@@ -252,7 +252,7 @@ def _timezone(r: Reader, top: dict[str, Any]) -> str:
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder, not a zone
-        r.error_at(top, "timezone", "", f"{timezone!r} is not a time zone name such as Asia/Ho_Chi_Minh")
+        r.error_at("bad-timezone", top, "timezone", "", f"{timezone!r} is not a time zone name such as Asia/Ho_Chi_Minh")
         return "Asia/Ho_Chi_Minh"
     return timezone
 
@@ -294,7 +294,7 @@ def _power_settings(r: Reader, top: dict[str, Any]) -> PowerSettings:
     raw_on = m.get("on")
     if raw_on is not None:
         if not isinstance(raw_on, list) or not raw_on:
-            r.error_at(m, "on", "power", "must be a list of rules like {weekdays: [mon, tue], times: [\"06:00-22:00\"]}")
+            r.error_at("bad-power-rules", m, "on", "power", "must be a list of rules like {weekdays: [mon, tue], times: [\"06:00-22:00\"]}")
         else:
             for i, rule in enumerate(raw_on):
                 errors = sum(p.severity == "error" for p in r.problems)
@@ -307,11 +307,11 @@ def _power_settings(r: Reader, top: dict[str, Any]) -> PowerSettings:
     for key in ("on_command", "off_command"):
         value = r.field(m, key, "power", (list,), [], what="a list of words, e.g. [vcgencmd, display_power, \"1\"]")
         if not all(isinstance(word, (str, int)) for word in value):
-            r.error_at(m, key, "power", "must be a list of words (text)")
+            r.error_at("not-word-list", m, key, "power", "must be a list of words (text)")
             value = []
         commands[key] = tuple(str(word) for word in value)
     if method == "command" and not (commands["on_command"] and commands["off_command"]):
-        r.error_at(m, "method", "power", "`command` needs both on_command and off_command")
+        r.error_at("power-command-missing", m, "method", "power", "`command` needs both on_command and off_command")
     return PowerSettings(tuple(rules), method or "none", commands["on_command"], commands["off_command"],
                          r.number(m, "check_seconds", "power", 30.0, low=1, high=3600))
 
@@ -324,16 +324,16 @@ def _sync_settings(r: Reader, top: dict[str, Any], base: Path) -> SyncSettings |
     m = r.section(top, "sync", keys)
     server = r.field(m, "server", "sync", (str,), what="the channel's base URL, e.g. https://office.example/kiosk/")
     if server and not server.startswith(("http://", "https://")):
-        r.error_at(m, "server", "sync", f"{server!r} must be an http:// or https:// URL (for a USB stick use `python -m sync import`)")
+        r.error_at("bad-url", m, "server", "sync", f"{server!r} must be an http:// or https:// URL (for a USB stick use `python -m sync import`)")
     channel = r.field(m, "channel", "sync", (str,), what="the channel name, e.g. tinh-bien")
     if channel and not _CHANNEL.fullmatch(channel):
-        r.error_at(m, "channel", "sync", f"{channel!r} must be lower-case letters, digits, '-' or '_'")
+        r.error_at("bad-channel", m, "channel", "sync", f"{channel!r} must be lower-case letters, digits, '-' or '_'")
     root_key = r.field(m, "root_key", "sync", (str,), what="the root public key: the line in root.pub from `python -m sync keygen`")
     if root_key and not _ROOT_KEY.fullmatch(root_key.strip()):
-        r.error_at(m, "root_key", "sync", "must be an Ed25519 public key: 44 characters of base64, as in root.pub")
+        r.error_at("bad-key", m, "root_key", "sync", "must be an Ed25519 public key: 44 characters of base64, as in root.pub")
     ca_file = r.field(m, "ca_file", "sync", (str,), None)
     if ca_file and not (base / ca_file).is_file():
-        r.error_at(m, "ca_file", "sync", f"{base / ca_file} does not exist")
+        r.error_at("file-missing", m, "ca_file", "sync", f"{base / ca_file} does not exist")
     token_file = r.field(m, "token_file", "sync", (str,), None)
     settings = SyncSettings(
         server=server or "", channel=channel or "", root_key=(root_key or "").strip(),
@@ -362,15 +362,15 @@ def _language_map(r: Reader, value: Any, path: str, line: int | None) -> dict[st
     if isinstance(value, str):
         return {"vi": value}
     if not isinstance(value, dict):
-        r.error(path, "must be text, or a mapping of language code to text", line)
+        r.error("not-language-map", path, "must be text, or a mapping of language code to text", line)
         return {}
     out: dict[str, str] = {}
     for code, text in value.items():
         message = check_code(code)
         if message:
-            r.error_at(value, code, path, message)
+            r.error_at("bad-language", value, code, path, message)
         elif not isinstance(text, str):
-            r.error_at(value, code, path, "must be text")
+            r.error_at("wrong-type", value, code, path, "must be text")
         else:
             out[code] = text
     return out
@@ -382,14 +382,14 @@ def _fallback_chain(r: Reader, langs: dict[str, Any], codes: list[str]) -> tuple
         default = {"km": "en", "zh": "en", "en": "vi"}
         return tuple((a, b) for a, b in default.items())
     if not isinstance(raw, dict):
-        r.error_at(langs, "fallback", "languages", "must map a language to the one shown when it has no text, e.g. {km: en}")
+        r.error_at("bad-fallback", langs, "fallback", "languages", "must map a language to the one shown when it has no text, e.g. {km: en}")
         return ()
     chain: dict[str, str] = {}
     for code, target in raw.items():
         for value in (code, target):
             message = check_code(value)
             if message:
-                r.error_at(raw, code, "languages.fallback", message)
+                r.error_at("bad-language", raw, code, "languages.fallback", message)
                 break
         else:
             chain[code] = target
@@ -397,7 +397,7 @@ def _fallback_chain(r: Reader, langs: dict[str, Any], codes: list[str]) -> tuple
         seen, code = {start}, chain[start]
         while code in chain:
             if code in seen:
-                r.error_at(raw, start, "languages.fallback", f"the chain from {start!r} comes back to {code!r}")
+                r.error_at("fallback-circle", raw, start, "languages.fallback", f"the chain from {start!r} comes back to {code!r}")
                 break
             seen.add(code)
             code = chain[code]
@@ -409,18 +409,18 @@ def _font_overrides(r: Reader, langs: dict[str, Any], base: Path) -> tuple[tuple
     if raw is None:
         return ()
     if not isinstance(raw, dict):
-        r.error_at(langs, "fonts", "languages", "must map a language to a font file, e.g. {th: /usr/share/fonts/.../NotoSansThai-Regular.ttf}")
+        r.error_at("bad-fonts", langs, "fonts", "languages", "must map a language to a font file, e.g. {th: /usr/share/fonts/.../NotoSansThai-Regular.ttf}")
         return ()
     out = []
     for code, spec in raw.items():
         message = check_code(code)
         if message:
-            r.error_at(raw, code, "languages.fonts", message)
+            r.error_at("bad-font", raw, code, "languages.fonts", message)
             continue
         if isinstance(spec, str):
             out.append((code, FontOverride(str(base / spec))))
         elif isinstance(spec, dict) and isinstance(spec.get("path"), str) and isinstance(spec.get("index", 0), int):
             out.append((code, FontOverride(str(base / spec["path"]), spec.get("index", 0))))
         else:
-            r.error_at(raw, code, "languages.fonts", "must be a font file path, or {path: FILE, index: N} for a .ttc collection")
+            r.error_at("bad-font", raw, code, "languages.fonts", "must be a font file path, or {path: FILE, index: N} for a .ttc collection")
     return tuple(out)

@@ -34,7 +34,7 @@ def load_content(folder: Path, media_dir: Path, screen_languages: tuple[str, ...
     """Every playlist in `folder` plus its schedule. Broken items are left out and reported."""
     problems: list[Problem] = []
     if not folder.is_dir():
-        raise ContentError([Problem(str(folder), "content.playlists", "the playlists folder does not exist")])
+        raise ContentError([Problem(str(folder), "content.playlists", "the playlists folder does not exist", code="no-playlists-folder")])
     playlists: list[Playlist] = []
     for path in playlist_files(folder):
         try:
@@ -46,7 +46,7 @@ def load_content(folder: Path, media_dir: Path, screen_languages: tuple[str, ...
         problems += found
         if playlist is not None:
             if any(p.id == playlist.id for p in playlists):
-                problems.append(Problem(str(path), "id", f"playlist id {playlist.id!r} is used by another file too", line_of(raw, "id")))
+                problems.append(Problem(str(path), "id", f"playlist id {playlist.id!r} is used by another file too", line_of(raw, "id"), code="duplicate-id"))
             else:
                 playlists.append(playlist)
     dayparts, found = _load_schedule(folder / SCHEDULE_FILE, playlists)
@@ -60,14 +60,14 @@ def parse_playlist(raw: Any, file: str, default_id: str, screen_languages: tuple
                    has_font: Callable[[str], bool]) -> tuple[Playlist | None, list[Problem]]:
     r = Reader(file)
     if raw is None:
-        r.error("", "the playlist is empty; it needs `items`")
+        r.error("playlist-empty", "", "the playlist is empty; it needs `items`")
         return None, r.problems
     top = r.mapping(raw, "", PLAYLIST_KEYS)
     if not top:
         return None, r.problems
     playlist_id = r.field(top, "id", "", (str,), default_id)
     if not _ID.fullmatch(playlist_id):
-        r.error_at(top, "id", "", f"{playlist_id!r} may use only letters, digits, '-', '_' and '.'")
+        r.error_at("bad-id", top, "id", "", f"{playlist_id!r} may use only letters, digits, '-', '_' and '.'")
     defaults = {
         "presentation": r.choice(top, "presentation", "", PRESENTATIONS, "rotate"),
         "stack_languages": _stack_languages(r, top, "", screen_languages, ()),
@@ -78,7 +78,7 @@ def parse_playlist(raw: Any, file: str, default_id: str, screen_languages: tuple
     items_raw = r.field(top, "items", "", (list,), what="a list of items")
     items = parse_items(r, items_raw or [], "items", defaults, screen_languages, has_font)
     if items_raw is not None and not items_raw:
-        r.error_at(top, "items", "", "the playlist has no items")
+        r.error_at("no-items", top, "items", "", "the playlist has no items")
     ticker_pairs = tuple((code, text) for code, text in ticker.items() if isinstance(text, str))
     return Playlist(playlist_id, tuple(items), ticker_pairs, file), r.problems
 
@@ -94,7 +94,7 @@ def parse_items(r: Reader, raw: list[Any], path: str, defaults: dict[str, Any], 
         if item is None or any(p.severity == "error" for p in r.problems[before:]):
             continue
         if any(existing.id == item.id for existing in items):
-            r.error(f"{path}[{index}].id", f"{kind} id {item.id!r} is used twice in this {scope}", item.line)
+            r.error("duplicate-id", f"{path}[{index}].id", f"{kind} id {item.id!r} is used twice in this {scope}", item.line)
             continue
         items.append(item)
     return items
@@ -108,13 +108,13 @@ def parse_item(r: Reader, entry: Any, path: str, line: int | None, defaults: dic
     if not m:
         if entry is not None and not isinstance(entry, dict):
             return None
-        r.error(path, "an item needs at least `id` and `type`", line)
+        r.error("item-incomplete", path, "an item needs at least `id` and `type`", line)
         return None
     item_id = r.field(m, "id", path, (str, int))
     if item_id is not None:
         item_id = str(item_id)
         if not _ID.fullmatch(item_id):
-            r.error_at(m, "id", path, f"{item_id!r} may use only letters, digits, '-', '_' and '.'")
+            r.error_at("bad-id", m, "id", path, f"{item_id!r} may use only letters, digits, '-', '_' and '.'")
     where = f"{path} ({item_id})" if item_id else path
     kind = r.choice(m, "type", where, ITEM_KINDS)
     if kind == "video":
@@ -124,18 +124,18 @@ def parse_item(r: Reader, entry: Any, path: str, line: int | None, defaults: dic
     texts = _texts(r, m.get("text"), f"{where}.text", line_of(m, "text"), has_font)
     media = _media(r, m, where)
     if kind in ("image", "video") and not media:
-        r.error_at(m, "media", where, f"a {kind} item needs `media`: a file in the media folder", line)
+        r.error_at("media-required", m, "media", where, f"a {kind} item needs `media`: a file in the media folder", line)
     if kind == "text" and not any(not t.empty for t in texts.values()):
-        r.error_at(m, "text", where, "a text item needs text in at least one language, e.g. text: {vi: {title: ..., body: ...}}", line)
+        r.error_at("text-required", m, "text", where, "a text item needs text in at least one language, e.g. text: {vi: {title: ..., body: ...}}", line)
     presentation = m.get("presentation", defaults["presentation"])
     stacked = m.get("stack_languages") or defaults["stack_languages"]
     expected = stacked if presentation == "stack" and isinstance(stacked, (list, tuple)) and stacked else screen_languages
     for code in expected:
         if texts and code not in texts and kind == "text":
-            r.warn(f"{where}.text.{code}", f"no {code} text; the screen falls back along languages.fallback or skips {code}", line_of(m, "text"))
+            r.warn("text-missing-language", f"{where}.text.{code}", f"no {code} text; the screen falls back along languages.fallback or skips {code}", line_of(m, "text"))
     for key in ("loop", "volume"):
         if key in m and kind != "video":
-            r.error_at(m, key, where, f"`{key}` applies to video items only")
+            r.error_at("video-only", m, key, where, f"`{key}` applies to video items only")
     volume = r.number(m, "volume", where, None, low=0, high=1)
     if item_id is None or kind is None:
         return None
@@ -175,22 +175,22 @@ def language_texts(r: Reader, raw: Any, path: str, line: int | None, has_font: C
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        r.error(path, "must map language codes to text, e.g. {vi: \"...\", en: \"...\"}", line)
+        r.error("not-language-map", path, "must map language codes to text, e.g. {vi: \"...\", en: \"...\"}", line)
         return {}
     out: dict[str, Any] = {}
     for code, value in raw.items():
         message = check_code(code)
         if message:
-            r.error_at(raw, code, path, message)
+            r.error_at("bad-language", raw, code, path, message)
             continue
         if not has_font(code):
-            r.error_at(raw, code, path, f"this screen has no font for {code!r}; add one under languages.fonts in kiosk.yaml")
+            r.error_at("no-font", raw, code, path, f"this screen has no font for {code!r}; add one under languages.fonts in kiosk.yaml")
             continue
         if isinstance(value, str) or (allow_blocks and isinstance(value, dict)):
             out[code] = value
         else:
             kinds = "text or {title, body, caption}" if allow_blocks else "text"
-            r.error_at(raw, code, path, f"must be {kinds}")
+            r.error_at("wrong-type", raw, code, path, f"must be {kinds}")
     return out
 
 
@@ -203,18 +203,18 @@ def _media(r: Reader, m: dict[str, Any], where: str) -> dict[str, str]:
     elif isinstance(raw, dict):
         raw_map = raw
     else:
-        r.error_at(m, "media", where, "must be a file name, or {default: FILE, km: FILE, ...} for per-language variants")
+        r.error_at("bad-media", m, "media", where, "must be a file name, or {default: FILE, km: FILE, ...} for per-language variants")
         return {}
     out: dict[str, str] = {}
     for code, value in raw_map.items():
         if code != "default" and check_code(code):
-            r.error_at(raw, code, f"{where}.media", check_code(code) or "")
+            r.error_at("bad-language", raw, code, f"{where}.media", check_code(code) or "")
         else:
             try:
                 out[str(code)] = media_path(value)
             except ValueError as exc:
                 key = f"{where}.media" + ("" if isinstance(raw, str) else f".{code}")
-                r.error(key, str(exc), line_of(raw, code) or line_of(m, "media"))  # a plain file name: no .default
+                r.error("bad-file-name", key, str(exc), line_of(raw, code) or line_of(m, "media"))  # a plain file name: no .default
     return out
 
 
@@ -250,18 +250,18 @@ def _stack_languages(r: Reader, m: dict[str, Any], where: str, screen_languages:
         return default
     key = f"{where}.stack_languages" if where else "stack_languages"
     if not isinstance(raw, list) or not raw:
-        r.error_at(m, "stack_languages", where, "must be a list of language codes, e.g. [vi, en]")
+        r.error_at("not-language-list", m, "stack_languages", where, "must be a list of language codes, e.g. [vi, en]")
         return default
     out = []
     for i, code in enumerate(raw):
         message = check_code(code)
         if message:
-            r.error_at(raw, i, key, message)
+            r.error_at("bad-language", raw, i, key, message)
         elif code in out:
-            r.error_at(raw, i, key, f"{code!r} is listed twice")
+            r.error_at("listed-twice", raw, i, key, f"{code!r} is listed twice")
         else:
             if code not in screen_languages:
-                r.warn_at(raw, i, key, f"{code!r} is not in this screen's languages.order; it is shown only as a fallback")
+                r.warn_at("language-not-shown", raw, i, key, f"{code!r} is not in this screen's languages.order; it is shown only as a fallback")
             out.append(code)
     return tuple(out)
 
@@ -270,7 +270,7 @@ def _load_schedule(path: Path, playlists: list[Playlist]) -> tuple[list[Daypart]
     if not path.exists():
         if len(playlists) > 1:
             problems = [Problem(str(path), "", "several playlists but no schedule.yaml to say which plays when; "
-                                "the first one plays", None, "warning")]
+                                "the first one plays", None, "warning", code="no-schedule")]
         else:
             problems = []
         return [Daypart(playlists[0].id)] if playlists else [], problems
@@ -293,7 +293,7 @@ def _load_schedule(path: Path, playlists: list[Playlist]) -> tuple[list[Daypart]
             continue  # a daypart with a broken `when` is left out, never widened to "always"
         if not any(p.id == name for p in playlists):
             known = ", ".join(p.id for p in playlists) or "none loaded"
-            r.error_at(d, "playlist", where, f"no playlist with id {name!r} (playlists: {known})")
+            r.error_at("no-such-playlist", d, "playlist", where, f"no playlist with id {name!r} (playlists: {known})")
             continue
         dayparts.append(Daypart(name, priority, when, line_of(entries, i)))
     return dayparts, r.problems
@@ -313,4 +313,4 @@ def check_playable(content: Content, schedule_file: str, now: datetime | None) -
             return []
     when = f" after {now:%Y-%m-%d %H:%M}" if now else ""
     return [Problem(schedule_file, "dayparts", f"nothing in the schedule can ever play{when}: every daypart or item "
-                    "is closed for good (check weekdays, times and dates); the fallback slide will show")]
+                    "is closed for good (check weekdays, times and dates); the fallback slide will show", code="never-plays")]

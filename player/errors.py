@@ -17,13 +17,19 @@ class PlayerError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the content, located as precisely as we can."""
+    """One thing wrong with the content, located as precisely as we can.
+
+    `code` names the kind of problem in a way that stays put when the English message is reworded: the staff
+    console shows each code in Vietnamese or English (player/problem_texts.py), with `values` filled in.
+    """
 
     file: str
     key: str
     message: str
     line: int | None = None
     severity: str = "error"  # "error" or "warning"
+    code: str = "other"
+    values: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")

@@ -31,20 +31,23 @@ class Reader:
         self.file = file
         self.problems: list[Problem] = []
 
-    def error(self, key: str, message: str, line: int | None = None) -> None:
-        self.problems.append(Problem(self.file, key, message, line, "error"))
+    def error(self, code: str, key: str, message: str, line: int | None = None, **values: object) -> None:
+        """An error of kind `code` (a stable name the console translates, with `values` filled in) at `key`."""
+        self.problems.append(Problem(self.file, key, message, line, "error", code, _values(values)))
 
-    def warn(self, key: str, message: str, line: int | None = None) -> None:
-        self.problems.append(Problem(self.file, key, message, line, "warning"))
+    def warn(self, code: str, key: str, message: str, line: int | None = None, **values: object) -> None:
+        self.problems.append(Problem(self.file, key, message, line, "warning", code, _values(values)))
 
-    def error_at(self, container: Any, key: str | int, path: str, message: str, line: int | None = None) -> None:
+    def error_at(self, code: str, container: Any, key: str | int, path: str, message: str, line: int | None = None,
+                 **values: object) -> None:
         """An error in `container[key]`, named `path.key` (`path[key]` in a list) on the key's own line
         (else `line`): key and line are named once."""
-        self.error(_join(path, key), message, line_of(container, key) or line)
+        self.error(code, _join(path, key), message, line_of(container, key) or line, **values)
 
-    def warn_at(self, container: Any, key: str | int, path: str, message: str, line: int | None = None) -> None:
+    def warn_at(self, code: str, container: Any, key: str | int, path: str, message: str, line: int | None = None,
+                **values: object) -> None:
         """A warning about `container[key]`, named and placed as `error_at` does."""
-        self.warn(_join(path, key), message, line_of(container, key) or line)
+        self.warn(code, _join(path, key), message, line_of(container, key) or line, **values)
 
     def section(self, parent: dict[str, Any], key: str, allowed: set[str], path: str = "") -> dict[str, Any]:
         """`parent[key]` as a mapping of `allowed` keys ({} when absent), its problems named `path.key`."""
@@ -59,12 +62,13 @@ class Reader:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.error(path, f"must be a mapping of keys, not {type_name(value)}", line)
+            self.error("not-mapping", path, f"must be a mapping of keys, not {type_name(value)}", line)
             return {}
         for key in value:
             if key not in allowed:
                 known = ", ".join(sorted(allowed))
-                self.error(_join(path, str(key)), f"unknown key; allowed here: {known}", line_of(value, key))
+                self.error("unknown-key", _join(path, str(key)), f"unknown key; allowed here: {known}", line_of(value, key),
+                           allowed=known)
         return value
 
     def field(self, mapping: dict[str, Any], key: str, path: str, kinds: tuple[type, ...],
@@ -72,14 +76,15 @@ class Reader:
         """mapping[key] if it has one of `kinds`; a missing required key is an error."""
         if key not in mapping or mapping[key] is None:
             if default is _MISSING:
-                self.error_at(mapping, key, path, f"is required ({what or _kinds_text(kinds)})")
+                self.error_at("required", mapping, key, path, f"is required ({what or _kinds_text(kinds)})")
                 return None
             return default
         value = mapping[key]
         if bool in kinds or not isinstance(value, bool):
             if isinstance(value, kinds):
                 return value
-        self.error_at(mapping, key, path, f"must be {what or _kinds_text(kinds)}, not {type_name(value)} ({value!r})")
+        self.error_at("wrong-type", mapping, key, path, f"must be {what or _kinds_text(kinds)}, not {type_name(value)} ({value!r})",
+                      value=value)
         return None if default is _MISSING else default
 
     def number(self, mapping: dict[str, Any], key: str, path: str, default: Any = _MISSING,
@@ -95,14 +100,14 @@ class Reader:
         if value is None:
             return fallback
         if not math.isfinite(value):
-            self.error_at(mapping, key, path, f"must be {what}, not {value}")
+            self.error_at("out-of-range", mapping, key, path, f"must be {what}, not {value}", value=value)
             return fallback
         if low is not None and (value <= low if low_open else value < low):
             bound = f"more than {low:g}" if low_open else f"at least {low:g}"
-            self.error_at(mapping, key, path, f"must be {bound}, not {value}")
+            self.error_at("out-of-range", mapping, key, path, f"must be {bound}, not {value}", value=value)
             return fallback
         if high is not None and value > high:
-            self.error_at(mapping, key, path, f"must be at most {high:g}, not {value}")
+            self.error_at("out-of-range", mapping, key, path, f"must be at most {high:g}, not {value}", value=value)
             return fallback
         return value
 
@@ -112,7 +117,8 @@ class Reader:
         value = self.field(mapping, key, path, (str,), None, what="one of " + ", ".join(choices))
         fallback = None if default is _MISSING else default
         if value is not None and value not in choices:
-            self.error_at(mapping, key, path, f"must be one of {', '.join(choices)}, not {value!r}")
+            self.error_at("not-a-choice", mapping, key, path, f"must be one of {', '.join(choices)}, not {value!r}",
+                          choices=", ".join(choices), value=value)
             return fallback
         return fallback if value is None else value
 
@@ -120,14 +126,18 @@ class Reader:
         """Run `parse` on the raw value; its ValueError text becomes the problem message."""
         if key not in mapping or mapping[key] is None:
             if default is _MISSING:
-                self.error_at(mapping, key, path, "is required")
+                self.error_at("required", mapping, key, path, "is required")
                 return None
             return default
         try:
             return parse(mapping[key])
         except ValueError as exc:
-            self.error_at(mapping, key, path, str(exc))
+            self.error_at("invalid-value", mapping, key, path, str(exc), detail=exc)
             return None if default is _MISSING else default
+
+
+def _values(values: dict[str, object]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, str(value)) for name, value in values.items())
 
 
 def _range_text(low: float | None, high: float | None, low_open: bool, whole: bool) -> str:

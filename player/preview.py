@@ -52,7 +52,7 @@ def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
         for slot in program.slots_of(pl.id):
             label = f"{pl.id}-{slot.index + 1:02d}-{slot.item.id}-{'+'.join(slot.languages)}"
             try:
-                surface = _render_slot(renderer, config, slot)
+                surface = render_slot(renderer, config, slot)
             except MediaError as exc:
                 print(f"{label}: skipped on the screen too: {exc}", file=sys.stderr)
                 failures += 1
@@ -75,7 +75,7 @@ def preview_command(config_path: Path, playlist: str | None, out: Path) -> int:
     return 1 if failures else 0
 
 
-def _render_slot(renderer: SlideRenderer, config: KioskConfig, slot: Slot) -> pygame.Surface:
+def render_slot(renderer: SlideRenderer, config: KioskConfig, slot: Slot) -> pygame.Surface:
     if slot.item.kind == "video":
         media = slot.item.media_for(slot.language)
         picture = poster_frame(config.media_dir / str(media), renderer.canvas, slot.item.fit).copy()

@@ -41,11 +41,11 @@ def parse_update(r: Reader, top: dict[str, Any], has_sync: bool) -> UpdateSettin
         return None
     m = r.mapping(top.get("update"), "update", KEYS, line_of(top, "update"))
     if not has_sync:
-        r.error("update", "needs a `sync` section: releases come over the same path as content, checked with "
+        r.error("update-needs-sync", "update", "needs a `sync` section: releases come over the same path as content, checked with "
                 "sync.root_key", line_of(top, "update"))
     channel = r.field(m, "channel", "update", (str,), "stable", what="a software channel name such as stable or pilot")
     if not _CHANNEL.fullmatch(channel or ""):
-        r.error("update.channel", f"{channel!r} must be lower-case letters, digits, '-' or '_'", line_of(m, "channel"))
+        r.error("bad-channel", "update.channel", f"{channel!r} must be lower-case letters, digits, '-' or '_'", line_of(m, "channel"))
         channel = "stable"
     window, anytime = None, False
     raw = m.get("window")
@@ -58,10 +58,10 @@ def parse_update(r: Reader, top: dict[str, Any], has_sync: bool) -> UpdateSettin
             try:
                 parsed.append(parse_window(entry))
             except ValueError as exc:
-                r.error(f"update.window[{i}]" if isinstance(raw, list) else "update.window",
+                r.error("bad-when", f"update.window[{i}]" if isinstance(raw, list) else "update.window",
                         f"{exc}; write times like \"02:00-05:00\", a list of them, or any", line_of(m, "window"))
         if not windows:
-            r.error("update.window", "is an empty list: no update could ever switch; leave it out for the default",
+            r.error("empty-list", "update.window", "is an empty list: no update could ever switch; leave it out for the default",
                     line_of(m, "window"))
         window = When(times=tuple(parsed)) if parsed else None
     return UpdateSettings(channel, window, anytime,

@@ -37,7 +37,7 @@ def check_media(content: Content, media_dir: Path) -> list[Problem]:
                 if name not in checked:
                     checked[name] = _check_file(media_dir / name, kind)
                 if checked[name]:
-                    problems.append(Problem(item.file, f"{item.id}.{key}", checked[name] or "", item.line))
+                    problems.append(Problem(item.file, f"{item.id}.{key}", checked[name] or "", item.line, code="bad-media-file"))
     return problems
 
 
@@ -70,7 +70,7 @@ def validate_all(config_path: Path, target: Path | None, now: datetime | None = 
         if target is None:
             return exc.problems
         problems.append(Problem(str(config_path), "", "could not be loaded, so the default languages "
-                                "(vi, en, km, zh) are assumed", None, "warning"))
+                                "(vi, en, km, zh) are assumed", None, "warning", code="config-unreadable"))
     languages = config.languages if config else ("vi", "en", "km", "zh")
     has_font = has_font_for(config) if config else (lambda code: missing_font(code) is None)
     if config is not None:
@@ -78,11 +78,11 @@ def validate_all(config_path: Path, target: Path | None, now: datetime | None = 
         for code in config.languages:
             message = missing_font(code, overrides)
             if message:
-                problems.append(Problem(str(config.path), "languages.order", message))
+                problems.append(Problem(str(config.path), "languages.order", message, code="no-font"))
         if config.fallback.image:
             message = _check_file(config.media_dir / config.fallback.image, "image")
             if message:
-                problems.append(Problem(str(config.path), "fallback.image", message))
+                problems.append(Problem(str(config.path), "fallback.image", message, code="bad-media-file"))
     now = now or datetime.now(config.tz if config else None).astimezone()
     if target is not None and target.is_file() and not _is_config(target):
         try:
@@ -114,7 +114,7 @@ def validate_all(config_path: Path, target: Path | None, now: datetime | None = 
     problems += found + (check_menu_media(menu, media_dir) if menu else [])
     if config is not None and config.touch.enabled and menu is None and not found:
         problems.append(Problem(str(config.path), "touch.enabled", f"touch mode is on but {folder / BROWSE_FILE} "
-                                "does not exist: a tap would have nothing to open"))
+                                "does not exist: a tap would have nothing to open", code="no-browse-menu"))
     if config is not None and not any(p.severity == "error" for p in problems):
         problems += check_layout(config, content)
         if menu is not None and config.touch.enabled:
@@ -129,7 +129,7 @@ def check_menu_media(menu: Menu, media_dir: Path) -> list[Problem]:
         if topic.icon_file:
             message = _check_file(media_dir / topic.icon_file, "image")
             if message:
-                problems.append(Problem(menu.file, f"{'/'.join(path)}.icon", message, topic.line))
+                problems.append(Problem(menu.file, f"{'/'.join(path)}.icon", message, topic.line, code="bad-media-file"))
     return problems
 
 
@@ -144,7 +144,7 @@ def check_menu_layout(config: KioskConfig, menu: Menu, media_dir: Path) -> list[
             for code in dict.fromkeys(painter.text_language(c, page.languages) for c in config.languages):
                 rendered = painter.renderer.text_slide(page, (code,))
                 for warning in rendered.warnings:
-                    problems.append(Problem(page.file, f"{'/'.join(path)}.pages[{index}].text", warning, page.line, "warning"))
+                    problems.append(Problem(page.file, f"{'/'.join(path)}.pages[{index}].text", warning, page.line, "warning", code="text-cut"))
     return problems
 
 
@@ -166,7 +166,7 @@ def check_layout(config: KioskConfig, content: Content) -> list[Problem]:
             except MediaError:
                 continue  # already reported by check_media
             for warning in rendered.warnings:
-                problems.append(Problem(slot.item.file, f"{slot.item.id}.text", warning, slot.item.line, "warning"))
+                problems.append(Problem(slot.item.file, f"{slot.item.id}.text", warning, slot.item.line, "warning", code="text-cut"))
     return problems
 
 

@@ -180,12 +180,12 @@ def parse_when(r: "Reader", raw: Any, path: str, line: int | None) -> When:
         if not isinstance(value, list):
             value = [value]
         if not value:
-            r.error_at(w, key, path, "is an empty list, so this can never play; leave the key out to mean no limit")
+            r.error_at("empty-list", w, key, path, "is an empty list, so this can never play; leave the key out to mean no limit")
         parsed = []
         for i, entry in enumerate(value):
             try:
                 parsed.append(parse(entry))
             except ValueError as exc:
-                r.error_at(value, i, f"{path}.{key}", str(exc), line_of(w, key))
+                r.error_at("bad-when", value, i, f"{path}.{key}", str(exc), line_of(w, key))
         parts[key] = parsed
     return When(frozenset(parts.get("weekdays", [])), tuple(parts.get("times", [])), tuple(parts.get("dates", [])))

@@ -136,9 +136,9 @@ def parse_yaml(text: str, filename: str) -> Any:
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         if not isinstance(exc, YamlShapeError):
             message = f"not valid YAML: {message}"
-        raise ContentError([Problem(filename, "", message, line)]) from None
+        raise ContentError([Problem(filename, "", message, line, code="yaml-refused")]) from None
     except yaml.YAMLError as exc:
-        raise ContentError([Problem(filename, "", f"not valid YAML: {exc}")]) from None
+        raise ContentError([Problem(filename, "", f"not valid YAML: {exc}", code="yaml-syntax")]) from None
 
 
 def load_yaml(path: Path) -> Any:
@@ -146,13 +146,13 @@ def load_yaml(path: Path) -> Any:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ContentError([Problem(str(path), "", f"cannot read: {exc.strerror}")]) from None
+        raise ContentError([Problem(str(path), "", f"cannot read: {exc.strerror}", code="unreadable")]) from None
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark (Windows Notepad) is not content
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise ContentError([Problem(str(path), "", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8",
-                                    line)]) from None
+                                    line, code="not-utf8")]) from None
     return parse_yaml(text, str(path))
 
 

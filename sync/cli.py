@@ -63,7 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--config", type=Path,
                          help="kiosk.yaml to validate against (default: ./kiosk.yaml, or CONTENT/kiosk.yaml with --content)")
     publish.add_argument("--dry-run", action="store_true", help="say what would change and write nothing")
+    publish.add_argument("--force", action="store_true", help="publish to a server even if the folder is behind it "
+                         "(pulled before a newer generation, say one published from the staff console): its changes "
+                         "are undone")
     _server_options(publish)
+
+    pull = sub.add_parser("pull", help="fetch a channel's current generation (playlists and media) into a folder to edit",
+                          description="Download the channel's current manifest and files from the central server (or "
+                          "any static host) into DIR/playlists and DIR/media, each checked against its SHA-256, and "
+                          "note the generation, so publish --to URL knows the folder is up to date.")
+    pull.add_argument("--channel", required=True, help="channel name")
+    pull.add_argument("--from", dest="source", required=True, help="the server's (or static host's) URL")
+    pull.add_argument("--to", required=True, type=Path, help="the folder to write playlists/ and media/ into")
+    pull.add_argument("--ca-file", help="certificate authority for the server's HTTPS (a private CA's PEM)")
 
     notice = sub.add_parser("notice", help="post, list or clear urgent notices on the central server",
                             description="An urgent notice shows over everything on the screens it names within seconds, "
@@ -184,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         "keygen": keygen_command,
         "sign-publishers": sign_publishers_command,
         "publish": publish_command,
+        "pull": pull_command,
         "run": run_command,
         "import": import_command,
         "notice": notice_command,
@@ -331,6 +344,9 @@ def publish_command(args: argparse.Namespace) -> int:
     now = datetime.now().astimezone()
     client = _client(args) if server else None
     if client is not None:
+        from .pull import check_not_behind, write_mark
+        if not args.force:
+            check_not_behind(content, args.channel, client.current(args.channel)[0])
         plan = prepare_server_publish(client, args.channel, key, content, config, now)
     else:
         plan = prepare_publish(args.channel, Path(args.to), key, content, config, now)
@@ -347,6 +363,7 @@ def publish_command(args: argparse.Namespace) -> int:
         with ProgressBar(sys.stderr) as bar:
             if client is not None:
                 apply_server_plan(client, plan, key, bar)
+                write_mark(content, channel=args.channel, generation=plan.manifest.generation, source=str(dest))
             else:
                 apply_plan(plan, key, bar)
     blobs = f"{len(plan.to_copy)} blob(s), {human_bytes(plan.copy_bytes)}"
@@ -360,6 +377,15 @@ def publish_command(args: argparse.Namespace) -> int:
     else:
         note = " (same content, re-signed with your key)" if plan.resign else ""
         print(f"published {channel} generation {generation}{note}: copied {blobs} to {dest}")
+    return 0
+
+
+def pull_command(args: argparse.Namespace) -> int:
+    from .pull import pull
+    pulled = pull(args.source, args.channel, args.to, args.ca_file)
+    print(f"{args.channel} generation {pulled.generation} in {args.to}: {len(pulled.written)} file(s) written")
+    for path in pulled.kept:
+        print(f"  not on the server (kept): {path}")
     return 0
 
 

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import requests
 
+from player.config import KioskConfig
 from player.status import last_errors, read_json
 
 from .errors import FetchError
@@ -188,8 +189,16 @@ class Reporter:
             stop.wait(2.0)
 
 
+def profile_of(config: KioskConfig) -> dict[str, Any]:
+    """The parts of a screen's kiosk.yaml that decide how content shows (the console compares them with the
+    channel's profile)."""
+    return {"languages": list(config.languages), "fallback": dict(config.fallback_chain),
+            "size": list(config.display.size), "rotation": config.display.rotation,
+            "width_mm": config.display.width_mm, "touch": config.touch.enabled}
+
+
 def screen_facts(state_dir: Path, store_root: Path, started: float, version: str,
-                 clock: Callable[[], datetime]) -> dict[str, Any]:
+                 clock: Callable[[], datetime], profile: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a heartbeat says, read from the files the player and the sync client keep."""
     files = StateFolder(state_dir)
     playing = read_json(files.now_playing)
@@ -214,7 +223,8 @@ def screen_facts(state_dir: Path, store_root: Path, started: float, version: str
             "clock": clock().isoformat(timespec="milliseconds"),
             "clock_trusted": not str(playing.get("clock", "set")).startswith("unset"),
             "last_error": error[:2000] if error else None, "fallback": playing.get("item") == "_fallback",
-            "screen_on": power.get("on") if power else None, **_health(playing)}
+            "screen_on": power.get("on") if power else None, **_health(playing),
+            **({"profile": profile} if profile else {})}
 
 
 def _health(playing: dict[str, Any]) -> dict[str, Any]:

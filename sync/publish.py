@@ -192,7 +192,7 @@ def check_content(config: Path, content: Path, now: datetime | None = None) -> l
         media_dir = content / "media"  # validate_all has said why and looks in content/media itself
     if media_dir.resolve() != (content / "media").resolve():
         problems.append(Problem(str(config), "content.media", f"media were checked in {media_dir} but are published "
-                                f"from {content / 'media'}; use --content or a kiosk.yaml that agree"))
+                                f"from {content / 'media'}; use --content or a kiosk.yaml that agree", code="media-folder-mismatch"))
     if any(p.severity == "error" for p in problems):
         raise ContentRejected(problems)
     return problems

@@ -16,7 +16,7 @@ from player.config import KioskConfig, SyncSettings
 
 from .client import FolderSource, HttpSource, RateFloor, Source, SyncResult, fetch_missing, run_forever, sync_once
 from .errors import SyncError
-from .fleet import Reporter, read_token, screen_facts, software_version
+from .fleet import Reporter, profile_of, read_token, screen_facts, software_version
 from .notice_feed import follow_notices
 from .keys import public_from_text
 from .files import sha256_file
@@ -163,7 +163,7 @@ def run(config: KioskConfig, stop: threading.Event, clock: Callable[[], datetime
         area, install = area_of(config.state_dir), config.path.parent
 
         def facts() -> dict[str, object]:
-            base = screen_facts(config.state_dir, store.root, started, software_version(), clock)
+            base = screen_facts(config.state_dir, store.root, started, software_version(), clock, profile_of(config))
             return {**base, **facts_for(area, status_file(install), update.channel)} if update is not None else base
 
         try:

@@ -129,7 +129,8 @@ def test_publish_over_https_works_with_ca_file_and_says_why_without(https: tuple
     rig, ca = https
     refused = publish_cli(rig, tmp_path)
     assert refused.returncode == 1 and "certificate verify failed" in refused.stderr.lower(), refused.stderr
-    published = publish_cli(rig, tmp_path, "--ca-file", str(ca))
+    # --force: the folder was made here, never pulled, and replaces the rig's generation 1 on purpose
+    published = publish_cli(rig, tmp_path, "--ca-file", str(ca), "--force")
     assert published.returncode == 0, published.stderr
     assert "published gate generation 2" in published.stdout
     served = requests.get(f"{rig.url}/channels/gate/manifest", verify=str(ca))

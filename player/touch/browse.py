@@ -130,7 +130,7 @@ def parse_menu(raw: Any, file: str, screen_languages: tuple[str, ...],
                has_font: Callable[[str], bool]) -> tuple[Menu | None, list[Problem]]:
     r = Reader(file)
     if raw is None:
-        r.error("", "the browse menu is empty; it needs `topics`")
+        r.error("menu-empty", "", "the browse menu is empty; it needs `topics`")
         return None, r.problems
     top = r.mapping(raw, "", MENU_KEYS)
     if not top:
@@ -148,7 +148,7 @@ def _titles(r: Reader, m: dict[str, Any], where: str, has_font: Callable[[str], 
     texts = language_texts(r, m.get("title"), key, line_of(m, "title"), has_font)
     out = tuple((code, text.strip()) for code, text in texts.items() if isinstance(text, str) and text.strip())
     if required and not out and "title" not in m:
-        r.error_at(m, "title", where, "is required: the tile's words per language, e.g. {vi: Hải quan, en: Customs}")
+        r.error_at("title-required", m, "title", where, "is required: the tile's words per language, e.g. {vi: Hải quan, en: Customs}")
     return out
 
 
@@ -159,10 +159,10 @@ def _topics(r: Reader, m: dict[str, Any], where: str, depth: int, screen_languag
     if raw is None:
         return ()
     if not raw:
-        r.error_at(m, "topics", where, "has no topics")
+        r.error_at("no-topics", m, "topics", where, "has no topics")
         return ()
     if len(raw) > MAX_TOPICS:
-        r.error_at(m, "topics", where, f"has {len(raw)} topics; at most {MAX_TOPICS} fit on one screen as 2 cm targets "
+        r.error_at("too-many-topics", m, "topics", where, f"has {len(raw)} topics; at most {MAX_TOPICS} fit on one screen as 2 cm targets "
                    "(group some under a topic with its own `topics`)")
     out: list[Topic] = []
     for index, entry in enumerate(raw):
@@ -170,7 +170,7 @@ def _topics(r: Reader, m: dict[str, Any], where: str, depth: int, screen_languag
         if topic is None:
             continue
         if any(t.id == topic.id for t in out):
-            r.error(f"{key}[{index}].id", f"topic id {topic.id!r} is used twice in this menu", topic.line)
+            r.error("duplicate-id", f"{key}[{index}].id", f"topic id {topic.id!r} is used twice in this menu", topic.line)
             continue
         out.append(topic)
     return tuple(out)
@@ -181,24 +181,24 @@ def _topic(r: Reader, entry: Any, path: str, line: int | None, depth: int, posit
     m = r.mapping(entry, path, TOPIC_KEYS, line)
     if not m:
         if entry is None or isinstance(entry, dict):
-            r.error(path, "a topic needs at least `id`, `title` and `pages` (or `topics`)", line)
+            r.error("topic-incomplete", path, "a topic needs at least `id`, `title` and `pages` (or `topics`)", line)
         return None
     errors = sum(p.severity == "error" for p in r.problems)
     topic_id = r.field(m, "id", path, (str, int))
     if topic_id is not None:
         topic_id = str(topic_id)
         if not _ID.fullmatch(topic_id):
-            r.error_at(m, "id", path, f"{topic_id!r} may use only letters, digits, '-', '_' and '.'")
+            r.error_at("bad-id", m, "id", path, f"{topic_id!r} may use only letters, digits, '-', '_' and '.'")
     where = f"{path} ({topic_id})" if topic_id else path
     title = _titles(r, m, where, has_font, required=True)
     icon = _icon(r, m, where)
     color = r.convert(m, "color", where, parse_color, PALETTE[position % len(PALETTE)])
     if "color" in m and color is not None and contrast(text_color_for(color), color) < MIN_CONTRAST:
-        r.error_at(m, "color", where, f"{m['color']!r} gives its tile's text only {contrast(text_color_for(color), color):.1f}:1 "
+        r.error_at("low-contrast", m, "color", where, f"{m['color']!r} gives its tile's text only {contrast(text_color_for(color), color):.1f}:1 "
                    f"contrast; at least {MIN_CONTRAST:g}:1 is needed: choose a darker or a lighter colour")
     has_pages, has_topics = m.get("pages") is not None, m.get("topics") is not None
     if has_pages == has_topics:
-        r.error(where, "needs either `pages` (what the visitor swipes through) or `topics` (a menu of sub-topics), "
+        r.error("pages-or-topics", where, "needs either `pages` (what the visitor swipes through) or `topics` (a menu of sub-topics), "
                 "not " + ("both" if has_pages else "neither"), line)
     pages: tuple[Item, ...] = ()
     topics: tuple[Topic, ...] = ()
@@ -206,7 +206,7 @@ def _topic(r: Reader, entry: Any, path: str, line: int | None, depth: int, posit
         pages = _pages(r, m, where, screen_languages, has_font)
     elif has_topics:
         if depth >= MAX_DEPTH:
-            r.error_at(m, "topics", where, f"menus may nest at most {MAX_DEPTH} levels below the home menu; "
+            r.error_at("too-deep", m, "topics", where, f"menus may nest at most {MAX_DEPTH} levels below the home menu; "
                        "give this topic `pages` instead")
         else:
             topics = _topics(r, m, where, depth + 1, screen_languages, has_font)
@@ -221,16 +221,16 @@ def _icon(r: Reader, m: dict[str, Any], where: str) -> str:
         return "info"
     allowed = ", ".join(ICON_NAMES)
     if not isinstance(raw, str) or not raw.strip():
-        r.error_at(m, "icon", where, f"must be a built-in icon ({allowed}) or an image file in the media folder")
+        r.error_at("bad-icon", m, "icon", where, f"must be a built-in icon ({allowed}) or an image file in the media folder")
         return "info"
     if raw.lower().endswith(IMAGE_SUFFIXES):
         try:
             return media_path(raw)
         except ValueError as exc:
-            r.error_at(m, "icon", where, str(exc))
+            r.error_at("bad-file-name", m, "icon", where, str(exc))
             return "info"
     if raw not in ICON_NAMES:
-        r.error_at(m, "icon", where, f"{raw!r} is not a built-in icon ({allowed}); or name an image file in the media "
+        r.error_at("bad-icon", m, "icon", where, f"{raw!r} is not a built-in icon ({allowed}); or name an image file in the media "
                    f"folder ({', '.join(IMAGE_SUFFIXES)})")
         return "info"
     return raw
@@ -242,10 +242,10 @@ def _pages(r: Reader, m: dict[str, Any], where: str, screen_languages: tuple[str
     if raw is None:
         return ()
     if not raw:
-        r.error_at(m, "pages", where, "has no pages")
+        r.error_at("no-pages", m, "pages", where, "has no pages")
         return ()
     if len(raw) > MAX_PAGES:
-        r.error_at(m, "pages", where, f"has {len(raw)} pages; at most {MAX_PAGES} (split the topic into sub-topics)")
+        r.error_at("too-many-pages", m, "pages", where, f"has {len(raw)} pages; at most {MAX_PAGES} (split the topic into sub-topics)")
     return tuple(parse_items(r, raw, f"{where}.pages", _PAGE_DEFAULTS, screen_languages, has_font, PAGE_KEYS,
                              "page", "topic"))
 

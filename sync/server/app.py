@@ -12,13 +12,14 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from ..fleet import software_version
 from . import content_api, fleet_api, migrate, records_api, software_api
+from .console import mount as console
 from .bodies import BodyLimit
 from .channels import Channels, Refused
 from .db import open_database
@@ -72,19 +73,24 @@ def create_app(settings: ServerSettings) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await leadership.close()
+            app.state.render_worker.close()
             db.close()
 
     app = FastAPI(title="Tịnh Biên kiosk server", version=software_version(), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings, app.state.db, app.state.channels, app.state.software = settings, db, channels, software
     app.add_middleware(BodyLimit, limit=settings.limits.request_kb * 1024,
-                       exempt=r"^/api/(blobs/[0-9a-f]{64}|channels/[^/]+/(manifest|publishers)|screenshot)$")
+                       exempt=r"^/api/(blobs/[0-9a-f]{64}|channels/[^/]+/(manifest|publishers)|screenshot)$"
+                              r"|^/console/uploads/[0-9a-f]+$")
     app.include_router(content_api.router)
     app.include_router(fleet_api.router)
     app.include_router(records_api.router)
     app.include_router(software_api.router)
+    console.install(app)
 
     @app.exception_handler(Refused)
-    async def refused(request: Request, exc: Refused) -> JSONResponse:
+    async def refused(request: Request, exc: Refused) -> Response:
+        if request.url.path.startswith("/console/"):
+            return console.refused_page(request, exc)
         return JSONResponse({"error": exc.message, "status": exc.status, **exc.extra}, status_code=exc.status)
 
     @app.exception_handler(OperationalError)

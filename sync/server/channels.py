@@ -166,6 +166,20 @@ class Channels:
             out.append(digest)
         return out
 
+    def publisher_ids(self, channel: str) -> list[str]:
+        """The key ids the channel's held publisher list names (checked against its root); [] without one."""
+        try:
+            return [p.id for p in self._publishers(channel).publishers]
+        except Refused:
+            return []
+
+    def put_blob(self, data: bytes) -> str:
+        """Keep bytes the server made itself (a draft's playlist) as a blob; returns its SHA-256."""
+        digest = hashlib.sha256(data).hexdigest()
+        if not (self.blobs / digest).is_file():
+            write_atomic(self.blobs / digest, data, PUBLISHED_MODE)
+        return digest
+
     def current(self, channel: str) -> Manifest | None:
         doc = self._docs.get((channel, "manifest"))
         return None if doc is None else _manifest_of(doc.data)
@@ -210,8 +224,10 @@ class Channels:
         finally:
             tmp.unlink(missing_ok=True)
 
-    async def publish_manifest(self, channel: str, envelope: bytes, actor: str, now: datetime) -> Manifest:
-        """Check a signed manifest against the channel's publishers, generation and blobs; then announce it."""
+    async def publish_manifest(self, channel: str, envelope: bytes, actor: str, now: datetime,
+                               summary: dict[str, object] | None = None) -> Manifest:
+        """Check a signed manifest against the channel's publishers, generation and blobs; then announce it.
+        `summary` (the console's, item by item) goes into the audit line."""
         async with self._lock(channel):
             plist = await self.db.run(self._publishers, channel)
             try:
@@ -240,7 +256,8 @@ class Channels:
                     self.db.put_document(c, channel, "manifest", envelope, stamp)
                     add_audit(c, stamp, actor, "publish", channel, {
                         "generation": manifest.generation, "files": len(manifest.files), "bytes": manifest.total_bytes,
-                        "signed_by": signer_of(envelope, "manifest"), "previous": have})
+                        "signed_by": signer_of(envelope, "manifest"), "previous": have,
+                        **({"summary": summary} if summary else {})})
                 return have
 
             await self.db.run(write)

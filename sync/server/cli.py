@@ -39,11 +39,16 @@ def add_parsers(sub: Any) -> None:
     software.add_argument("name", help="software channel name, e.g. stable or pilot")
     software.add_argument("--root", type=Path, required=True, help="the root PUBLIC key file (ROOT.pub)")
     _common(software)
-    staff = what.add_parser("staff", help="add (or re-issue), revoke or list staff tokens")
-    staff.add_argument("action", choices=["add", "revoke", "list"])
+    staff = what.add_parser("staff", help="add (or re-issue), revoke or list staff; a set-password link for the console",
+                            description="add prints a staff member's API token and a one-time link (24 h) to set "
+                            "their console password; passwd prints a new link; revoke ends their token and every "
+                            "console session.")
+    staff.add_argument("action", choices=["add", "passwd", "revoke", "list"])
     staff.add_argument("name", nargs="?", help="the staff member's name (for add and revoke)")
     staff.add_argument("--channel", action="append", default=[], help="a channel they may publish to (repeat; '*' for all)")
     staff.add_argument("--admin", action="store_true", help="may also add channels (implies every channel)")
+    staff.add_argument("--url", help="the console's address as staff reach it, for the link (default: from the "
+                       "settings' listen address, https with tls)")
     _common(staff)
     migrate = what.add_parser("migrate", help="bring the database's schema up to this release (the server also does "
                               "this when it starts)", description="Run the numbered schema migrations the database "
@@ -130,7 +135,7 @@ def server_command(args: argparse.Namespace) -> int:
             print(f"software channel {name} added; the root key's holder uploads its releasers list with "
                   f"python -m sync sign-releasers --channel {name} --to SERVER_URL ...")
         elif args.server_command == "staff":
-            return _staff(db, args, stamp)
+            return _staff(db, args, stamp, settings)
         elif args.server_command in ("export", "import"):
             return _transfer(db, args.server_command, args.file)
         elif args.server_command == "screen":
@@ -202,8 +207,9 @@ def _transfer(db: Any, command: str, path: Path) -> int:
     return 0
 
 
-def _staff(db: Any, args: argparse.Namespace, stamp: str) -> int:
+def _staff(db: Any, args: argparse.Namespace, stamp: str, settings: Any) -> int:
     from ..manifest import check_channel
+    from .console.records import ConsoleRecords
     from .tokens import make_token
 
     if args.action == "list":
@@ -218,8 +224,15 @@ def _staff(db: Any, args: argparse.Namespace, stamp: str) -> int:
         if not db.revoke_staff(args.name, stamp):
             print(f"error: no staff member {args.name!r}", file=sys.stderr)
             return 1
-        db.audit(stamp, "server admin", "staff revoked", None, {"name": args.name})
-        print(f"{args.name}: token revoked")
+        ended = ConsoleRecords(db).end_sessions_of(args.name, "revoked")
+        db.audit(stamp, "server admin", "staff revoked", None, {"name": args.name, "sessions_ended": ended})
+        print(f"{args.name}: token revoked, {ended} console session(s) ended")
+        return 0
+    if args.action == "passwd":
+        if ConsoleRecords(db).staff_row(args.name) is None:
+            print(f"error: no staff member {args.name!r} (or revoked; staff add makes one)", file=sys.stderr)
+            return 1
+        print(_password_link(db, args.name, args.url, settings, stamp))
         return 0
     channels = [c if c == "*" else check_channel(c) for c in args.channel]
     if not channels and not args.admin:
@@ -229,7 +242,25 @@ def _staff(db: Any, args: argparse.Namespace, stamp: str) -> int:
     db.add_staff(args.name, channels, args.admin, token, stamp)
     db.audit(stamp, "server admin", "staff token", None, {"name": args.name, "channels": channels, "admin": args.admin})
     print(f"{args.name}: token (shown once; keep it in a file only you can read, for --token-file):\n{token.text}")
+    print(_password_link(db, args.name, args.url, settings, stamp))
     return 0
+
+
+def _password_link(db: Any, name: str, url: str | None, settings: Any, stamp: str) -> str:
+    """A new one-time link for `name` to set their console password (24 h); older links stop working."""
+    import time
+
+    from .console.passwords import LINK_SECONDS, make_link
+    from .console.records import ConsoleRecords
+
+    link = make_link()
+    ConsoleRecords(db).add_link(name, link, time.time() + LINK_SECONDS)
+    db.audit(stamp, "server admin", "password link", None, {"name": name})
+    if url is None:
+        host = settings.host if settings.host not in ("0.0.0.0", "::") else "SERVER"
+        url = f"{'https' if settings.tls_cert else 'http'}://{host}:{settings.port}"
+    return (f"{name}: set the console password within 24 hours at (one use; shown once):\n"
+            f"{url.rstrip('/')}/console/password/{link.text}")
 
 
 def _settings(args: argparse.Namespace) -> Any:

@@ -7,7 +7,7 @@ import io
 import time
 import zoneinfo
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
@@ -57,6 +57,8 @@ class Heartbeat(BaseModel):
     update_sequence: int | None = Field(None, ge=0, description="the release sequence the update state is about")
     release_sequence: int | None = Field(None, ge=0, description="the highest release sequence the screen has seen")
     rollbacks: int | None = Field(None, ge=0, description="releases this screen rolled back or blocked")
+    profile: dict[str, Any] | None = Field(None, description="how the screen shows content (languages, fallback, size, "
+                                          "rotation, width_mm, touch); the console compares it with the channel's")
 
 
 @router.post("/api/heartbeat", tags=["screens"], summary="A screen says it is alive and what it shows")
@@ -66,6 +68,10 @@ async def heartbeat(request: Request, beat: Heartbeat, me: Annotated[Screen, Dep
     if beat.clock.tzinfo is not None:
         record["clock_offset_s"] = round(beat.clock.timestamp() - received, 2)
     wanted = await db(request).run(db(request).heartbeat, me.id, received, record)
+    if beat.last_error and beat.last_error != (me.heartbeat or {}).get("last_error"):
+        # a new last error goes into the screen's history (the console shows the last 50)
+        await db(request).run(request.app.state.console.add_screen_error, me.id, now().isoformat(timespec="seconds"),
+                              beat.last_error)
     if beat.update_state == "rolled back" and beat.software_channel and beat.update_sequence:
         await request.app.state.software.rollback_reported(beat.software_channel, beat.update_sequence, me.id,
                                                            beat.version, beat.update_reason or "", now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Float,
     Index,
@@ -83,5 +84,65 @@ rollbacks = Table(
     Column("time", Text, nullable=False),
     PrimaryKeyConstraint("channel", "sequence", "screen"))
 
+# The staff console's (migration 0004): secrets are kept as hashes only, as for tokens.
+staff_passwords = Table(
+    "staff_passwords", metadata,
+    Column("name", Text, primary_key=True), Column("hash", Text, nullable=False), Column("changed", Text, nullable=False))
+
+password_links = Table(
+    "password_links", metadata,
+    Column("id", Text, primary_key=True), Column("name", Text, nullable=False), Column("secret_hash", Text, nullable=False),
+    Column("expires", Float, nullable=False), Column("used", Text))
+
+console_sessions = Table(
+    "console_sessions", metadata,
+    Column("id", Text, primary_key=True), Column("secret_hash", Text, nullable=False), Column("name", Text, nullable=False),
+    Column("created", Float, nullable=False), Column("seen", Float, nullable=False), Column("ended", Text),
+    Index("console_sessions_name", "name"))
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("name", Text, primary_key=True), Column("failures", Integer, nullable=False),
+    Column("locked_until", Float, nullable=False))
+
+drafts = Table(
+    "drafts", metadata,
+    Column("channel", Text, nullable=False), Column("staff", Text, nullable=False),
+    Column("base_generation", Integer, nullable=False), Column("opened", Text, nullable=False),
+    Column("marks", Text, nullable=False, server_default="{}"),
+    PrimaryKeyConstraint("channel", "staff"))
+
+draft_files = Table(
+    "draft_files", metadata,
+    Column("channel", Text, nullable=False), Column("staff", Text, nullable=False), Column("path", Text, nullable=False),
+    Column("data", LargeBinary), Column("sha256", Text, nullable=False), Column("size", BigInteger, nullable=False),
+    Column("base_sha256", Text),
+    PrimaryKeyConstraint("channel", "staff", "path"))
+
+media_info = Table(
+    "media_info", metadata,
+    Column("sha256", Text, primary_key=True), Column("info", Text, nullable=False))
+
+channel_profiles = Table(
+    "channel_profiles", metadata,
+    Column("channel", Text, primary_key=True), Column("data", LargeBinary, nullable=False),
+    Column("uploaded", Text, nullable=False), Column("uploaded_by", Text, nullable=False))
+
+screen_errors = Table(
+    "screen_errors", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True), Column("screen", Text, nullable=False),
+    Column("time", Text, nullable=False), Column("message", Text, nullable=False),
+    Index("screen_errors_screen", "screen", "seq"))
+
+# days staff keep for the timeline (a festival, a holiday with its own schedule), per channel
+timeline_days = Table(
+    "timeline_days", metadata,
+    Column("channel", Text, nullable=False), Column("day", Text, nullable=False), Column("name", Text, nullable=False),
+    Column("added_by", Text, nullable=False),
+    PrimaryKeyConstraint("channel", "day"))
+
 # in the order export and import take them
-TABLES = (channels, staff, screens, audit, proof, notices, documents, software, releases, rollbacks)
+TABLES = (channels, staff, screens, audit, proof, notices, documents, software, releases, rollbacks, staff_passwords,
+          password_links, console_sessions, login_failures, drafts, draft_files, media_info, channel_profiles,
+          screen_errors, timeline_days)
+

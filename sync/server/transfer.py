@@ -74,9 +74,10 @@ def import_records(db: Database, path: Path) -> dict[str, int]:
             if got != header["tables"]:
                 wrong = {t: (header["tables"].get(t), got[t]) for t in got if header["tables"].get(t) != got[t]}
                 raise TransferError(f"{path}: row counts differ (table: expected, imported): {wrong}; nothing was kept")
-            if db.engine_name == "postgresql":  # audit rows came with their numbers: continue after the last one
-                c.execute(text("SELECT setval(pg_get_serial_sequence('audit', 'seq'), "
-                               "GREATEST((SELECT max(seq) FROM audit), 1))"))
+            if db.engine_name == "postgresql":  # numbered rows came with their numbers: continue after the last one
+                for numbered in ("audit", "screen_errors"):
+                    c.execute(text(f"SELECT setval(pg_get_serial_sequence('{numbered}', 'seq'), "
+                                   f"GREATEST((SELECT max(seq) FROM {numbered}), 1))"))
     return got
 
 

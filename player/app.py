@@ -18,18 +18,18 @@ import pygame.freetype
 
 from sync.layout import StateFolder, write_atomic
 
+from .compositor import Output, SurfaceOutput, open_output
 from .config import KioskConfig
 from .fontfiles import font_overrides, require_fonts
+from .frames import FrameDriver
 from .notify import Notifier, Watchdog
 from .screen import build_screen
 from .supervise import sync_process
-from .transitions import to_panel
 from .wallclock import schedule_now, skew_seconds, start_trust
 
 log = logging.getLogger(__name__)
 
 CLOCK_SAVE_SECONDS = 60.0
-OFF_CHECK_SECONDS = 0.5  # how often a screen switched off wakes to handle events and the watchdog
 
 
 def setup_logging(state_dir: Path | None, verbose: bool = False) -> None:
@@ -57,26 +57,21 @@ def write_last_seen(state_dir: Path, when: datetime) -> None:
     write_atomic(StateFolder(state_dir).clock, json.dumps({"last_seen": when.isoformat()}).encode("utf-8"))
 
 
-def open_window(config: KioskConfig, headless: bool, windowed: bool) -> tuple[pygame.Surface, pygame.Surface]:
-    """The display, showing the fallback colour, and the canvas frames are drawn on (for a turned panel, the turned shape)."""
+def open_window(config: KioskConfig, headless: bool, windowed: bool) -> Output:
+    """The window, showing the fallback colour, and what frames go through: a Surface, or SDL's renderer
+    (kiosk.yaml's `display.renderer`, player/compositor.py)."""
     if headless:
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     if config.touch.enabled:  # a fullscreen kiosk must not minimise when something else takes the focus
         os.environ.setdefault("SDL_VIDEO_MINIMIZE_ON_FOCUS_LOSS", "0")
-    pygame.display.init()
+    fullscreen = config.display.fullscreen and not windowed and not headless
+    output = open_output(f"Tịnh Biên kiosk: {config.screen_id}", config.display.size, config.display.canvas,
+                         config.display.rotation, config.display.renderer, fullscreen, config.fallback.background,
+                         headless)
     pygame.font.init()
     pygame.freetype.init()
-    flags = 0
-    if config.display.fullscreen and not windowed and not headless:
-        flags |= pygame.FULLSCREEN
-    window = pygame.display.set_mode(config.display.size, flags)
-    pygame.display.set_caption(f"Tịnh Biên kiosk: {config.screen_id}")
-    if flags & pygame.FULLSCREEN:
-        pygame.mouse.set_visible(False)
-    window.fill(config.fallback.background)
-    pygame.display.flip()
-    return window, pygame.Surface(config.display.canvas).convert() if config.display.rotation else window
+    return output
 
 
 def run(config: KioskConfig, seconds: float | None = None, headless: bool = False, windowed: bool = False) -> int:
@@ -92,16 +87,20 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
                     "the schedule runs from the last time seen until the clock is set", wall.isoformat(timespec="seconds"),
                     last_seen.isoformat(timespec="seconds") if last_seen else "?")
     now, trust = schedule_now(trust, wall, mono_start)
-    window, canvas = open_window(config, headless, windowed)
+    output = open_window(config, headless, windowed)
     screen = build_screen(config, now, clock_label=lambda: trust.label, started=time.time())
+    if isinstance(output, SurfaceOutput):
+        screen.canvas = output.canvas  # screenshots are taken of it: it always holds the whole picture on screen
+    else:
+        screen.grab = output.grab
     syncing = sync_process(config.path).start() if config.sync else None
     stopping = threading.Event()  # systemd stops us with SIGTERM: finish the frame, write the last proof line
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     notifier = Notifier.from_env(os.environ)  # systemd's Type=notify; a no-op when not run by systemd
     watchdog = Watchdog.from_env(notifier, os.environ, os.getpid())
     screen.start(time.monotonic())
-    period = 1.0 / config.display.fps
-    last = next_frame = time.monotonic()
+    frames = FrameDriver(screen, output, config.display.fps)
+    last = time.monotonic()
     next_save = last
     first = True
     try:
@@ -118,15 +117,10 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             now, trust = schedule_now(trust, wall, mono)
             if trust.trusted and not was_trusted:
                 log.warning("the clock has been set (it was %.0f s behind); the schedule follows it again", skew)
-            if screen.frame(canvas, mono, now, mono - last):
-                if screen.exit_status is not None:
-                    log.warning("staff exit from touch mode (exit status %d)", screen.exit_status)
-                    return screen.exit_status
-                if config.display.rotation:
-                    window.blit(to_panel(canvas, config.display.rotation), (0, 0))
-                pygame.display.flip()
-            else:
-                next_frame = mono + OFF_CHECK_SECONDS - period  # the panel is off: draw nothing, look again soon
+            wake = frames.frame(mono, now, mono - last)  # draws only what changed, if anything did
+            if screen.exit_status is not None:
+                log.warning("staff exit from touch mode (exit status %d)", screen.exit_status)
+                return screen.exit_status
             last = mono
             if first:
                 log.info("first frame %.2f s after start", time.monotonic() - mono_start)
@@ -140,12 +134,9 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
             if mono >= next_save:
                 screen.writer.submit(partial(write_last_seen, config.state_dir, now))
                 next_save = mono + CLOCK_SAVE_SECONDS
-            next_frame += period
-            delay = next_frame - time.monotonic()
+            delay = wake - time.monotonic()
             if delay > 0:
-                time.sleep(delay)
-            elif delay < -period:
-                next_frame = time.monotonic()
+                time.sleep(delay)  # nothing is due before then; events wait at most IDLE_POLL_SECONDS
     except KeyboardInterrupt:
         return 130
     finally:
@@ -155,5 +146,9 @@ def run(config: KioskConfig, seconds: float | None = None, headless: bool = Fals
         screen.close(time.monotonic())  # the last proof lines and the clock reach the disk
         if syncing is not None:
             syncing.stop()
+        output.close()
+        for thread in threading.enumerate():  # clips let go in the background (Prepared.close) close their sound
+            if thread.name == "video-close":  # device first: pygame.quit meanwhile waits on SDL's audio lock forever
+                thread.join(timeout=3.0)
         pygame.quit()
         notifier.close()

@@ -19,6 +19,7 @@ from .yamlsource import line_of, load_yaml
 
 ROTATIONS = (0, 90, 180, 270)
 _SCREEN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+RENDERERS = ("auto", "gpu", "software")
 _COLOR = re.compile(r"#([0-9a-fA-F]{6})")
 
 
@@ -29,6 +30,7 @@ class Display:
     rotation: int = 0
     width_mm: float = 952.0  # visible width of the panel along size[0] (43" 16:9)
     fps: int = 60
+    renderer: str = "auto"  # auto | gpu | software: who composes the frames (player/compositor.py)
 
     @property
     def canvas(self) -> tuple[int, int]:
@@ -211,7 +213,7 @@ def _screen(r: Reader, top: dict[str, Any]) -> tuple[str | None, dict[str, str]]
 
 
 def _display(r: Reader, top: dict[str, Any]) -> Display:
-    disp = r.section(top, "display", {"fullscreen", "size", "rotation", "width_mm", "fps"})
+    disp = r.section(top, "display", {"fullscreen", "size", "rotation", "width_mm", "fps", "renderer"})
     size = r.convert(disp, "size", "display", _parse_size, Display.size)
     rotation = r.field(disp, "rotation", "display", (int,), 0)
     if rotation not in ROTATIONS:
@@ -223,6 +225,7 @@ def _display(r: Reader, top: dict[str, Any]) -> Display:
         rotation=rotation,
         width_mm=r.number(disp, "width_mm", "display", 952.0, low=50, high=20000),
         fps=r.number(disp, "fps", "display", 60, low=10, high=240, whole=True),
+        renderer=r.choice(disp, "renderer", "display", RENDERERS, "auto"),
     )
 
 

@@ -23,7 +23,8 @@ from .overlays import Overlays
 from .prepare import Prepared, Preparer
 from .proof import PlayRecord, ProofLog
 from .sequence import RECHECK_SECONDS, Cursor, Decision, Program
-from .transitions import compose
+from .damage import Layer, next_due
+from .transitions import compose, ease
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,9 @@ class Loop:
         self._warned: set[str] = set()
         self._late_logged = False
         self.paused_at: float | None = None  # monotonic time the touch kiosk paused the loop at
+        self.picture_serial = 0  # counts the pictures put up (a slot, each video frame): damage keys on it
+        self._mono = 0.0  # the last step's time, which `draw` shows
+        self._width = overlays.canvas[0]
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -280,24 +284,77 @@ class Loop:
 
     # -- drawing -------------------------------------------------------------------------------
 
-    def frame(self, target: pygame.Surface, mono: float, now: datetime, dt: float) -> None:
+    def step(self, mono: float, now: datetime, dt: float) -> None:
+        """Everything that moves with time, without drawing: the boundary, the video's next frame, the overlays."""
         self._advance(mono, now)
         current = self.current
         assert current is not None
         video = current.prepared.video
-        if video is not None:
+        if video is not None and self.paused_at is None:
             picture = video.frame_at(mono - current.start)
             if picture is not None:
                 current.picture = picture
-        transition = current.transition
-        progress = 1.0 if transition.seconds <= 0 else (mono - current.start) / transition.seconds
-        compose(target, self.previous, current.picture, transition.kind, progress)
+                self.picture_serial += 1
+        if self.previous is not None and self._progress(mono) >= 1.0:
+            self.previous = None
+        slot = current.prepared.decision.slot
+        self.overlays.update(dt, mono, now, slot.language if slot else self.languages[0])
+        self._mono = mono
+
+    def _progress(self, mono: float) -> float:
+        assert self.current is not None
+        transition = self.current.transition
+        return 1.0 if transition.seconds <= 0 else (mono - self.current.start) / transition.seconds
+
+    def _look(self) -> tuple[str, int]:
+        """The transition's visible state at the last step: its kind and how far it has got, in whole steps of
+        what it changes (alpha 0-255, or pixels of a slide), so two moments that look the same compare equal."""
+        assert self.current is not None
+        if self.previous is None:
+            return ("still", 0)
+        kind = self.current.transition.kind
+        p = ease(self._progress(self._mono))
+        return (kind, round(p * self._width) if kind == "slide" else round(255 * p))
+
+    def layers(self) -> tuple[Layer, ...]:
+        """The slide (or video frame, with its caption) and the transition into it, then the overlays."""
+        look = self._look()
+        size = self.overlays.canvas
+        base = Layer("slide", (self.picture_serial, self.switches, look), (0, 0, size[0], size[1]))
+        return (base, *self.overlays.layers())
+
+    def next_due(self, mono: float, now: datetime) -> float | None:
+        """When the loop looks different next, or must act: a transition step (`mono`: every frame), the clip's
+        next frame, the item's end (then every frame until the next picture is ready), the overlays' next change."""
+        current = self.current
+        if current is None or self.paused_at is not None:
+            return None
+        due: list[float | None] = [self.overlays.next_due(mono, now)]
+        if self.previous is not None:
+            due.append(mono)
+        video = current.prepared.video
+        if video is not None:
+            after = video.next_time()
+            due.append(mono if after is None else current.start + after)
+        if current.end is not None:
+            due.append(max(mono, current.end))
+        if self.pending is not None and current.due(mono):
+            due.append(mono)  # the boundary waits for the next picture: look each frame
+        return next_due(due)
+
+    def draw(self, target: pygame.Surface) -> None:
+        """The picture of the last step onto `target` (respecting its clip: a dirty rectangle redraws only that)."""
+        current = self.current
+        assert current is not None
+        progress = 1.0 if self.previous is None else self._progress(self._mono)
+        compose(target, self.previous, current.picture, current.transition.kind, progress)
         overlay = current.prepared.overlay
         if overlay is not None:  # a video's caption, faded in with its transition
             overlay.set_alpha(None if progress >= 1.0 else round(255 * min(1.0, max(0.0, progress))))
             target.blit(overlay, current.prepared.overlay_at)
-        if progress >= 1.0:
-            self.previous = None
-        slot = current.prepared.decision.slot
-        self.overlays.update(dt, mono, now, slot.language if slot else self.languages[0])
         self.overlays.draw(target)
+
+    def frame(self, target: pygame.Surface, mono: float, now: datetime, dt: float) -> None:
+        """One whole frame: `step`, then `draw` all of it."""
+        self.step(mono, now, dt)
+        self.draw(target)

@@ -24,6 +24,7 @@ import pygame
 from sync.layout import StateFolder
 
 from .config import KioskConfig
+from .damage import Layer
 from .painter import make_renderer
 from .proof import PlayRecord, ProofLog
 from .slides import FOREIGN_SCALE, TITLE_SCALE, SlideRenderer
@@ -158,12 +159,32 @@ class NoticeBoard:
 
     def draw(self, canvas: pygame.Surface, mono: float) -> bool:
         """Blit the live notice (if any) over everything on `canvas`; True when one was drawn."""
+        picture = self._picture(mono)
+        if picture is None:
+            return False
+        canvas.blit(picture, (0, 0))
+        return True
+
+    def _picture(self, mono: float) -> pygame.Surface | None:
         shown = self._shown
         if shown is None:
-            return False
+            return None
         pictures = shown[1]
-        canvas.blit(pictures[int(mono / ROTATE_SECONDS) % len(pictures)], (0, 0))
-        return True
+        return pictures[int(mono / ROTATE_SECONDS) % len(pictures)]
+
+    def layers(self, mono: float) -> tuple[Layer, ...]:
+        """The live notice as a damage layer: it changes with the notice and with each language it rotates to."""
+        picture = self._picture(mono)
+        if picture is None:
+            return ()
+        return (Layer("notice", (id(self._shown), id(picture)), (0, 0, *picture.get_size())),)
+
+    def next_due(self, mono: float) -> float | None:
+        """The next language's turn, while a notice with several shows."""
+        shown = self._shown
+        if shown is None or len(shown[1]) < 2:
+            return None
+        return (mono // ROTATE_SECONDS + 1) * ROTATE_SECONDS
 
     def check(self) -> None:
         """Re-read the file if it changed, pick the notice for now, and render it when that changes."""
@@ -232,12 +253,16 @@ class NoticeLayer:
         showing = self.board.showing
         return showing is not None and showing.level == "urgent"
 
-    def draw(self, canvas: pygame.Surface, mono: float) -> None:
-        """Call after the loop or kiosk has drawn its frame."""
+    def step(self) -> None:
+        """A new notice sends a browsing visitor back to the loop, once per notice."""
         showing = self.board.showing
         if showing is None:
             return
         if self.kiosk is not None and self.kiosk.active and showing.id != self._left_for:
             self.kiosk.leave("notice")
             self._left_for = showing.id
+
+    def draw(self, canvas: pygame.Surface, mono: float) -> None:
+        """Call after the loop or kiosk has drawn its frame."""
+        self.step()
         self.board.draw(canvas, mono)

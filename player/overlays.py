@@ -12,6 +12,7 @@ from typing import Callable
 
 import pygame
 
+from .damage import Layer, Rect
 from .fonts import Typesetter
 from .slides import Bands
 
@@ -133,17 +134,51 @@ class Overlays:
         box.blit(date_line, (width - pad - date_line.get_width(), pad // 3 + time_line.get_height()))
         return box
 
-    def draw(self, surface: pygame.Surface) -> None:
+    def _ticker_at(self) -> tuple[int, int, int]:
+        """The strip's x and y now, and how far apart its repeats are."""
+        assert self._strip is not None
+        band_top = self.canvas[1] - self.bands.bottom
+        width = self._strip.get_width() + self.canvas[0] // 3
+        y = band_top + (self.bands.bottom - self._strip.get_height()) // 2 + self.offset[1]
+        return -int(self._scroll % width), y, width
+
+    def _clock_rect(self) -> Rect:
+        assert self._clock is not None
         dx, dy = self.offset
+        margin = self.bands.margin // 2
+        return (self.canvas[0] - margin - self._clock.get_width() + dx, margin // 2 + dy, *self._clock.get_size())
+
+    def layers(self) -> tuple[Layer, ...]:
+        """The clock and the ticker band as damage layers: the band changes with each whole pixel the strip moves."""
+        out = []
         if self.show_ticker and self._strip is not None:
+            x, y, _ = self._ticker_at()
             band_top = self.canvas[1] - self.bands.bottom
-            surface.blit(self._band, (0, band_top))
-            width = self._strip.get_width() + self.canvas[0] // 3
-            x = -int(self._scroll % width)
-            y = band_top + (self.bands.bottom - self._strip.get_height()) // 2 + dy
+            top = min(band_top, y)
+            bottom = max(self.canvas[1], y + self._strip.get_height())
+            out.append(Layer("ticker", (id(self._strip), x, y), (0, top, self.canvas[0], bottom - top)))
+        if self.show_clock and self._clock is not None:
+            out.append(Layer("clock", (self._clock_key, self.offset), self._clock_rect()))
+        return tuple(out)
+
+    def next_due(self, mono: float, now: datetime) -> float | None:
+        """When the overlays look different next: the ticker's next step (every frame while it scrolls), the clock's
+        next minute, the next burn-in shift."""
+        due: list[float] = []
+        if self.show_ticker and self._strip is not None:
+            due.append(mono)
+        if self.show_clock:
+            due.append(mono + 60.0 - now.second - now.microsecond / 1e6)
+        if self.shift_pixels > 0 and (self.show_clock or self.show_ticker):
+            due.append((mono // self.shift_every + 1) * self.shift_every)
+        return min(due) if due else None
+
+    def draw(self, surface: pygame.Surface) -> None:
+        if self.show_ticker and self._strip is not None:
+            x, y, width = self._ticker_at()
+            surface.blit(self._band, (0, self.canvas[1] - self.bands.bottom))
             surface.blit(self._strip, (x, y))
             if x + width < self.canvas[0]:
                 surface.blit(self._strip, (x + width, y))
         if self.show_clock and self._clock is not None:
-            margin = self.bands.margin // 2
-            surface.blit(self._clock, (self.canvas[0] - margin - self._clock.get_width() + dx, margin // 2 + dy))
+            surface.blit(self._clock, self._clock_rect()[:2])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pygame
 
+from .compositor import has_gpu
 from .config import KioskConfig
 from .errors import ContentError, MediaError, PlayerError
 from .fontfiles import font_overrides
@@ -78,15 +79,21 @@ def make_renderer(config: KioskConfig) -> SlideRenderer:
 def video_opener(volume: float) -> OpenVideo | None:
     """A function opening a video item for the loop, or None where PyAV cannot be imported."""
     try:  # here, not at the top: a screen whose PyAV cannot load (an FFmpeg library missing) still plays slides
+        from av.codec.hwaccel import hwdevices_available
+
         from .audio import open_audio
-        from .video import VideoClip
+        from .video import VideoClip, hw_devices
     except ImportError as exc:
         log.error("video items will be skipped: %s", exc)
         return None
+    gpu = has_gpu()
+    hwaccel = hw_devices(tuple(hwdevices_available()), gpu)
+    if not hwaccel:  # with devices to try, player/video.py says once whether they took the clip
+        log.info("video is decoded in software: %s", "no GPU here" if not gpu else "this FFmpeg has no VA-API or DRM decoder")
 
     def open_video(path: Path, size: tuple[int, int], fit: str, loop: bool, item_volume: float | None = None) -> Clip:
         """The clip, its first frame decoded; with sound on (screen or item volume), timed by the sound device."""
-        clip = VideoClip(path, size, fit, loop=loop)
+        clip = VideoClip(path, size, fit, loop=loop, hwaccel=hwaccel)
         try:
             clip.start()
             clip.first_frame(10.0)

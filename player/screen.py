@@ -20,6 +20,7 @@ import schedule
 from sync.layout import StateFolder
 
 from .config import KioskConfig
+from .damage import Layer, next_due
 from .fontfiles import has_font_for
 from .loop import Health, Loop
 from .notices import NoticeLayer, notice_board
@@ -58,11 +59,18 @@ class Screen:
     watched: WatchedSource | None = None  # synced screens: new generations, loaded off the loop
     notices: NoticeLayer | None = None  # synced screens: urgent notices over everything
     canvas: pygame.Surface | None = None  # the surface of the last frame (screenshots are taken of it)
+    grab: Callable[[], pygame.Surface | None] | None = None  # reads the shown picture back where there is no canvas (a renderer)
+    _mono: float = 0.0  # the last step's time
 
     @property
     def front(self) -> Loop | Kiosk:
         """What draws each frame: the kiosk (which draws the loop while nobody browses), or the loop."""
         return self.kiosk if self.kiosk is not None else self.loop
+
+    @property
+    def needs_pixels(self) -> bool:
+        """The frame draws with pygame.draw (the kiosk's browse screens and keypad): a renderer needs a Surface for it."""
+        return self.kiosk is not None and (self.kiosk.keypad is not None or self.kiosk.nav.active)
 
     @property
     def exit_status(self) -> int | None:
@@ -86,16 +94,49 @@ class Screen:
             self.kiosk.handle(event, mono)
         return False
 
-    def frame(self, canvas: pygame.Surface, mono: float, now: datetime, dt: float) -> bool:
-        """The periodic jobs, then (panel on) the loop or kiosk and the live notice over it; False: panel off, nothing drawn."""
-        self.now, self.canvas = now, canvas
+    def step(self, mono: float, now: datetime, dt: float) -> bool:
+        """The periodic jobs, then (panel on) everything that moves with time; False: the panel is off, draw nothing."""
+        self.now = now
         self.jobs.run_pending()
         if not self.power.on:
             return False
-        self.front.frame(canvas, mono, now, dt)
+        self.front.step(mono, now, dt)
         if self.notices is not None and self.exit_status is None:
-            self.notices.draw(canvas, mono)  # over everything, the moment the watcher has it ready
+            self.notices.step()
+        self._mono = mono
         return True
+
+    def layers(self) -> tuple[Layer, ...]:
+        """What is on screen as damage layers (player/damage.py), bottom to top: the live notice last."""
+        out = self.front.layers()
+        if self.notices is not None and self.exit_status is None:
+            out += self.notices.board.layers(self._mono)
+        return out
+
+    def next_due(self, mono: float) -> float | None:
+        """When the picture changes next by itself (monotonic), or None; events and the poll cover the rest."""
+        due = [self.front.next_due(mono, self.now)]
+        if self.notices is not None:
+            due.append(self.notices.board.next_due(mono))
+        return next_due(due)
+
+    def draw(self, canvas: pygame.Surface) -> None:
+        """The picture of the last step onto `canvas` (within its clip), the live notice over everything."""
+        self.front.draw(canvas)
+        if self.notices is not None and self.exit_status is None:
+            self.notices.board.draw(canvas, self._mono)  # over everything, the moment the watcher has it ready
+
+    def frame(self, canvas: pygame.Surface, mono: float, now: datetime, dt: float) -> bool:
+        """One whole frame: `step`, then (panel on) `draw` all of it onto `canvas`; False: panel off, nothing drawn."""
+        self.canvas = canvas
+        if not self.step(mono, now, dt):
+            return False
+        self.draw(canvas)
+        return True
+
+    def picture(self) -> pygame.Surface | None:
+        """What is on screen now, for screenshots: read back from the renderer, or the canvas of the last frame."""
+        return self.grab() if self.grab is not None else self.canvas
 
     def close(self, mono: float) -> None:
         """The view and the slot on screen get their proof lines; threads stop; pending writes reach the disk."""
@@ -167,8 +208,9 @@ def build_screen(config: KioskConfig, now: datetime, *, clock_label: Callable[[]
 
 
 def _shoot(screen: Screen, take: Callable[[pygame.Surface], None]) -> None:
-    if screen.canvas is not None:
-        take(screen.canvas)
+    picture = screen.picture()
+    if picture is not None:
+        take(picture)
 
 
 def make_kiosk(config: KioskConfig, loop: Loop, proof: ProofLog, state: StateFolder, writer: Background) -> Kiosk:

@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
+import logging
 import random
 import re
 import threading
@@ -20,7 +21,7 @@ import pygame
 import pytest
 
 from player.errors import MediaError
-from player.video import VideoClip, poster_frame, probe
+from player.video import VideoClip, hw_devices, poster_frame, probe
 from tools import make_test_clips as clips
 
 SIZE = (320, 180)
@@ -282,3 +283,59 @@ def test_no_leak_over_50_open_close_cycles(made: dict[str, Path]) -> None:
     grown = (process.memory_info().rss - before) / 1e6
     assert grown < 15, f"RSS grew {grown:.1f} MB over 50 clips"
     assert not video_threads()
+
+
+@pytest.mark.slow  # real time: the decoder is made slower than the clip
+def test_a_decoder_that_cannot_keep_up_drops_frames_evenly(tmp_path: Path) -> None:
+    """Each decoded picture costs 1.5 frame periods (a CPU too weak for the clip): whole frames are dropped, spread
+    out: once the decoder has noticed (within the first second), never two in a row, so no picture stays up longer
+    than 2 frame periods of the clip, and the pictures keep up with the clock rather than falling behind it. Counted
+    in frame numbers, not timed: the clip has B-frames between its P-frames, as encoders make them by default."""
+    period = 1 / FPS
+    b_frames = {"preset": "veryfast", "crf": "20", "x264-params": "b-adapt=0:bframes=3:b-pyramid=normal"}
+    path = clips.make_h264_mp4(tmp_path, size=SIZE, fps=FPS, seconds=4.0, options=b_frames)
+    with VideoClip(path, SIZE, decode_delay=1.5 * period) as clip:
+        clip.first_frame(timeout=5)
+        news: list[tuple[float, int]] = []  # (media time asked for, frame number) of each new picture
+        started = time.monotonic()
+        t = 0.0
+        while t < 3.8 and not clip.ended:
+            surface = clip.frame_at(t)
+            if surface is not None:
+                news.append((t, frame_number(surface, surface.get_rect(), SIZE)))
+            time.sleep(max(0.0, started + t + TICK - time.monotonic()))
+            t = time.monotonic() - started
+        dropped, shown = clip.dropped, clip.shown
+        assert clip.error is None  # the frames skipped are not mistaken for a cut-off file
+    numbers = [n for _, n in news]
+    assert numbers == sorted(numbers)
+    assert dropped >= 0.2 * (dropped + shown), "the decoder was slowed down: frames must have been dropped"
+    after_start = [n for t, n in news if t >= 1.0]  # past the queue decoded ahead at the start
+    skips = [b - a for a, b in zip(after_start, after_start[1:])]
+    assert max(skips) <= 2, f"{max(skips) - 1} frames in a row dropped: a picture held {max(skips)} frame periods"
+    behind = sorted(t * FPS - n for t, n in news if t >= 1.0)
+    assert behind[len(behind) // 2] <= 3, "the pictures fell behind the clock"
+
+
+def test_hardware_decoding_falls_back_to_software_with_one_log_line(made: dict[str, Path],
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """This machine has no GPU: asking for VA-API or DRM decoding still plays the clip, decoded in software, and
+    says so once for the run, not once per clip."""
+    caplog.set_level(logging.INFO, logger="player.video")
+    for _ in range(3):
+        with VideoClip(made["h264-mp4"], SIZE, hwaccel=("vaapi", "drm")) as clip:
+            first = clip.first_frame(timeout=5)
+            assert not clip.hardware
+            assert frame_number(first, first.get_rect(), SIZE) == 0
+    told = [r for r in caplog.records if "hardware video decoding" in r.getMessage()]
+    assert len(told) == 1 and "decoding in software" in told[0].getMessage()
+
+
+@pytest.mark.parametrize("available, gpu, expected", [
+    (("cuda", "qsv", "drm", "amf"), False, ()),  # this machine: FFmpeg could, but there is no GPU to do it
+    (("cuda", "qsv", "drm", "amf"), True, ("drm",)),
+    (("vaapi", "drm"), True, ("vaapi", "drm")),
+    ((), True, ()),
+])
+def test_which_hardware_decoders_are_tried(available: tuple[str, ...], gpu: bool, expected: tuple[str, ...]) -> None:
+    assert hw_devices(available, gpu) == expected

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import pygame
 
 from ..config import KioskConfig
+from ..damage import Layer
 from ..fonts import Typesetter
 from ..loop import Loop
 from ..prepare import Preparer
@@ -78,6 +79,7 @@ class Kiosk:
         self._drag: float | None = None
         self._pressed: tuple[float, float] | None = None
         self._ripple: tuple[float, float, float] | None = None
+        self._frames = 0  # video frames of a browse page put up: damage keys on it
         for code in config.languages:
             self._ask(ChromeKey(code))
         if menu is not None:
@@ -271,7 +273,9 @@ class Kiosk:
 
     # -- frames --------------------------------------------------------------------------------
 
-    def frame(self, target: Any, mono: float, now: datetime, dt: float) -> None:
+    def step(self, mono: float, now: datetime, dt: float) -> None:
+        """Everything that moves with time, without drawing: PIN results, the idle return, the loop (while
+        nobody browses), the browse screen that came in, a page's slide and video, the ripple."""
         self._mono, self._now = mono, now
         if self._kept_attempts is not None:
             self.attempts, self._kept_attempts = Attempts.from_record(self._kept_attempts, mono), None
@@ -296,36 +300,16 @@ class Kiosk:
             log.info("no touch for %.0f s: back to the loop", timeout)
             self.leave("idle")
         if self.keypad is not None:
-            self.keypad.draw(target, self.cache.keypad, mono)
             return
         if not self.nav.active:
-            self.loop.frame(target, mono, now, dt)
-            self._draw_hint(target)
-            self._draw_ripple(target, mono)
-            return
-        self._draw_browse(target, mono)
-
-    def _draw_hint(self, target: Any) -> None:
-        chrome = self.cache.chrome.get(self._loop_language())
-        if chrome is None or self.menu is None:
-            return
-        dx, dy = self.loop.overlays.offset
-        margin = self.loop.overlays.bands.margin // 2
-        target.blit(chrome.hint, (self.layout.corner + margin + dx, margin // 2 + dy))
-
-    def _draw_ripple(self, target: Any, mono: float) -> None:
-        if self._ripple is None:
-            return
-        x, y, start = self._ripple
-        p = (mono - start) / RIPPLE_SECONDS
-        if p >= 1.0 and not (self.nav.active and self.shown is None):
+            self.loop.step(mono, now, dt)
+        else:
+            self._browse_step(mono)
+        if self._ripple is not None and mono - self._ripple[2] >= RIPPLE_SECONDS \
+                and not (self.nav.active and self.shown is None):
             self._ripple = None
-            return
-        radius = round(self.layout.target * (0.5 + 0.5 * min(1.0, p)))
-        pygame.draw.circle(target, SELECTED, (round(x), round(y)), radius, max(3, self.layout.target // 8))
-        pygame.draw.circle(target, SELECTED, (round(x), round(y)), self.layout.target // 4)
 
-    def _draw_browse(self, target: Any, mono: float) -> None:
+    def _browse_step(self, mono: float) -> None:
         wanted = self.cache.get(self._key())
         if wanted is None:
             self._ask(self._key())
@@ -337,6 +321,124 @@ class Kiosk:
                 self._slide = (direction, offset, mono)
             self._turned = None
             self.cache.touch(self._key())
+        shown = self.shown
+        if shown is not None and shown.video is not None:
+            frame = shown.video.frame_at(mono - self._shown_since)
+            if frame is not None:
+                shown.picture = frame
+                self._frames += 1
+        if self._slide is not None and ease((mono - self._slide[2]) / SLIDE_SECONDS) >= 1.0:
+            self._slide = None
+
+    def draw(self, target: Any) -> None:
+        """The picture of the last step onto `target` (respecting its clip)."""
+        mono = self._mono
+        if self.exit_status is not None:
+            return
+        if self.keypad is not None:
+            self.keypad.draw(target, self.cache.keypad, mono)
+            return
+        if not self.nav.active:
+            self.loop.draw(target)
+            self._draw_hint(target)
+            self._draw_ripple(target, mono)
+            return
+        self._draw_browse(target, mono)
+
+    def frame(self, target: Any, mono: float, now: datetime, dt: float) -> None:
+        """One whole frame: `step`, then `draw` all of it."""
+        self.step(mono, now, dt)
+        self.draw(target)
+
+    def layers(self) -> tuple[Layer, ...]:
+        """Damage layers: the loop's with the hint and the ripple over them; a browse screen or the keypad is one
+        full-screen layer whose key holds everything it shows (the keypad changes with each frame it is up)."""
+        full = (0, 0, self.canvas[0], self.canvas[1])
+        if self.exit_status is not None:
+            return ()
+        if self.keypad is not None:
+            return (Layer("kiosk", ("keypad", self._mono), full),)
+        ripple = self._ripple_layer()
+        if not self.nav.active:
+            hint = self._hint_at()
+            out = [*self.loop.layers()]
+            if hint is not None:
+                out.append(Layer("hint", hint, (*hint[1], *hint[0].get_size())))
+            return tuple(out + ([ripple] if ripple else []))
+        shown = self.shown
+        width = self.canvas[0]
+        slide = None
+        if self._slide is not None:
+            direction, offset, start = self._slide
+            p = ease((self._mono - start) / SLIDE_SECONDS)
+            slide = round(offset + (-direction * width - offset) * p)
+        left = countdown(self.nav, self._mono, self.config.touch.idle_timeout)
+        key = (id(shown), id(shown.picture) if shown else None, self._frames, slide,
+               None if self._drag is None else round(self._drag), self._pressed, left,
+               None if ripple is None else ripple.key, self.nav.screen, id(self.cache.chrome.get(self.nav.language)))
+        return (Layer("kiosk", key, full),)
+
+    def next_due(self, mono: float, now: datetime) -> float | None:
+        """When the kiosk looks different next or must act: every frame while something moves or a screen is
+        awaited, the next second of the idle countdown, a page video's next frame; the loop's own while nobody
+        browses."""
+        if self.keypad is not None or self._ripple is not None:
+            return mono
+        if not self.nav.active:
+            return self.loop.next_due(mono, now)
+        if self._slide is not None or self.shown is None or self.shown.picture is None \
+                or self.cache.get(self._key()) is not self.shown:
+            return mono
+        due = [mono + 1.0 - (mono - self.nav.last_touch) % 1.0]  # the countdown ticks and the idle return
+        video = self.shown.video
+        if video is not None:
+            after = video.next_time()
+            due.append(mono if after is None else self._shown_since + after)
+        return min(due)
+
+    def _hint_at(self) -> tuple[pygame.Surface, tuple[int, int]] | None:
+        chrome = self.cache.chrome.get(self._loop_language())
+        if chrome is None or self.menu is None:
+            return None
+        dx, dy = self.loop.overlays.offset
+        margin = self.loop.overlays.bands.margin // 2
+        return chrome.hint, (self.layout.corner + margin + dx, margin // 2 + dy)
+
+    def _draw_hint(self, target: Any) -> None:
+        hint = self._hint_at()
+        if hint is not None:
+            target.blit(*hint)
+
+    def _ripple_shape(self, mono: float) -> tuple[int, int, int, int] | None:
+        """Centre, radius and ring width of the tap's ripple now, or None."""
+        if self._ripple is None:
+            return None
+        x, y, start = self._ripple
+        p = (mono - start) / RIPPLE_SECONDS
+        radius = round(self.layout.target * (0.5 + 0.5 * min(1.0, p)))
+        return round(x), round(y), radius, max(3, self.layout.target // 8)
+
+    def _ripple_layer(self) -> Layer | None:
+        shape = self._ripple_shape(self._mono)
+        if shape is None:
+            return None
+        x, y, radius, _ = shape
+        return Layer("ripple", shape, (x - radius - 1, y - radius - 1, 2 * radius + 3, 2 * radius + 3))
+
+    def _draw_ripple(self, target: Any, mono: float) -> None:
+        shape = self._ripple_shape(mono)
+        if shape is None:
+            return
+        x, y, radius, ring = shape
+        # Drawn on a small picture and blitted, so a renderer (which has no pygame.draw) shows it too.
+        side = 2 * radius + 3
+        mark = pygame.Surface((side, side), pygame.SRCALPHA)
+        centre = (radius + 1, radius + 1)
+        pygame.draw.circle(mark, SELECTED, centre, radius, ring)
+        pygame.draw.circle(mark, SELECTED, centre, self.layout.target // 4)
+        target.blit(mark, (x - radius - 1, y - radius - 1))
+
+    def _draw_browse(self, target: Any, mono: float) -> None:
         if self.shown is None or self.shown.picture is None:
             self._draw_ripple(target, mono)  # the first screen is still being drawn: the tap shows at once
             return
@@ -351,25 +453,16 @@ class Kiosk:
             target.blit(banner, (content.x + (content.w - banner.get_width()) // 2,
                                  content.y + content.h - banner.get_height() - self.layout.pad))
 
-    def _picture(self, painted: Painted, mono: float) -> Any:
-        if painted.video is not None and painted is self.shown:
-            frame = painted.video.frame_at(mono - self._shown_since)
-            if frame is not None:
-                painted.picture = frame
-        return painted.picture
-
     def _blit_pictures(self, target: Any, mono: float) -> None:
         assert self.shown is not None
         width = self.canvas[0]
-        current = self._picture(self.shown, mono)
+        current = self.shown.picture
         if self._slide is not None and self._previous is not None and self._previous.picture is not None:
             direction, offset, start = self._slide
             p = ease((mono - start) / SLIDE_SECONDS)
             old_x = round(offset + (-direction * width - offset) * p)
             target.blit(self._previous.picture, (old_x, 0))
             target.blit(current, (old_x + direction * width, 0))
-            if p >= 1.0:
-                self._slide = None
         elif self._drag is not None:
             dx = round(self._drag)
             target.blit(current, (dx, 0))

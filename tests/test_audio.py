@@ -29,7 +29,8 @@ from player.audio import RATE, AudioTrack, NoAudioStream, open_audio
 from player.video import VideoClip
 from tools import make_test_clips as clips
 
-pytestmark = pytest.mark.slow  # audio timing: SDL's dummy driver takes the sound in real time
+# Audio timing: SDL's dummy driver takes the sound in real time.
+pytestmark = [pytest.mark.slow, pytest.mark.realtime]
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -84,6 +84,7 @@ def clip_upright(clip: VideoClip) -> tuple[int, int]:
 
 
 @pytest.mark.slow  # video timing: each clip plays in real time
+@pytest.mark.realtime
 @pytest.mark.parametrize("name", FORMATS)
 def test_frames_appear_at_their_presentation_time(made: dict[str, Path], name: str) -> None:
     _, upright, vfr = FORMATS[name]

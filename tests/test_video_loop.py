@@ -58,6 +58,7 @@ def _clip_screen(tmp_path: Path, volume: str) -> None:
 
 
 @pytest.mark.slow  # audio timing
+@pytest.mark.realtime
 def test_a_clip_with_sound_on_plays_through_the_sound_device(tmp_path):
     _clip_screen(tmp_path, ", volume: 0.5")
     sound = tmp_path / "sound.raw"
@@ -67,7 +68,11 @@ def test_a_clip_with_sound_on_plays_through_the_sound_device(tmp_path):
     lines = proof(tmp_path)
     clip = next(line for line in lines if line["item"] == "clip")
     assert clip["status"] == "completed" and 1.3 < clip["actual"] < 2.0
-    assert sound.stat().st_size > 48_000 * 4 * 1.0  # at least a second of 48 kHz stereo 16-bit went to the device
+    # SDL's disk driver starts its file again each time the device opens, so it holds the last play's sound: as long
+    # as that play was on screen (48 kHz stereo 16-bit). How far a second play gets in 4 s is the machine's business.
+    last = [line for line in lines if line["item"] == "clip"][-1]
+    heard = sound.stat().st_size / (48_000 * 4)
+    assert heard >= 0.5 and abs(heard - last["actual"]) < 0.3, (heard, last)
 
 
 @pytest.mark.slow  # audio timing

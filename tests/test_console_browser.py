@@ -1,7 +1,8 @@
 """The console in a real browser (Debian's chromium, driven by Playwright) against a real server and a headless player:
 set a password, log in, import the signing key, edit a Khmer text with its break marks, preview it, publish it
 signed by the browser and see the screen switch; post and clear a notice; resume a cut upload; keep a form through an
-expired session; and every page in both languages, photographed, without horizontal scroll.
+expired session; a save from a second tab; the timeline of a fixed day; and every page in both languages,
+photographed, without horizontal scroll.
 
 One browser for the module, one server, one player: the checks share them.
 """
@@ -279,6 +280,42 @@ PAGES = ["/console/", "/console/channels/gate/", "/console/channels/gate/edit/ma
          "/console/channels/gate/preview/main.yaml/hours", "/console/channels/gate/preview-browse",
          "/console/channels/gate/compare/main.yaml"]
 SIGNED_OUT = ["/console/login", "PASSWORD-LINK"]
+
+
+def test_a_save_from_a_second_tab_is_not_lost_and_the_timeline_shows_why_an_item_rests(world):
+    rig, _, page, _ = world
+    url = rig.url + "/console/channels/gate/edit/main.yaml"
+    other = page.context.new_page()
+    try:
+        page.goto(url)
+        other.goto(url)
+        # the second tab keeps the image item to Mondays and saves first
+        other.click("details#items\\/1 > summary")
+        other.check("[name='items/1|when.weekdays'][value=mon]")
+        other.click("button[name=action][value=save]")
+        other.wait_for_url("**saved=1**")
+    finally:
+        other.close()
+    # this tab, opened before that save, changes the caption: refused, both versions side by side
+    page.click("details#items\\/1 > summary")
+    page.fill("[name='items/1|text.vi.caption']", "Cửa khẩu (thẻ 1)")
+    page.click("button[name=action][value=save]")
+    page.wait_for_selector("text=Chưa lưu: tệp đã thay đổi ở nơi khác")
+    both = page.inner_text("main")
+    assert "đã được lưu ở một thẻ hoặc cửa sổ khác" in both
+    assert "Cửa khẩu (thẻ 1)" in both and "mon" in both
+    page.click("button[name=choice][value=theirs]")
+    page.wait_for_url("**/edit/main.yaml?taken=1")
+    assert "Đã dùng bản kia" in page.inner_text("main")  # and what this tab had typed is not put back
+    page.click("details#items\\/1 > summary")
+    assert page.is_checked("[name='items/1|when.weekdays'][value=mon]")
+    assert page.input_value("[name='items/1|text.vi.caption']") == "Cửa khẩu"
+    # Tết 2027 is a Saturday: hour by hour the loop plays its text, and the image says why it rests
+    page.goto(rig.url + "/console/channels/gate/timeline?day=2027-02-06&item=main/gate")
+    hours = page.locator(".hours b", has_text=":00")
+    assert hours.count() == 24
+    day = page.inner_text(".hours")
+    assert day.count("main/gate: không phải thứ được chọn") == 24 and day.count("main: hours") == 24
 
 
 def test_every_page_in_both_languages_fits_and_is_photographed(world):

@@ -144,10 +144,11 @@ async def _editor(request: Request, who: Staffer, channel: str, name: str, text:
 
 @router.get("/console/channels/{channel}/edit/{name}")
 async def edit(request: Request, channel: str, name: str, who: Annotated[Staffer, Depends(signed_in)],
-               node: str = "", saved: str = "") -> Response:
+               node: str = "", saved: str = "", taken: str = "") -> Response:
     channel = await channel_of(request, who, channel)
-    return await _editor(request, who, channel, check_file_name(name), open_node=node or None,
-                         notice=say("saved", language(request)) if saved else None)
+    # Either notice also tells the page's script to let go of what this tab had typed (data-saved).
+    notice = say("taken", language(request)) if taken else say("saved", language(request)) if saved else None
+    return await _editor(request, who, channel, check_file_name(name), open_node=node or None, notice=notice)
 
 
 @router.post("/console/channels/{channel}/edit/{name}")
@@ -219,7 +220,8 @@ async def resolve(request: Request, channel: str, name: str, who: Annotated[Staf
     if field(form, "choice") == "theirs":
         if field(form, "source") == "published":
             await db.run(service.take_published, channel, who.name, path)
-        return redirect(f"/console/channels/{channel}/edit/{name}")
+        # ?taken: the page must not put back what this tab had typed, which the other version replaced
+        return redirect(f"/console/channels/{channel}/edit/{name}?taken=1")
     files = await db.run(service.rows.draft_files, channel, who.name)
     held: DraftFile | None = files.get(path)
     conflict = await db.run(service.save, channel, who.name, path, field(form, "yours"), held.sha256 if held else None,

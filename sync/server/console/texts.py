@@ -26,6 +26,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "no": ("Không", "No"),
     "none": ("không có", "none"),
     "saved": ("Đã lưu.", "Saved."),
+    "taken": ("Đã dùng bản kia; những gì bạn gõ ở thẻ này đã được bỏ.", "That version is kept; what you typed in this tab was dropped."),
     "working": ("Đang xử lý…", "Working…"),
     "error": ("Lỗi", "Error"),
     "warning": ("Cảnh báo", "Warning"),

@@ -47,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="read the PIN from the first line of standard input instead of asking twice (for scripts)")
 
     bench = sub.add_parser("bench", help="measure CPU per second, frames per fade, start-up, memory, peers; one summary line per figure")
-    bench.add_argument("--runs", type=int, default=3, help="runs of the frame-time benchmark; the median is printed (default 3)")
-    bench.add_argument("--seconds", type=float, default=8.0, help="length of one frame-time run (default 8)")
+    bench.add_argument("--runs", type=int, default=3, help="runs of the crossfade benchmark (CPU-s/s, distinct frames); the median is printed (default 3)")
+    bench.add_argument("--seconds", type=float, default=8.0, help="seconds of one crossfade run, and of the touch run (default 8)")
     bench.add_argument("--changes", type=int, default=2000, help="item changes for the memory figure (default 2000)")
     bench.add_argument("--only", choices=("frames", "startup", "video", "memory", "touch", "peers"), help="run one part only")
     return parser

@@ -122,6 +122,16 @@ async def put_publishers(request: Request, channel: ChannelName, who: Annotated[
     return {"channel": channel, "version": plist.version, "publishers": [p.name for p in plist.publishers]}
 
 
+def checked_root_key(channel: str, text: str) -> str:
+    """A new channel's (content or software) name and root key checked, the key as it is kept; 422 otherwise."""
+    try:
+        public_from_text(text)
+        check_channel(channel)
+    except (ValueError, ManifestError) as exc:
+        raise Refused(422, f"root_key: {exc}") from None
+    return text.strip()
+
+
 class NewChannel(BaseModel):
     root_key: str = Field(description="the channel's root public key: 44 characters of base64 (ROOT.pub)")
 
@@ -129,15 +139,11 @@ class NewChannel(BaseModel):
 @router.put("/api/channels/{channel}", tags=["admin"], summary="Add a channel, or change its root key (admin)")
 async def put_channel(request: Request, channel: ChannelName, body: NewChannel,
                       who: Annotated[Staff, Depends(admin)]) -> dict[str, str]:
-    try:
-        public_from_text(body.root_key)
-        check_channel(channel)
-    except (ValueError, ManifestError) as exc:
-        raise Refused(422, f"root_key: {exc}") from None
+    root_key = checked_root_key(channel, body.root_key)
     stamp = now().isoformat(timespec="seconds")
     records = db(request)
-    await records.run(records.add_channel, channel, body.root_key.strip(), stamp)
-    await records.run(records.audit, stamp, who.name, "channel", channel, {"root_key": body.root_key.strip()})
+    await records.run(records.add_channel, channel, root_key, stamp)
+    await records.run(records.audit, stamp, who.name, "channel", channel, {"root_key": root_key})
     return {"channel": channel}
 
 

@@ -10,13 +10,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ..errors import ManifestError
-from ..keys import public_from_text
-from ..manifest import check_channel
 from .auth import admin, staff
 from .bodies import BoundedJSONRoute, read_body
 from .channels import Refused
-from .content_api import BINARY_BODY, ChannelName, now
+from .content_api import BINARY_BODY, ChannelName, checked_root_key, now
 from .db import Staff
 from .software import Software
 
@@ -77,14 +74,10 @@ class NewSoftware(BaseModel):
 @router.put("/api/software/{channel}", tags=["admin"], summary="Add a software channel, or change its root key (admin)")
 async def put_software(request: Request, channel: ChannelName, body: NewSoftware,
                        who: Annotated[Staff, Depends(admin)]) -> dict[str, str]:
-    try:
-        public_from_text(body.root_key)
-        check_channel(channel)
-    except (ValueError, ManifestError) as exc:
-        raise Refused(422, f"root_key: {exc}") from None
+    root_key = checked_root_key(channel, body.root_key)
     stamp, records = now().isoformat(timespec="seconds"), request.app.state.db
-    await records.run(records.add_software, channel, body.root_key.strip(), stamp)
-    await records.run(records.audit, stamp, who.name, "software", channel, {"root_key": body.root_key.strip()})
+    await records.run(records.add_software, channel, root_key, stamp)
+    await records.run(records.audit, stamp, who.name, "software", channel, {"root_key": root_key})
     return {"channel": channel}
 
 

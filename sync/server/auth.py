@@ -44,21 +44,34 @@ class Bearer(Generic[Holder]):
         self.find: Callable[[Database, Presented], Holder | None] = find
 
     def __call__(self, request: Request) -> Holder:
+        found = self.find(db(request), self.presented(request))
+        if found is None:
+            raise self.unknown()
+        return found
+
+    def presented(self, request: Request) -> Presented:
+        """The request's token if it is of this kind (not yet looked up), or 401/403."""
         token = presented_token(request)
         if token is None:
             raise Refused(401, f"a {self.kind} token is required: send 'Authorization: Bearer {self.kind}.…' ({self.how})")
         if token.kind != self.kind:
             raise Refused(403, f"this is a {token.kind} token; {self.wrong}")
-        found = self.find(db(request), token)
-        if found is None:
-            raise Refused(401, f"the {self.kind} token is unknown or revoked")
-        return found
+        return token
+
+    def unknown(self) -> Refused:
+        return Refused(401, f"the {self.kind} token is unknown or revoked")
 
 
 staff = Bearer("staff", "an admin makes one with python -m sync server staff add NAME",
                "this request needs a staff token", Database.staff_by_token)
 screen = Bearer("screen", "staff issue one with POST /api/screens", "this request needs the screen's own token",
                 Database.screen_by_token)
+
+
+async def screen_token(request: Request) -> Presented:
+    """A screen's token, checked for its form only (no query, so no thread): the route looks it up itself, in
+    the same database call as its work (a heartbeat)."""
+    return screen.presented(request)
 
 
 def admin(request: Request) -> Staff:

@@ -73,7 +73,9 @@ class Channels:
         self.blobs.mkdir(parents=True, exist_ok=True)
         (content / "channels").mkdir(parents=True, exist_ok=True)
         self._docs: dict[tuple[str, str], Document] = {}
-        self._changed: dict[tuple[str, str], asyncio.Event] = {}
+        # Each held long-poll is one future here, settled by a publish or by its own timer: 20,000 held
+        # requests cost a future and a timer each, not the task asyncio.wait_for starts per wait.
+        self._waiters: dict[tuple[str, str], set[asyncio.Future[None]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         for stale in self.blobs.glob(".upload-*"):  # uploads cut by a crash
             stale.unlink(missing_ok=True)
@@ -141,13 +143,18 @@ class Channels:
         doc = self.document(channel, name)
         if doc is not None and doc.etag != etag:
             return doc
-        event = self._changed.setdefault((channel, name), asyncio.Event())
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        waiting = self._waiters.setdefault((channel, name), set())
+        waiting.add(waiter)
+        timer = loop.call_later(seconds, _settle, waiter)
         try:
-            await asyncio.wait_for(event.wait(), seconds)
-        except TimeoutError:
-            return None
+            await waiter
         except asyncio.CancelledError:  # the server is stopping: answer "unchanged" rather than log a traceback
             return None
+        finally:
+            timer.cancel()
+            waiting.discard(waiter)
         doc = self.document(channel, name)
         return doc if doc is not None and doc.etag != etag else None
 
@@ -435,16 +442,14 @@ class Channels:
     def forget(self, channel: str, name: str) -> None:
         """Serve the document no more (a halted release with none before it); waiters get "not modified"."""
         self._docs.pop((channel, name), None)
-        event = self._changed.pop((channel, name), None)
-        if event is not None:
-            event.set()
+        for waiter in self._waiters.pop((channel, name), ()):
+            _settle(waiter)
 
     def announce(self, channel: str, name: str, data: bytes) -> None:
         """Serve `data` from now on and wake everyone long-polling it (call on the event loop)."""
         self._docs[(channel, name)] = Document(data, etag_of(data))
-        event = self._changed.pop((channel, name), None)
-        if event is not None:
-            event.set()
+        for waiter in self._waiters.pop((channel, name), ()):
+            _settle(waiter)
 
 
 def _manifest_of(data: bytes) -> Manifest | None:
@@ -460,3 +465,7 @@ def _flush(out: object) -> None:
     os.fsync(out.fileno())  # type: ignore[attr-defined]
 
 
+def _settle(waiter: asyncio.Future[None]) -> None:
+    """Wake one held long-poll (a publish, or its time is up); it may have gone already."""
+    if not waiter.done():
+        waiter.set_result(None)

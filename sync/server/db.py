@@ -200,13 +200,18 @@ class Database:
     def screens(self) -> list[Screen]:
         return [_screen(r) for r in self._rows(select(screens).order_by(screens.c.id))]
 
-    def heartbeat(self, screen_id: str, when: float, beat: dict[str, Any]) -> bool:
-        """Store the latest heartbeat; returns (and clears) whether staff asked for a screenshot."""
+    def heartbeat(self, presented: Presented, when: float, beat: dict[str, Any]) -> tuple[Screen, bool] | None:
+        """Store the latest heartbeat of the screen holding this token: that screen as it was before, and whether
+        staff asked for a screenshot (cleared now); None, storing nothing, for an unknown or revoked token.
+        The token check and the write are one transaction, one trip to the database threads per heartbeat."""
         with self.engine.begin() as c:
-            wanted = c.execute(select(screens.c.screenshot_wanted).where(screens.c.id == screen_id)).scalar()
-            c.execute(update(screens).where(screens.c.id == screen_id).values(
+            rows = list(c.execute(select(screens).where(screens.c.token_id == presented.id,
+                                                        screens.c.revoked.is_(None))).mappings())
+            if not rows or not rows[0]["token_hash"] or not matches(presented, rows[0]["token_hash"]):
+                return None
+            c.execute(update(screens).where(screens.c.id == rows[0]["id"]).values(
                 last_seen=when, heartbeat=json.dumps(beat, ensure_ascii=False), screenshot_wanted=0))
-        return bool(wanted)
+        return _screen(rows[0]), bool(rows[0]["screenshot_wanted"])
 
     def want_screenshot(self, screen_id: str) -> bool:
         return bool(self._change(update(screens).where(screens.c.id == screen_id).values(screenshot_wanted=1)))

@@ -16,14 +16,14 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from ..layout import write_atomic
-from .auth import db, require_channel, screen, staff
+from .auth import db, require_channel, screen, screen_token, staff
 from .bodies import BoundedJSONRoute, read_body
 from .channels import Refused
 from .content_api import CHANNEL, now
 from .db import Screen, Staff
 from .monitor import Watch, fleet_status
 from .page import status_page
-from .tokens import make_token
+from .tokens import Presented, make_token
 
 router = APIRouter(route_class=BoundedJSONRoute)
 SCREEN_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -62,12 +62,15 @@ class Heartbeat(BaseModel):
 
 
 @router.post("/api/heartbeat", tags=["screens"], summary="A screen says it is alive and what it shows")
-async def heartbeat(request: Request, beat: Heartbeat, me: Annotated[Screen, Depends(screen)]) -> dict[str, object]:
+async def heartbeat(request: Request, beat: Heartbeat, token: Annotated[Presented, Depends(screen_token)]) -> dict[str, object]:
     received = time.time()
     record = beat.model_dump(mode="json")
     if beat.clock.tzinfo is not None:
         record["clock_offset_s"] = round(beat.clock.timestamp() - received, 2)
-    wanted = await db(request).run(db(request).heartbeat, me.id, received, record)
+    found = await db(request).run(db(request).heartbeat, token, received, record)
+    if found is None:
+        raise screen.unknown()
+    me, wanted = found
     if beat.last_error and beat.last_error != (me.heartbeat or {}).get("last_error"):
         # a new last error goes into the screen's history (the console shows the last 50)
         await db(request).run(request.app.state.console.add_screen_error, me.id, now().isoformat(timespec="seconds"),

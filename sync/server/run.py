@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 
 from player.errors import ContentError
 from player.yamlsource import load_yaml
 
 from .app import create_app
+from .fastpath import ScreenFastPath
 from .settings import Limits, ServerSettings, SettingsError, parse_settings
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def uvicorn_config(settings: ServerSettings, log_level: str = "info") -> uvicorn
             if not path.is_file():
                 raise SettingsError(f"tls: {path} does not exist (a PEM file)")
         tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
-    return uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
+    return uvicorn.Config(ScreenFastPath(create_app(settings)), host=settings.host, port=settings.port, log_level=log_level,
                           timeout_keep_alive=75, backlog=4096, timeout_graceful_shutdown=2, **tls)  # type: ignore[arg-type]
 
 
@@ -85,9 +85,9 @@ def settings_from_text(text: str) -> ServerSettings:
     return ServerSettings(**{**values, "limits": Limits(**raw["limits"])})
 
 
-def worker_app() -> FastAPI:
+def worker_app() -> ScreenFastPath:
     """One of `serve --workers N`'s processes: the app from the settings the parent left in the environment."""
-    app = create_app(settings_from_text(os.environ[SETTINGS_VARIABLE]))
+    app = ScreenFastPath(create_app(settings_from_text(os.environ[SETTINGS_VARIABLE])))
     _tune_gc()
     return app
 

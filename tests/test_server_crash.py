@@ -242,3 +242,27 @@ def test_kill_9_around_publishes_never_leaves_half_a_generation(office: tuple[Se
         assert generation <= (done[-1] + 1 if done else at_least + 1), "a generation nobody signed"
         at_least = generation
     assert at_least >= 8, "every round published something"
+
+
+def test_only_partial_uploads_a_crash_left_are_swept(tmp_path: Path) -> None:
+    from sync.server.channels import Channels
+
+    db = Database(tmp_path / "server.db")
+    try:
+        channels = Channels(tmp_path / "content", db)
+        blobs, here = tmp_path / "content" / "blobs", socket.gethostname()
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        names = {"mine, process gone": f".upload-{here}-{dead}-0123456789abcdef-aa11bb22",
+                 "mine, process alive": f".upload-{here}-{os.getpid()}-0123456789abcdef-cc33dd44",
+                 "another machine's, being written": ".upload-office-2-b-4242-0123456789abcdef-ee55ff66",
+                 "another machine's, untouched for 2 h": ".upload-office-2-b-4243-0123456789abcdef-00112233"}
+        for name in names.values():
+            (blobs / name).write_bytes(b"part of a blob")
+        two_hours_ago = time.time() - 7200
+        os.utime(blobs / names["another machine's, untouched for 2 h"], (two_hours_ago, two_hours_ago))
+        assert channels.sweep_uploads(time.time()) == 2
+        assert sorted(p.name for p in blobs.glob(".upload-*")) == sorted(
+            [names["mine, process alive"], names["another machine's, being written"]])
+    finally:
+        db.close()

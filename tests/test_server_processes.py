@@ -369,3 +369,42 @@ def test_serve_workers_runs_several_processes_on_postgresql_and_refuses_sqlite(o
     alone = subprocess.run([sys.executable, "-m", "sync", "serve", "--data", str(tmp_path / "sqlite"), "--port", "0",
                             "--workers", "2"], env=ENV, capture_output=True, text=True, timeout=60)
     assert alone.returncode == 1 and "needs PostgreSQL" in alone.stderr and "Traceback" not in alone.stderr
+
+
+def test_a_process_starting_beside_another_leaves_its_upload_in_progress_alone(office: Office) -> None:
+    """`serve --workers 2` starts its processes one after the other, and a second machine restarts while the
+    first receives a blob: a starting process must not take another's partial upload for a crash's leftover."""
+    first = office.serve("first")
+    size = 8 * 2**20
+    big = random.Random(8).randbytes(size)
+    digest = hashlib.sha256(big).hexdigest()
+    halfway, go_on = threading.Event(), threading.Event()
+
+    class Held:
+        """The body with its Content-Length, held halfway until the second process has started."""
+
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def __len__(self) -> int:
+            return size
+
+        def read(self, n: int = -1) -> bytes:
+            if self.sent >= size // 2:
+                halfway.set()
+                go_on.wait(90)
+            chunk = big[self.sent:self.sent + 2**20]
+            self.sent += len(chunk)
+            return chunk
+
+    answers: list[requests.Response] = []
+    upload = threading.Thread(target=lambda: answers.append(office.staff().put(
+        f"{first.url}/api/blobs/{digest}", data=Held(), timeout=120)))
+    upload.start()
+    assert halfway.wait(30)
+    assert wait_for(lambda: list((office.data / "content" / "blobs").glob(".upload-*")), 10), "the upload began"
+    second = office.serve("second")
+    go_on.set()
+    upload.join(120)
+    assert answers and answers[0].status_code == 201, answers[0].text if answers else "no answer"
+    assert requests.get(f"{second.url}/blobs/{digest}", timeout=30).content == big

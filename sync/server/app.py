@@ -47,11 +47,13 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     async def tick() -> None:
         """The fleet leader's periodic work besides flags: notices past expiry leave the channels' documents, and
-        once a day proof of play older than proof_days goes, in small batches that never hold heartbeats up."""
+        once a day proof of play older than proof_days goes, in small batches that never hold heartbeats up, and
+        so do partial uploads a crash left."""
         stamp = datetime.now(timezone.utc)
         await channels.rebuild_notices(await db.run(db.channels), stamp)
         if time.monotonic() >= purge_due[0]:
             purge_due[0] = time.monotonic() + 86400
+            await asyncio.to_thread(channels.sweep_uploads, time.time())  # a crashed process's partial uploads
             cutoff = (stamp - timedelta(days=settings.proof_days)).date().isoformat()
             gone = await db.run(db.purge_proof, cutoff)
             if gone:

@@ -21,6 +21,8 @@ import hashlib
 import logging
 import os
 import secrets
+import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +30,8 @@ from typing import AsyncIterator, Callable, Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection
+
+from player.status import running
 
 from ..client import verify_manifest
 from ..envelope import open_sealed, signer_of
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 DOCUMENTS = ("manifest", "publishers", "notices")
 SOFTWARE = "software/"  # documents named software/release, software/releasers belong to a software channel
 PUBLISHED_MODE = 0o644
+STALE_UPLOAD_SECONDS = 3600  # a partial upload untouched this long is a crash's, whoever wrote it
 
 
 class Refused(Exception):
@@ -77,8 +82,7 @@ class Channels:
         # requests cost a future and a timer each, not the task asyncio.wait_for starts per wait.
         self._waiters: dict[tuple[str, str], set[asyncio.Future[None]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        for stale in self.blobs.glob(".upload-*"):  # uploads cut by a crash
-            stale.unlink(missing_ok=True)
+        self.sweep_uploads(time.time())
         self._adopt_files()
         for (channel, name), data in db.documents().items():
             self._docs[(channel, name)] = Document(data, etag_of(data))
@@ -158,6 +162,21 @@ class Channels:
         doc = self.document(channel, name)
         return doc if doc is not None and doc.etag != etag else None
 
+    def sweep_uploads(self, now: float) -> int:
+        """Remove partial uploads a crash left: this machine's whose process is gone, and anyone's untouched for
+        an hour. Another server process on this content folder (`serve --workers`, a second machine) may be
+        receiving one right now; its name says whose it is (.upload-HOST-PID-…). Returns how many went."""
+        gone, here = 0, socket.gethostname()
+        for partial in self.blobs.glob(".upload-*"):
+            host, pid = _uploader(partial.name)
+            try:
+                if (host == here and not running(pid)) or now - partial.stat().st_mtime > STALE_UPLOAD_SECONDS:
+                    partial.unlink()
+                    gone += 1
+            except OSError:
+                pass  # finished or removed meanwhile
+        return gone
+
     def blob_path(self, digest: str) -> Path:
         return self.blobs / digest
 
@@ -211,7 +230,7 @@ class Channels:
 
     async def receive_blob(self, digest: str, chunks: AsyncIterator[bytes], limit: int) -> int:
         """Stream an upload to a temporary file, check its SHA-256, then rename it into place."""
-        tmp = self.blobs / f".upload-{digest[:16]}-{secrets.token_hex(4)}"
+        tmp = self.blobs / f".upload-{socket.gethostname()}-{os.getpid()}-{digest[:16]}-{secrets.token_hex(4)}"
         hasher, size = hashlib.sha256(), 0
         try:
             with tmp.open("wb") as out:
@@ -469,3 +488,11 @@ def _settle(waiter: asyncio.Future[None]) -> None:
     """Wake one held long-poll (a publish, or its time is up); it may have gone already."""
     if not waiter.done():
         waiter.set_result(None)
+
+
+def _uploader(name: str) -> tuple[str, int | None]:
+    """(host, pid) from a partial upload's name (.upload-HOST-PID-DIGEST16-RANDOM); pid None in an older name."""
+    rest, _, _ = name.removeprefix(".upload-").rpartition("-")
+    host_pid, _, _ = rest.rpartition("-")
+    host, _, pid = host_pid.rpartition("-")
+    return host, int(pid) if pid.isdigit() else None

@@ -144,6 +144,30 @@ def test_an_unchanged_long_poll_ends_with_304_after_its_wait(rig):
     assert response.headers["X-Long-Poll-Max"] == "60"
 
 
+def test_screens_long_polls_are_answered_alike_by_the_fast_path_and_by_the_api_route(rig):
+    """sync/server/fastpath.py answers plain long-polls before FastAPI; another query parameter sends the same
+    request through content_api.channel_document. A screen must not tell the two apart."""
+    rig.publish(1, {"playlists/a.yaml": b"items: []\n"})
+    url = f"{rig.url}/channels/gate/manifest"
+
+    def seen(response: requests.Response) -> tuple[int, bytes, dict[str, str]]:
+        headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in ("date", "server")}
+        return response.status_code, response.content, headers
+
+    fresh = seen(requests.get(url))
+    assert fresh == seen(requests.get(url, params={"via": "api"}))
+    assert fresh[0] == 200 and b'"generation":1' in fresh[1]
+    etag = fresh[2]["etag"]
+    for wait in ("0", "0.5"):
+        held = seen(requests.get(url, params={"wait": wait}, headers={"If-None-Match": etag}))
+        assert held == seen(requests.get(url, params={"wait": wait, "via": "api"}, headers={"If-None-Match": etag}))
+        assert held[0] == 304 and held[2]["etag"] == etag
+    for wrong in ("soon", "-1", "601", "nan"):
+        refused = requests.get(url, params={"wait": wrong}, headers={"If-None-Match": etag})
+        assert refused.status_code == 422 and "wait" in refused.json()["error"]
+    assert requests.get(f"{rig.url}/channels/nothing-here/manifest").status_code == 404
+
+
 # --- fleet -----------------------------------------------------------------------------------------------------
 
 def test_heartbeats_show_in_the_screen_list_with_the_clock_offset(rig):

@@ -212,6 +212,34 @@ def test_a_revoked_screen_token_is_refused(rig):
     assert refused.status_code == 401 and "revoked" in refused.json()["error"]
 
 
+def test_heartbeats_are_taken_and_refused_alike_by_the_fast_path_and_by_the_api_route(rig):
+    """sync/server/fastpath.py takes plain heartbeats before FastAPI; a query parameter sends one through
+    fleet_api.heartbeat. Both store it and answer the same; whatever the route refuses is still refused."""
+    token = rig.add_screen("gate-hall-1")
+    headers = {"Authorization": f"Bearer {token}"}
+    answers = []
+    for query, item in (("", "hours"), ("?via=api", "exchange")):
+        answer = requests.post(f"{rig.url}/api/heartbeat{query}", json=beat(item=item), headers=headers)
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+        answers.append(answer.json())
+        assert rig.staff().get(f"{rig.url}/api/screens").json()[0]["heartbeat"]["item"] == item
+    assert [sorted(a) for a in answers] == [["heartbeat_seconds", "screenshot", "server_time"]] * 2
+    assert answers[0]["heartbeat_seconds"] == answers[1]["heartbeat_seconds"]
+    url = f"{rig.url}/api/heartbeat"
+    wrong_field = requests.post(url, json=beat(uptime=-5), headers=headers)
+    assert wrong_field.status_code == 422 and "uptime" in wrong_field.json()["error"]
+    deep = requests.post(url, data=b"[" * 100000, headers={**headers, "Content-Type": "application/json"})
+    assert deep.status_code == 422 and "nested deeper" in deep.json()["error"]
+    nul = requests.post(url, json=beat(item="a\u0000b"), headers=headers)
+    assert nul.status_code == 422 and "NUL" in nul.json()["error"]
+    too_big = requests.post(url, json=beat(last_error="x" * 3 * 2**20), headers=headers)
+    assert too_big.status_code == 413
+    assert requests.post(url, json=beat()).status_code == 401
+    assert requests.post(url, json=beat(), headers={"Authorization": f"Bearer {rig.admin_token}"}).status_code == 403
+    assert requests.post(url, json=beat(), headers={"Authorization": "Bearer screen.abc.def"}).status_code == 401
+    assert rig.staff().get(f"{rig.url}/api/screens").json()[0]["heartbeat"]["item"] == "exchange", "nothing refused was kept"
+
+
 @pytest.mark.parametrize("silent, fallback, flag", [
     (10, False, None),
     (10, True, "showing the fallback slide (nothing playable)"),

@@ -266,3 +266,26 @@ def test_only_partial_uploads_a_crash_left_are_swept(tmp_path: Path) -> None:
             [names["mine, process alive"], names["another machine's, being written"]])
     finally:
         db.close()
+
+
+def test_the_access_log_keeps_staff_requests_and_refusals_but_not_every_screen_poll(office: tuple[Server, Rig]) -> None:
+    server, rig = office
+    assert rig.publish(1, {"media/hours.txt": b"06:00-22:00"}).status_code == 201
+    token = make_token("screen")
+    db = Database(rig.data / "server.db")
+    db.add_screen("gate-hall-1", "gate", token, None, "2026-11-27T09:30:00+07:00")
+    db.close()
+    beat = {"version": "0.1.0", "uptime": 1.0, "clock": "2026-11-30T09:00:00+07:00"}
+    screen = {"Authorization": f"Bearer {token.text}"}
+    for _ in range(5):
+        assert requests.get(f"{rig.url}/channels/gate/manifest").status_code == 200
+        assert requests.post(f"{rig.url}/api/heartbeat", json=beat, headers=screen).status_code == 200
+    assert requests.post(f"{rig.url}/api/heartbeat", json={"version": "0.1.0"}, headers=screen).status_code == 422
+    assert rig.staff().get(f"{rig.url}/api/screens").status_code == 200
+    assert requests.get(f"{rig.url}/channels/elsewhere/notices?wait=700").status_code == 422
+    server.process.terminate()  # type: ignore[union-attr]
+    server.process.wait(15)  # type: ignore[union-attr]
+    log = server.log[-1].read_text(errors="replace")
+    assert '"GET /api/screens HTTP/1.1" 200' in log and '"POST /api/channels/gate/manifest HTTP/1.1" 201' in log
+    assert '"POST /api/heartbeat HTTP/1.1" 422' in log and '"GET /channels/elsewhere/notices?wait=700 HTTP/1.1" 422' in log
+    assert '"POST /api/heartbeat HTTP/1.1" 200' not in log and '"GET /channels/gate/manifest HTTP/1.1" 200' not in log

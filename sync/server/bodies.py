@@ -41,7 +41,7 @@ class BoundedJSONRequest(Request):
         if not hasattr(self, "_json"):
             try:
                 self._json = load_json(await self.body())
-                _check_text(self._json)
+                check_text(self._json)
             except ValueError as exc:
                 # An HTTPException, because FastAPI turns anything else raised while it reads a body into a 400.
                 raise HTTPException(422, f"body: {exc}; send a JSON object as the API describes (/docs)") from None
@@ -57,7 +57,7 @@ class BoundedJSONRoute(APIRoute):
         async def bounded(request: Request) -> Response:
             for key, value in request.query_params.multi_items():
                 try:
-                    _check_text(value)
+                    check_text(value)
                 except ValueError as exc:
                     raise HTTPException(422, f"query parameter {key}: {exc}") from None
             return await handler(BoundedJSONRequest(request.scope, request.receive))
@@ -65,7 +65,7 @@ class BoundedJSONRoute(APIRoute):
         return bounded
 
 
-def _check_text(value: Any) -> None:
+def check_text(value: Any) -> None:
     """Text the records can hold on every engine: PostgreSQL refuses NUL in text, and nothing stores an unpaired
     surrogate (\\ud800-\\udfff), which JSON's \\u escapes can spell."""
     stack = [value]

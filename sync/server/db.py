@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator, Mapping, ParamSpec, TypeVar
 
 from sqlalchemy import (
     Connection,
+    bindparam,
     Engine,
     RowMapping,
     create_engine,
@@ -48,6 +49,13 @@ PROOF_UNNEST = (f"INSERT INTO proof ({', '.join(PROOF_INSERTED)}) SELECT * FROM 
                 + ") ON CONFLICT DO NOTHING RETURNING id")
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+# A heartbeat's two statements, built once: SQLAlchemy then finds their compiled form by the object's
+# memoized cache key instead of building and hashing a new expression hundreds of times a second.
+_LIVE_SCREEN = select(screens).where(screens.c.token_id == bindparam("token_id"), screens.c.revoked.is_(None))
+_BEAT = update(screens).where(screens.c.id == bindparam("screen")).values(
+    last_seen=bindparam("when"), heartbeat=bindparam("beat"), screenshot_wanted=0)
 
 
 @dataclass(frozen=True)
@@ -205,12 +213,10 @@ class Database:
         staff asked for a screenshot (cleared now); None, storing nothing, for an unknown or revoked token.
         The token check and the write are one transaction, one trip to the database threads per heartbeat."""
         with self.engine.begin() as c:
-            rows = list(c.execute(select(screens).where(screens.c.token_id == presented.id,
-                                                        screens.c.revoked.is_(None))).mappings())
+            rows = list(c.execute(_LIVE_SCREEN, {"token_id": presented.id}).mappings())
             if not rows or not rows[0]["token_hash"] or not matches(presented, rows[0]["token_hash"]):
                 return None
-            c.execute(update(screens).where(screens.c.id == rows[0]["id"]).values(
-                last_seen=when, heartbeat=json.dumps(beat, ensure_ascii=False), screenshot_wanted=0))
+            c.execute(_BEAT, {"screen": rows[0]["id"], "when": when, "beat": json.dumps(beat, ensure_ascii=False)})
         return _screen(rows[0]), bool(rows[0]["screenshot_wanted"])
 
     def want_screenshot(self, screen_id: str) -> bool:

@@ -1,11 +1,13 @@
-"""The request every screen holds all day, answered before FastAPI's routing: a long-poll of a channel document.
+"""The two requests every screen makes all day, answered before FastAPI's routing: a long-poll of a channel
+document and a heartbeat.
 
-At 10,000 screens the server holds 20,000 of these and answers hundreds a second. Through FastAPI each
-one passes eight middlewares, a router, parameter validation and a Response object, and held requests
-keep all of those frames alive; here it is a regex, the same in-memory document and one future. The
-answer is byte-for-byte what content_api.channel_document gives. Anything unusual (HEAD, another query
-parameter, a wait out of range, a channel with nothing published) goes on to FastAPI, which answers it
-with its checks and its JSON errors.
+At 10,000 screens the server holds 20,000 long-polls and answers hundreds of requests a second. Through
+FastAPI each one passes eight middlewares, a router, dependency and parameter resolution and a Response
+object, and held requests keep all of those frames alive; here a long-poll is a regex, the same in-memory
+document and one future, and a heartbeat is the same bounded JSON read, the same model and the same
+take_heartbeat. The answers are what the API routes give. Anything unusual (HEAD, another query
+parameter, a wait out of range, a channel with nothing published, a body or token the route would refuse)
+goes on to FastAPI, with the body it had, and FastAPI answers it with its checks and its JSON errors.
 """
 
 from __future__ import annotations
@@ -15,13 +17,22 @@ import random
 import re
 from typing import Any, Awaitable, Callable
 
-from .channels import Channels
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..jsondoc import load_json
+from .bodies import check_text
+from .channels import Channels, Refused
+from .fleet_api import Heartbeat, take_heartbeat
+from .tokens import parse_token
 
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 DOCUMENT = re.compile(r"/channels/([a-z0-9][a-z0-9_-]{0,63})/(manifest|publishers|notices)")
 MAX_WAIT = 600.0  # content_api.channel_document's `wait` bound
+HEARTBEAT = "/api/heartbeat"
 
 
 class ScreenFastPath:
@@ -40,7 +51,28 @@ class ScreenFastPath:
             wait = requested_wait(scope.get("query_string", b"")) if found else None
             if found and wait is not None and await self._document(found[1], found[2], wait, scope, send):
                 return
+        elif scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == HEARTBEAT:
+            return await self._heartbeat(scope, receive, send)
         await self.app(scope, receive, send)
+
+    async def _heartbeat(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        """Take a plain heartbeat as fleet_api.heartbeat does; FastAPI gets the rest, body and all."""
+        body, whole = await _read(receive, self.app.state.settings.limits.request_kb * 1024)
+        answer = None
+        if whole and (header(scope, b"content-type") or "").startswith("application/json"):
+            token = parse_token((header(scope, b"authorization") or "").removeprefix("Bearer "))
+            if token is not None and token.kind == "screen" and not scope.get("query_string"):
+                try:
+                    value = load_json(body)
+                    check_text(value)
+                    answer = await take_heartbeat(self.app.state, Heartbeat.model_validate(value), token)
+                except (ValueError, ValidationError, SQLAlchemyError, Refused):
+                    answer = None  # FastAPI says what is wrong (a 422, a 503 while the database is down), as it always has
+        if answer is not None:
+            response = JSONResponse(answer)  # the bytes and headers FastAPI's route would send
+            await send({"type": "http.response.start", "status": 200, "headers": response.raw_headers})
+            return await send({"type": "http.response.body", "body": response.body})
+        await self.app(scope, _replay(body, whole, receive), send)
 
     async def _document(self, channel: str, name: str, wait: float, scope: dict[str, Any], send: Send) -> bool:
         """Answer the long-poll as content_api.channel_document does; False (nothing sent) when it is FastAPI's."""
@@ -75,6 +107,33 @@ def requested_wait(query: bytes) -> float | None:
     except ValueError:
         return None
     return wait if math.isfinite(wait) and 0 <= wait <= MAX_WAIT else None
+
+
+async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The body, up to just past `limit`; whether it is all there (False: larger, or the client went away)."""
+    body = bytearray()
+    while len(body) <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return bytes(body), False
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return bytes(body), len(body) <= limit
+    return bytes(body), False
+
+
+def _replay(body: bytes, whole: bool, receive: Receive) -> Receive:
+    """`receive` for the app after _read: what was read comes first, then whatever is left."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": not whole}
+        return await receive()
+
+    return replay
 
 
 def header(scope: dict[str, Any], name: bytes) -> str | None:

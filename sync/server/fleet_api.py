@@ -63,23 +63,31 @@ class Heartbeat(BaseModel):
 
 @router.post("/api/heartbeat", tags=["screens"], summary="A screen says it is alive and what it shows")
 async def heartbeat(request: Request, beat: Heartbeat, token: Annotated[Presented, Depends(screen_token)]) -> dict[str, object]:
+    answer = await take_heartbeat(request.app.state, beat, token)
+    if answer is None:
+        raise screen.unknown()
+    return answer
+
+
+async def take_heartbeat(state: Any, beat: Heartbeat, token: Presented) -> dict[str, object] | None:
+    """Store a screen's heartbeat (sync/server/fastpath.py takes plain ones before FastAPI does); the answer, or
+    None, storing nothing, when no live screen holds the token."""
     received = time.time()
     record = beat.model_dump(mode="json")
     if beat.clock.tzinfo is not None:
         record["clock_offset_s"] = round(beat.clock.timestamp() - received, 2)
-    found = await db(request).run(db(request).heartbeat, token, received, record)
+    found = await state.db.run(state.db.heartbeat, token, received, record)
     if found is None:
-        raise screen.unknown()
+        return None
     me, wanted = found
     if beat.last_error and beat.last_error != (me.heartbeat or {}).get("last_error"):
         # a new last error goes into the screen's history (the console shows the last 50)
-        await db(request).run(request.app.state.console.add_screen_error, me.id, now().isoformat(timespec="seconds"),
-                              beat.last_error)
+        await state.db.run(state.console.add_screen_error, me.id, now().isoformat(timespec="seconds"), beat.last_error)
     if beat.update_state == "rolled back" and beat.software_channel and beat.update_sequence:
-        await request.app.state.software.rollback_reported(beat.software_channel, beat.update_sequence, me.id,
-                                                           beat.version, beat.update_reason or "", now())
+        await state.software.rollback_reported(beat.software_channel, beat.update_sequence, me.id, beat.version,
+                                               beat.update_reason or "", now())
     return {"server_time": now().isoformat(timespec="milliseconds"), "screenshot": wanted,
-            "heartbeat_seconds": request.app.state.settings.heartbeat_seconds}
+            "heartbeat_seconds": state.settings.heartbeat_seconds}
 
 
 _IMAGE = {"requestBody": {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}},

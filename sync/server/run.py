@@ -8,6 +8,7 @@ import gc
 import json
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +44,32 @@ def uvicorn_config(settings: ServerSettings, log_level: str = "info") -> uvicorn
             if not path.is_file():
                 raise SettingsError(f"tls: {path} does not exist (a PEM file)")
         tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)}
-    return uvicorn.Config(ScreenFastPath(create_app(settings)), host=settings.host, port=settings.port, log_level=log_level,
-                          timeout_keep_alive=75, backlog=4096, timeout_graceful_shutdown=2, **tls)  # type: ignore[arg-type]
+    config = uvicorn.Config(ScreenFastPath(create_app(settings)), host=settings.host, port=settings.port,
+                            log_level=log_level, timeout_keep_alive=75, backlog=4096, timeout_graceful_shutdown=2,
+                            **tls)  # type: ignore[arg-type]
+    quiet_screens()  # after Config, which sets uvicorn's logging up
+    return config
+
+
+SCREEN_PATHS = re.compile(r"/(channels|blobs|software)/.*|/api/(heartbeat|proof|screenshot)")
+
+
+class _QuietScreens(logging.Filter):
+    """uvicorn's access log without the lines every screen adds all day: a long-poll, a heartbeat, a blob or a
+    proof batch answered as asked. 10,000 screens would write 700 a second and hide the rest. Staff requests
+    and every refusal (4xx, 5xx) are still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and args[4] in (200, 201, 204, 206, 304):
+            return not SCREEN_PATHS.fullmatch(str(args[2]).partition("?")[0])
+        return True
+
+
+def quiet_screens() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _QuietScreens) for f in access.filters):
+        access.addFilter(_QuietScreens())
 
 
 def serve(settings: ServerSettings, workers: int = 1) -> None:
@@ -88,6 +113,7 @@ def settings_from_text(text: str) -> ServerSettings:
 def worker_app() -> ScreenFastPath:
     """One of `serve --workers N`'s processes: the app from the settings the parent left in the environment."""
     app = ScreenFastPath(create_app(settings_from_text(os.environ[SETTINGS_VARIABLE])))
+    quiet_screens()
     _tune_gc()
     return app
 

@@ -208,6 +208,17 @@ class Database:
     def screens(self) -> list[Screen]:
         return [_screen(r) for r in self._rows(select(screens).order_by(screens.c.id))]
 
+    def screens_in_pages(self, size: int) -> Iterator[list[Screen]]:
+        """Every screen, `size` at a time by id, each page its own short query."""
+        after = ""
+        while True:
+            rows = self._rows(select(screens).where(screens.c.id > after).order_by(screens.c.id).limit(size))
+            if rows:
+                yield [_screen(r) for r in rows]
+                after = rows[-1]["id"]
+            if len(rows) < size:
+                return
+
     def heartbeat(self, presented: Presented, when: float, beat: dict[str, Any]) -> tuple[Screen, bool] | None:
         """Store the latest heartbeat of the screen holding this token: that screen as it was before, and whether
         staff asked for a screenshot (cleared now); None, storing nothing, for an unknown or revoked token.

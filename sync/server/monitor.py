@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,6 +16,10 @@ from .db import Database, Screen
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 5.0
+# The leader's check reads PAGE screens at a time and lets go of the interpreter between pages: read at once,
+# 10,000 screens held it for a few hundred ms every tick, and the event loop, which needs it for every
+# request, answered heartbeats up to 1.5 s late meanwhile (bench/server_load.py).
+PAGE, PAUSE_SECONDS = 250, 0.005
 DROP_SHARE = 0.01  # more than 1 % of a screen's video frames dropped in the last hour is worth a look
 DROP_SAMPLE = 300  # frames (10 s of video) before a share means anything
 
@@ -160,10 +165,15 @@ async def check_once(db: Database, watch: Watch, webhook: str | None, now: float
     return changed
 
 
+def _after_a_pause(page: list[Screen]) -> list[Screen]:
+    time.sleep(PAUSE_SECONDS)  # on a database thread: the event loop takes the interpreter meanwhile
+    return page
+
+
 def _store_flags(db: Database, watch: Watch, now: float) -> list[ScreenStatus]:
     changed = []
     publishes, releases = db.publishes(), release_publishes(db)
-    for screen in db.screens():
+    for screen in (s for page in db.screens_in_pages(PAGE) for s in _after_a_pause(page)):
         status = screen_status(screen, now, watch, publishes.get(screen.channel, []), releases)
         if status.flag_kind != screen.flagged:
             db.set_flag(screen.id, status.flag_kind)

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 DOCUMENTS = ("manifest", "publishers", "notices")
 SOFTWARE = "software/"  # documents named software/release, software/releasers belong to a software channel
 PUBLISHED_MODE = 0o644
-WAKE_BATCH = 100  # held long-polls woken per turn of the event loop after a change
+WAKE_BATCH, WAKE_GAP_SECONDS = 100, 0.04  # held long-polls woken at a time after a change, and how often
 STALE_UPLOAD_SECONDS = 3600  # a partial upload untouched this long is a crash's, whoever wrote it
 
 
@@ -484,13 +484,15 @@ def _flush(out: object) -> None:
 
 
 def _wake_in_turns(waiters: list[asyncio.Future[None]], start: int = 0) -> None:
-    """Wake WAKE_BATCH held long-polls, and the next ones on the event loop's next turn. Woken all at once,
-    5,000 answers went out before the loop read anything else, and heartbeats arriving meanwhile waited
-    1.5 s (bench/server_load.py at 10,000 screens); in turns, they are read between batches."""
+    """Wake WAKE_BATCH held long-polls now and the next ones WAKE_GAP_SECONDS later. Woken all at once,
+    5,000 answers went out before the event loop read anything else, and heartbeats arriving meanwhile
+    waited up to 1.7 s (bench/server_load.py at 10,000 screens, 2 processes); spread out, the loop reads
+    them between batches, and the screens' downloads that follow a publish spread out too. 10,000 held
+    long-polls are all woken within 2 s per process."""
     for waiter in waiters[start:start + WAKE_BATCH]:
         _settle(waiter)
     if start + WAKE_BATCH < len(waiters):
-        asyncio.get_running_loop().call_soon(_wake_in_turns, waiters, start + WAKE_BATCH)
+        asyncio.get_running_loop().call_later(WAKE_GAP_SECONDS, _wake_in_turns, waiters, start + WAKE_BATCH)
 
 
 def _settle(waiter: asyncio.Future[None]) -> None:

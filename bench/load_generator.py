@@ -1,4 +1,4 @@
-"""The simulated fleet for bench/server_load.py, in its own process: screens on asyncio streams.
+"""The simulated fleet for bench/server_load.py, in its own process: screens on asyncio protocols (uvloop).
 
     .venv/bin/python -m bench.load_generator CONFIG.json
 

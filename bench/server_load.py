@@ -11,7 +11,7 @@ are then each server process's (RSS: the largest; CPU: all of them together).
 `python -m sync serve` runs as its own process on 127.0.0.1 with channel "gate", an admin staff
 token and one screen token per simulated screen (written to its database before it starts, as
 `python -m sync server screen add` does). A second process (bench.load_generator) plays
-the screens with asyncio streams speaking HTTP/1.1 keep-alive, as sync/screen.py does: each screen
+the screens with asyncio protocols on uvloop speaking HTTP/1.1 keep-alive, as sync/screen.py does: each screen
 holds one connection long-polling GET /channels/gate/manifest?wait=50 with If-None-Match, asked
 again 0.2 s after every 304 or 200, one long-polling /channels/gate/notices the same way (not with
 --no-notices), and one sending POST /api/heartbeat every --heartbeat seconds, the screens spread

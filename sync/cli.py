@@ -6,13 +6,11 @@ A thin layer that turns library errors into messages and exit codes.
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TextIO
+from typing import TYPE_CHECKING, Callable
 
 from player.errors import ContentError
 
@@ -20,6 +18,7 @@ from .errors import SyncError
 from .release import Rollout
 from .release_tools import (DEBIAN_NEEDS, FolderDest, ReleaseDest, ServerDest, build_release, promote_release,
                             publish_release, read_draft)
+from .terminal import ProgressBar, human_bytes, setup_logging
 from .wheeltags import parse_target
 
 if TYPE_CHECKING:
@@ -191,7 +190,7 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.verbose)
+    setup_logging(args.verbose)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "keygen": keygen_command,
         "sign-publishers": sign_publishers_command,
@@ -497,59 +496,3 @@ def _folder(to: str) -> Path | None:
         print(f"error: {to}: --to must be a folder or an http(s):// server URL", file=sys.stderr)
         return None
     return Path(to)
-
-
-class ProgressBar:
-    """Bytes copied / total on one line of a terminal, redrawn in place; a line per 10% when not a terminal."""
-
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream, self.width = stream, width
-        self.tty = stream.isatty()
-        self.last_draw, self.last_step, self.drawn = 0.0, -1, False
-
-    def __call__(self, done: int, total: int) -> None:
-        total = max(total, 1)
-        if self.tty:
-            now = time.monotonic()
-            if done < total and now - self.last_draw < 0.1:
-                return
-            self.last_draw = now
-            filled = self.width * done // total
-            bar = "#" * filled + "-" * (self.width - filled)
-            self.stream.write(f"\r[{bar}] {100 * done // total:3d}%  {human_bytes(done)} / {human_bytes(total)}   ")
-            self.drawn = done < total
-            if done >= total:
-                self.stream.write("\n")
-        elif (step := 10 * done // total) > self.last_step:
-            self.last_step = step
-            self.stream.write(f"copied {human_bytes(done)} / {human_bytes(total)} ({10 * step}%)\n")
-        self.stream.flush()
-
-    def __enter__(self) -> ProgressBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
-
-
-def _setup_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter())
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
-
-
-class _Formatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        return f"{record.levelname.lower()}: {message}" if record.levelno >= logging.WARNING else message

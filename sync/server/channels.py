@@ -41,13 +41,13 @@ from ..keys import PublisherList, open_publishers, public_from_text
 from ..manifest import Manifest, check_channel, parse_manifest
 from ..notice import Notice, notices_document, parse_notice
 from .db import Database, add_audit
+from .waiters import Waiters
 
 log = logging.getLogger(__name__)
 
 DOCUMENTS = ("manifest", "publishers", "notices")
 SOFTWARE = "software/"  # documents named software/release, software/releasers belong to a software channel
 PUBLISHED_MODE = 0o644
-WAKE_BATCH, WAKE_GAP_SECONDS = 100, 0.04  # held long-polls woken at a time after a change, and how often
 STALE_UPLOAD_SECONDS = 3600  # a partial upload untouched this long is a crash's, whoever wrote it
 
 
@@ -79,9 +79,7 @@ class Channels:
         self.blobs.mkdir(parents=True, exist_ok=True)
         (content / "channels").mkdir(parents=True, exist_ok=True)
         self._docs: dict[tuple[str, str], Document] = {}
-        # Each held long-poll is one future here, settled by a publish or by its own timer: 20,000 held
-        # requests cost a future and a timer each, not the task asyncio.wait_for starts per wait.
-        self._waiters: dict[tuple[str, str], set[asyncio.Future[None]]] = {}
+        self._waiters = Waiters()  # held long-polls, by (channel, name)
         self._locks: dict[str, asyncio.Lock] = {}
         self.sweep_uploads(time.time())
         self._adopt_files()
@@ -148,18 +146,8 @@ class Channels:
         doc = self.document(channel, name)
         if doc is not None and doc.etag != etag:
             return doc
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
-        waiting = self._waiters.setdefault((channel, name), set())
-        waiting.add(waiter)
-        timer = loop.call_later(seconds, _settle, waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:  # the server is stopping: answer "unchanged" rather than log a traceback
-            return None
-        finally:
-            timer.cancel()
-            waiting.discard(waiter)
+        if not await self._waiters.wait((channel, name), seconds):
+            return None  # the server is stopping: answer "unchanged" rather than log a traceback
         doc = self.document(channel, name)
         return doc if doc is not None and doc.etag != etag else None
 
@@ -462,12 +450,12 @@ class Channels:
     def forget(self, channel: str, name: str) -> None:
         """Serve the document no more (a halted release with none before it); waiters get "not modified"."""
         self._docs.pop((channel, name), None)
-        _wake_in_turns(list(self._waiters.pop((channel, name), ())))
+        self._waiters.wake((channel, name))
 
     def announce(self, channel: str, name: str, data: bytes) -> None:
         """Serve `data` from now on and wake everyone long-polling it (call on the event loop)."""
         self._docs[(channel, name)] = Document(data, etag_of(data))
-        _wake_in_turns(list(self._waiters.pop((channel, name), ())))
+        self._waiters.wake((channel, name))
 
 
 def _manifest_of(data: bytes) -> Manifest | None:
@@ -481,24 +469,6 @@ def _manifest_of(data: bytes) -> Manifest | None:
 def _flush(out: object) -> None:
     out.flush()  # type: ignore[attr-defined]
     os.fsync(out.fileno())  # type: ignore[attr-defined]
-
-
-def _wake_in_turns(waiters: list[asyncio.Future[None]], start: int = 0) -> None:
-    """Wake WAKE_BATCH held long-polls now and the next ones WAKE_GAP_SECONDS later. Woken all at once,
-    5,000 answers went out before the event loop read anything else, and heartbeats arriving meanwhile
-    waited up to 1.7 s (bench/server_load.py at 10,000 screens, 2 processes); spread out, the loop reads
-    them between batches, and the screens' downloads that follow a publish spread out too. 10,000 held
-    long-polls are all woken within 2 s per process."""
-    for waiter in waiters[start:start + WAKE_BATCH]:
-        _settle(waiter)
-    if start + WAKE_BATCH < len(waiters):
-        asyncio.get_running_loop().call_later(WAKE_GAP_SECONDS, _wake_in_turns, waiters, start + WAKE_BATCH)
-
-
-def _settle(waiter: asyncio.Future[None]) -> None:
-    """Wake one held long-poll (a publish, or its time is up); it may have gone already."""
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 def _uploader(name: str) -> tuple[str, int | None]:

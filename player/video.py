@@ -19,6 +19,7 @@ from av.video.reformatter import VideoReformatter
 from .compositor import mark_changed
 from .errors import MediaError
 from .images import scaled_size
+from .videofile import decode_first, open_file, reason, stream_duration, stream_rotation
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +47,6 @@ class MediaClock(Protocol):
 
 
 @dataclass(frozen=True)
-class VideoInfo:
-    """What validation needs to know about a video file."""
-
-    duration: float | None  # seconds; None when the file does not say
-    width: int  # as stored; a rotation of 90 or 270 swaps them on screen
-    height: int
-    rotation: int  # degrees the stored picture is turned clockwise for display: 0, 90, 180 or 270
-    codec: str
-
-
-@dataclass(frozen=True)
 class _Layout:
     """Where a decoded frame goes on the output surface."""
 
@@ -64,83 +54,6 @@ class _Layout:
     rotation: int  # clockwise degrees
     pos: tuple[int, int]  # top-left of the turned picture; negative when "fill" crops
     bars: tuple[tuple[int, int, int, int], ...]  # letterbox rects left uncovered by the picture
-
-
-def _reason(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-
-
-HW_DEVICES = ("vaapi", "drm")  # FFmpeg's hardware decoders for an Intel/AMD GPU (VA-API) and a Raspberry Pi (DRM)
-_hw_told: set[tuple[str, ...]] = set()  # hardware decoding failures already logged: one line per run, not per clip
-
-
-def hw_devices(available: tuple[str, ...], gpu: bool) -> tuple[str, ...]:
-    """Which hardware decoders to try, in order: those this FFmpeg build has, where the machine has a GPU at all."""
-    return tuple(device for device in HW_DEVICES if device in available) if gpu else ()
-
-
-def _open_hw(path: Path, devices: tuple[str, ...]) -> tuple[av.container.InputContainer, str] | None:
-    """The file opened for decoding on the first of `devices` that takes its stream, or None (logged once)."""
-    from av.codec.hwaccel import HWAccel
-
-    why = []
-    for device in devices:
-        try:
-            container = av.open(str(path), hwaccel=HWAccel(device_type=device, allow_software_fallback=True))
-        except (av.error.FFmpegError, OSError, RuntimeError, ValueError) as exc:
-            why.append(f"{device}: {_reason(exc)}")
-            continue
-        if container.streams.video and container.streams.video[0].codec_context.is_hwaccel:
-            return container, device
-        container.close()
-        why.append(f"{device}: does not take this stream")
-    if devices not in _hw_told:
-        _hw_told.add(devices)
-        log.warning("hardware video decoding is not available (%s): decoding in software", "; ".join(why))
-    return None
-
-
-def _open(path: Path, hwaccel: tuple[str, ...] = ()) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
-    try:
-        opened = _open_hw(path, hwaccel) if hwaccel and path.is_file() else None
-        container = opened[0] if opened is not None else av.open(str(path))
-    except (FileNotFoundError, IsADirectoryError):
-        raise MediaError(f"{path}: file not found") from None
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise MediaError(f"{path}: not a video file that can be read ({_reason(exc)})") from None
-    if not container.streams.video:
-        container.close()
-        raise MediaError(f"{path}: the file has no video stream")
-    stream = container.streams.video[0]
-    if stream.codec_context is None:
-        container.close()
-        raise MediaError(f"{path}: the video codec is not supported; use H.264, HEVC, VP9 or AV1")
-    stream.thread_type = "AUTO"
-    # Two threads decode 1080p H.264 at over 200 fps here, as fast as FFmpeg's default of cores + 1; each thread
-    # keeps pictures of its own, so more cost memory (a 4-core kiosk: about 20 MB more at 1080p) for nothing.
-    stream.codec_context.thread_count = 2
-    return container, stream
-
-
-def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
-    if stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    tag = stream.metadata.get("DURATION")  # Matroska keeps the stream's length as a tag
-    if tag:
-        try:
-            h, m, s = tag.split(":")
-            return int(h) * 3600 + int(m) * 60 + float(s)
-        except ValueError:
-            pass
-    return container.duration / av.time_base if container.duration else None
-
-
-def _rotation(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> int:
-    """Clockwise degrees to turn the picture upright, from the display matrix (old files: the rotate tag)."""
-    ccw = frame.rotation  # FFmpeg 8 attaches the container's display matrix to each frame
-    if not ccw and stream.metadata.get("rotate", "").lstrip("-").isdigit():
-        ccw = -int(stream.metadata["rotate"])
-    return round(-ccw / 90) * 90 % 360
 
 
 def _layout(source: tuple[int, int], aspect: float, rotation: int, box: tuple[int, int], fit: str) -> _Layout:
@@ -188,44 +101,22 @@ def _draw_frame(frame: av.VideoFrame, layout: _Layout, scaler: VideoReformatter,
     return out
 
 
-def _first_frame(path: Path, container: av.container.InputContainer,
-                 stream: av.video.stream.VideoStream) -> tuple[Iterator[av.VideoFrame], av.VideoFrame]:
-    frames = container.decode(stream)
-    try:
-        return frames, next(frames)
-    except StopIteration:
-        raise MediaError(f"{path}: the video stream has no pictures") from None
-    except av.error.FFmpegError as exc:
-        raise MediaError(f"{path}: the video cannot be decoded ({_reason(exc)})") from None
-
-
-def probe(path: Path) -> VideoInfo:
-    """Check that `path` is a video that plays (it decodes the first picture); raise MediaError if not."""
-    container, stream = _open(path)
-    try:
-        _, frame = _first_frame(path, container, stream)
-        return VideoInfo(_duration(container, stream), frame.width, frame.height, _rotation(frame, stream),
-                         stream.codec_context.name)
-    finally:
-        container.close()
-
-
 def poster_frame(path: Path, size: tuple[int, int], fit: str = "fit", at: float = 1.0,
                  letterbox: tuple[int, int, int] = (0, 0, 0)) -> pygame.Surface:
     """The picture showing `at` seconds in (or the last one, for a shorter clip), laid out like playback."""
-    container, stream = _open(path)
+    container, stream = open_file(path)
     try:
-        frames, frame = _first_frame(path, container, stream)
+        frames, frame = decode_first(path, container, stream)
         start = frame.time or 0.0
         for later in frames:
             if later.time is not None and later.time - start > at:
                 break
             frame = later
         aspect = float(stream.sample_aspect_ratio or 1) or 1.0
-        layout = _layout((frame.width, frame.height), aspect, _rotation(frame, stream), size, fit)
+        layout = _layout((frame.width, frame.height), aspect, stream_rotation(frame, stream), size, fit)
         return _draw_frame(frame, layout, VideoReformatter(), _canvas(size, layout, letterbox))
     except av.error.FFmpegError as exc:
-        raise MediaError(f"{path}: the video cannot be decoded ({_reason(exc)})") from None
+        raise MediaError(f"{path}: the video cannot be decoded ({reason(exc)})") from None
     finally:
         container.close()
 
@@ -250,19 +141,19 @@ class VideoClip:
         self.shown = 0  # frames handed to the screen by frame_at
         self.error: str | None = None
         self._hwaccel = hwaccel
-        self._container, self._stream = _open(self.path, hwaccel)
+        self._container, self._stream = open_file(self.path, hwaccel)
         self.hardware = self._stream.codec_context.is_hwaccel  # decoded by the GPU's video unit
         self.decode_delay = decode_delay  # seconds of extra work per decoded frame: a weaker CPU (tests, benches)
         self.shown_time: float | None = None  # media time of the frame handed out last
         self.skipping = False  # decoding cannot keep up: frames nothing else depends on are not decoded
         try:
-            self._frames, head = _first_frame(self.path, self._container, self._stream)
+            self._frames, head = decode_first(self.path, self._container, self._stream)
         except MediaError:
             self._container.close()
             raise
-        self.duration = _duration(self._container, self._stream)
+        self.duration = stream_duration(self._container, self._stream)
         self.source_size = (head.width, head.height)
-        self.rotation = _rotation(head, self._stream)
+        self.rotation = stream_rotation(head, self._stream)
         aspect = float(self._stream.sample_aspect_ratio or 1) or 1.0
         self._layout = _layout(self.source_size, aspect, self.rotation, size, fit)
         # The usual case, a 16:9 clip on a 16:9 screen: swscale's output is the picture, handed out as it is.
@@ -420,7 +311,7 @@ class VideoClip:
                 self._put(pending[0], self._picture(pending[1], scaler))
         except Exception as exc:  # a broken file must end the clip, never reach the render loop
             at = pending[0] if pending else 0.0
-            self.error = f"{self.path}: decoding failed at {at:.1f} s ({_reason(exc)})"
+            self.error = f"{self.path}: decoding failed at {at:.1f} s ({reason(exc)})"
             log.warning("%s", self.error)
         finally:
             self._container.close()
@@ -441,7 +332,7 @@ class VideoClip:
             self._cond.wait_for(lambda: self._playing or self._stop)
         if self._stop:
             return False
-        self._container, self._stream = _open(self.path, self._hwaccel)
+        self._container, self._stream = open_file(self.path, self._hwaccel)
         self._frames = self._container.decode(self._stream)
         next(self._frames, None)  # the first picture, already made
         self._head = next(self._frames, None)

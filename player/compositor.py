@@ -181,6 +181,8 @@ class TextureCanvas(pygame.Surface):
             self._textures[source] = entry
             weakref.finalize(source, self._retire, entry)
         if entry.texture is None:
+            if self._retired:  # the frame before this one, let go since the last present: take its texture
+                self._collect()
             spare = self._spare.get(entry.key)
             if spare:
                 entry.texture = spare.pop()
@@ -227,10 +229,12 @@ class TextureCanvas(pygame.Surface):
     def drop_unused(self) -> None:
         """After a present: textures of surfaces not drawn in it, or gone, go to the spares (a video's frames come
         and go); two spares of a kind are kept, the rest freed."""
+        self._collect([entry for entry in list(self._textures.values())
+                       if entry.texture is not None and entry.used != self.presents])
+
+    def _collect(self, unused: Sequence[_Entry] = ()) -> None:
         retired, self._retired = self._retired, []
-        retired += [entry for entry in list(self._textures.values())
-                    if entry.texture is not None and entry.used != self.presents]
-        for entry in retired:
+        for entry in (*retired, *unused):
             if entry.texture is None:  # a spare already: its surface was not drawn before it was let go
                 continue
             spares = self._spare.setdefault(entry.key, [])

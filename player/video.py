@@ -19,6 +19,7 @@ from av.video.reformatter import VideoReformatter
 from .compositor import mark_changed
 from .errors import MediaError
 from .images import scaled_size
+from .memory import give_back
 from .videofile import decode_first, open_file, reason, stream_duration, stream_rotation
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ _PTS_SLACK = 1e-6  # seconds: absorbs float rounding of pts * time_base; far bel
 _TRUNCATED_SLACK = 1.0  # seconds short of the stated duration before we call a file cut off
 LATE_FRAMES = 2  # frames decoded more than a frame period late in a row before the decoder skips non-reference frames
 AHEAD_FRAMES = 60  # frames decoded with the queue full in a row before it decodes every frame again
+GIVE_BACK_FRAMES = 60  # a playing clip hands freed memory back to the system after this many pictures
 
 
 class MediaClock(Protocol):
@@ -141,7 +143,7 @@ class VideoClip:
         self.shown = 0  # frames handed to the screen by frame_at
         self.error: str | None = None
         self._hwaccel = hwaccel
-        self._container, self._stream = open_file(self.path, hwaccel)
+        self._container, self._stream = open_file(self.path, hwaccel, threads=1)  # opened again to play: _wait_for_turn
         self.hardware = self._stream.codec_context.is_hwaccel  # decoded by the GPU's video unit
         self.decode_delay = decode_delay  # seconds of extra work per decoded frame: a weaker CPU (tests, benches)
         self.shown_time: float | None = None  # media time of the frame handed out last
@@ -176,6 +178,7 @@ class VideoClip:
         self._resumed = False  # the file was let go after the first picture and opened again to play
         self._behind = 0  # frames decoded in a row that were already late
         self._ahead = 0  # frames decoded in a row with the queue full
+        self._made = 0  # pictures made for the queue
         # --- audio clock (issue 3 item 4, player/audio.py) ---
         self.start_time = head.time or 0.0  # the file's time of the first picture: media time 0
         self._clock: MediaClock | None = None
@@ -280,6 +283,7 @@ class VideoClip:
             self._queue.clear()
             self._first = None
             self._spares = []
+        give_back()  # its decoder's pictures and its own
 
     # --- the decode thread ---------------------------------------------------------------------
 
@@ -305,16 +309,17 @@ class VideoClip:
                             self.dropped += 1
                     else:
                         passed = False
-                        self._put(pending[0], self._picture(pending[1], scaler))
+                        self._put(pending[0], pending[1], scaler)
                 pending = (t, frame)
             if pending is not None and not self._stop:
-                self._put(pending[0], self._picture(pending[1], scaler))
+                self._put(pending[0], pending[1], scaler)
         except Exception as exc:  # a broken file must end the clip, never reach the render loop
             at = pending[0] if pending else 0.0
             self.error = f"{self.path}: decoding failed at {at:.1f} s ({reason(exc)})"
             log.warning("%s", self.error)
         finally:
             self._container.close()
+            give_back()  # the decoder's pictures, before the next clip's decoder starts beside what is left
             with self._cond:
                 self._finished = True
                 self._cond.notify_all()
@@ -325,9 +330,10 @@ class VideoClip:
         one held 30-40 MB of a 1080p clip's frames for nothing. False: closed before it played."""
         head = self._head
         assert head is not None
-        self._put(0.0, self._picture(head, scaler))
+        self._put(0.0, head, scaler)
         self._head = None
         self._container.close()
+        give_back()  # the decoder's pictures: this clip waits behind the playing one, maybe for minutes
         with self._cond:
             self._cond.wait_for(lambda: self._playing or self._stop)
         if self._stop:
@@ -428,11 +434,20 @@ class VideoClip:
         # waiting behind the playing clip would cost 30-40 MB at 1080p for nothing.
         return self._capacity if self._playing else 1
 
-    def _put(self, t: float, surface: pygame.Surface) -> None:
+    def _put(self, t: float, frame: av.VideoFrame, scaler: VideoReformatter) -> None:
+        """Queue `frame`'s picture once there is room for it. It is converted only then: a picture made first and
+        held while the queue is full is one more 8 MB buffer at 1080p, for no more frames ahead."""
         with self._cond:
             self._cond.wait_for(lambda: len(self._queue) < self._room() or self._stop)
+            if self._stop:
+                return
+        surface = self._picture(frame, scaler)  # outside the lock: frame_at must not wait for it
+        with self._cond:
             if not self._stop:
                 self._queue.append((t, surface))
                 if self._first is None and not self._playing:
                     self._first = surface
                 self._cond.notify_all()
+        self._made += 1
+        if self._made % GIVE_BACK_FRAMES == 0:
+            give_back()

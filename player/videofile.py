@@ -60,7 +60,8 @@ def _open_hw(path: Path, devices: tuple[str, ...]) -> tuple[av.container.InputCo
     return None
 
 
-def open_file(path: Path, hwaccel: tuple[str, ...] = ()) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+def open_file(path: Path, hwaccel: tuple[str, ...] = (),
+          threads: int = 2) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
     try:
         opened = _open_hw(path, hwaccel) if hwaccel and path.is_file() else None
         container = opened[0] if opened is not None else av.open(str(path))
@@ -78,7 +79,8 @@ def open_file(path: Path, hwaccel: tuple[str, ...] = ()) -> tuple[av.container.I
     stream.thread_type = "AUTO"
     # Two threads decode 1080p H.264 at over 200 fps here, as fast as FFmpeg's default of cores + 1; each thread
     # keeps pictures of its own, so more cost memory (a 4-core kiosk: about 20 MB more at 1080p) for nothing.
-    stream.codec_context.thread_count = 2
+    # For the first picture alone, one: frame threads fill up with pictures before the first comes out.
+    stream.codec_context.thread_count = threads
     return container, stream
 
 
@@ -116,7 +118,7 @@ def decode_first(path: Path, container: av.container.InputContainer,
 
 def probe(path: Path) -> VideoInfo:
     """Check that `path` is a video that plays (it decodes the first picture); raise MediaError if not."""
-    container, stream = open_file(path)
+    container, stream = open_file(path, threads=1)
     try:
         _, frame = decode_first(path, container, stream)
         return VideoInfo(stream_duration(container, stream), frame.width, frame.height, stream_rotation(frame, stream),

@@ -24,8 +24,11 @@ from .videofile import decode_first, open_file, reason, stream_duration, stream_
 
 log = logging.getLogger(__name__)
 
-# Frames are converted to 32-bit XRGB, the layout of SDL's display surfaces, so the
-# render loop's blit is a plain copy. swscale names the bytes in memory order.
+# Frames are converted to 32-bit XRGB, the layout of SDL's display surfaces (swscale names the bytes in memory
+# order). Wrapped without a copy, pygame can only call them ARGB (frombuffer has no XRGB), so the blit and the
+# renderer's draw skip the pad byte rather than copy rows; bench/upload_bench.py measured that no dearer than a
+# copy into an XRGB Surface first, and a third of what rgb24 costs (SDL converts it on each texture upload).
+# YUV textures would spare the conversion, but pygame-ce's Texture cannot hold YUV (see that bench).
 _SWS_FORMAT = "bgr0" if sys.byteorder == "little" else "0rgb"
 _BUFFER_FORMAT: Literal["BGRA", "ARGB"] = "BGRA" if sys.byteorder == "little" else "ARGB"
 _MASKS = (0xFF0000, 0x00FF00, 0x0000FF, 0)

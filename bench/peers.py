@@ -1,6 +1,6 @@
 """Ours against a Chromium kiosk page and mpv on one Xvfb display of its own: CPU, memory, frames shown; a line a figure.
 
-    .venv/bin/python -m bench.peers [--runs 3] [--display 101] [--quick]
+    .venv/bin/python -m bench.peers [--runs 3] [--display 101] [--quick] [--only video] [--ours]
     .venv/bin/python -m player bench --only peers
 
 The same content for everyone: 4 photo slides with a Vietnamese title, a 1 s
@@ -455,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 run each, shorter windows (a smoke test)")
     parser.add_argument("--only", choices=("slides", "still", "video", "quota"), action="append",
                         help="only these parts (repeatable)")
+    parser.add_argument("--ours", action="store_true",
+                        help="ours alone (both renderer paths), without Chromium and mpv: a before/after of our own "
+                             "figures in a third of the time; the ratio lines are left out")
     args = parser.parse_args(argv)
     runs = 1 if args.quick else args.runs
     parts = args.only or ["slides", "still", "video", "quota"]
@@ -506,6 +509,9 @@ def main(argv: list[str] | None = None) -> int:
 
         software, gpu = ours("software"), ours("gpu")
         peer_chromium, peer_mpv = Contender("chromium", chromium), Contender("mpv", mpv)
+
+        def peer(*contenders: Contender) -> list[Contender]:
+            return [] if args.ours else list(contenders)
         cpu_s, frame_s = (6.0, 6.0) if args.quick else (8.0, 9.0)
 
         def rounds(kind: str, contenders: list[Contender], use_quota: Quota | None,
@@ -521,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{text} [loadavg {Path('/proc/loadavg').read_text().split(' ', 3)[0]}]", flush=True)
 
         if "slides" in parts:
-            res = rounds("slides", [software, peer_chromium, gpu], None, frame_s)
+            res = rounds("slides", [software, *peer(peer_chromium), gpu], None, frame_s)
             for name, rs in res.items():
                 all_fades = [f for r in rs for f in r.fades]
                 line(f"peers_slideshow {name}: cpu {med([r.cpu for r in rs]):.3f} CPU-s/s, X server "
@@ -530,18 +536,19 @@ def main(argv: list[str] | None = None) -> int:
                      f"(min {min((f.distinct for f in all_fades), default=0)}), longest hold in a fade "
                      f"{max((f.longest_hold for f in all_fades), default=float('nan')) * 1000:.0f} ms "
                      f"over {len(all_fades)} fades, run loads {' '.join(r.load for r in rs)}")
-            ratio = med([r.cpu for r in res["ours-software"]]) / med([r.cpu for r in res["chromium"]])
-            line(f"peers_slideshow_cpu_vs_chromium {ratio:.2f}x (target <= 0.5x)")
-            ours_fades = med([float(f.distinct) for r in res["ours-software"] for f in r.fades])
-            their_fades = med([float(f.distinct) for r in res["chromium"] for f in r.fades])
-            line(f"peers_fade_distinct_frames_vs_chromium {ours_fades / their_fades:.2f}x (target >= 1.0x)")
+            if not args.ours:
+                ratio = med([r.cpu for r in res["ours-software"]]) / med([r.cpu for r in res["chromium"]])
+                line(f"peers_slideshow_cpu_vs_chromium {ratio:.2f}x (target <= 0.5x)")
+                ours_fades = med([float(f.distinct) for r in res["ours-software"] for f in r.fades])
+                their_fades = med([float(f.distinct) for r in res["chromium"] for f in r.fades])
+                line(f"peers_fade_distinct_frames_vs_chromium {ours_fades / their_fades:.2f}x (target >= 1.0x)")
         if "still" in parts:
             res = rounds("still", [software, gpu], None, 0.0)
             for name, rs in res.items():
                 line(f"peers_still_slide {name}: cpu {med([r.cpu for r in rs]):.4f} CPU-s/s (target <= 0.02; "
                      f"clock and ticker off), X server {med([r.x_cpu for r in rs]):.4f} CPU-s/s")
         if "video" in parts:
-            res = rounds("video", [software, peer_mpv, peer_chromium, gpu], None, frame_s)
+            res = rounds("video", [software, *peer(peer_mpv, peer_chromium), gpu], None, frame_s)
             for name, rs in res.items():
                 plays = [r.play for r in rs if r.play is not None]
                 line(f"peers_video_1080p30 {name}: cpu {med([r.cpu for r in rs]):.3f} CPU-s/s, X server "
@@ -549,20 +556,21 @@ def main(argv: list[str] | None = None) -> int:
                      f"{max((r.pss for r in rs), default=float('nan')):.0f}), shown {med([p.fps for p in plays]):.1f} fps, "
                      f"longest freeze {max((p.longest_freeze for p in plays), default=float('nan')) * 1000:.0f} ms "
                      f"({max(plays, key=lambda p: p.longest_freeze).where if plays else ''})")
-            ratio = med([r.cpu for r in res["ours-software"]]) / med([r.cpu for r in res["mpv"]])
-            line(f"peers_video_cpu_vs_mpv {ratio:.2f}x (target <= 1.0x)")
+            if not args.ours:
+                ratio = med([r.cpu for r in res["ours-software"]]) / med([r.cpu for r in res["mpv"]])
+                line(f"peers_video_cpu_vs_mpv {ratio:.2f}x (target <= 1.0x)")
         if "quota" in parts:
             if quota.path is None:
                 line(f"peers_half_core: not measured: the bench may not make a CPU cgroup here ({quota.why.strip()})")
             else:
-                res = rounds("video", [software, peer_mpv, peer_chromium], quota, frame_s)
+                res = rounds("video", [software, *peer(peer_mpv, peer_chromium)], quota, frame_s)
                 for name, rs in res.items():
                     plays = [r.play for r in rs if r.play is not None]
                     line(f"peers_half_core_video {name}: shown {med([p.fps for p in plays]):.1f} fps (target >= 24), "
                          f"longest freeze {max((p.longest_freeze for p in plays), default=float('nan')) * 1000:.0f} ms "
                          f"(target <= 100; {max(plays, key=lambda p: p.longest_freeze).where if plays else ''}), "
                          f"cpu {med([r.cpu for r in rs]):.3f} CPU-s/s; quota {quota.path}")
-                res = rounds("slides", [software, peer_chromium], quota, 13.0)
+                res = rounds("slides", [software, *peer(peer_chromium)], quota, 13.0)
                 for name, rs in res.items():
                     starts = sorted(f.start for r in rs for f in r.fades)
                     gaps = [b - a for r in rs for a, b in zip([f.start for f in r.fades], [f.start for f in r.fades][1:])]

@@ -129,9 +129,16 @@ class SurfaceOutput:
 
 @dataclass
 class _Entry:
-    texture: sdl.Texture
+    texture: sdl.Texture | None  # None while the surface is not drawn: it went to the spares
     version: int
     used: int  # the present it was last drawn in
+    key: tuple[object, ...]  # which spares it can serve: size and pixel format
+
+
+def _texture_key(source: pygame.Surface) -> tuple[object, ...]:
+    """Surfaces with one key can share a texture. The pixel format is in it: a texture of another format (a slide's
+    XRGB for a video frame's ARGB) would be converted into on every upload, an 8 MB copy made and freed per frame."""
+    return (source.get_size(), source.get_bitsize(), source.get_masks())
 
 
 class TextureCanvas(pygame.Surface):
@@ -144,9 +151,14 @@ class TextureCanvas(pygame.Surface):
         super().__init__((1, 1))
         self.renderer, self.extent = renderer, size
         self._textures: weakref.WeakKeyDictionary[pygame.Surface, _Entry] = weakref.WeakKeyDictionary()
-        self._spare: dict[tuple[tuple[int, int], bool], list[sdl.Texture]] = {}
+        self._spare: dict[tuple[object, ...], list[sdl.Texture]] = {}
+        # Entries of surfaces that died (a video's frame, let go as the next one came), from whichever thread let go
+        # of them: their textures go to the spares at the next present, on the render loop's thread, as SDL wants.
+        # A 1080p clip then cycles one texture instead of making (and page-faulting) an 8 MB one per frame.
+        self._retired: list[_Entry] = []
         self.presents = 0
         self.uploads = 0
+        self.made = 0  # textures created
 
     def get_size(self) -> tuple[int, int]:
         return self.extent
@@ -164,24 +176,31 @@ class TextureCanvas(pygame.Surface):
         """`source`'s texture, uploaded if it is new or changed since; textures of dropped surfaces are reused."""
         version = _versions.get(source, 0)
         entry = self._textures.get(source)
-        if entry is None or entry.version != version:
-            alpha = bool(source.get_flags() & pygame.SRCALPHA)
-            key = (source.get_size(), alpha)
-            if entry is None:
-                spare = self._spare.get(key)
-                texture = spare.pop() if spare else None
-                if texture is None:
-                    texture = sdl.Texture.from_surface(self.renderer, source)
-                else:
-                    texture.update(source)
-                entry = _Entry(texture, version, self.presents)
-                self._textures[source] = entry
-            else:
+        if entry is None:
+            entry = _Entry(None, version, self.presents, _texture_key(source))
+            self._textures[source] = entry
+            weakref.finalize(source, self._retire, entry)
+        if entry.texture is None:
+            if self._retired:  # the frame before this one, let go since the last present: take its texture
+                self._collect()
+            spare = self._spare.get(entry.key)
+            if spare:
+                entry.texture = spare.pop()
                 entry.texture.update(source)
-                entry.version = version
+            else:
+                entry.texture = sdl.Texture.from_surface(self.renderer, source)
+                self.made += 1
+            entry.version = version
+            self.uploads += 1
+        elif entry.version != version:
+            entry.texture.update(source)
+            entry.version = version
             self.uploads += 1
         entry.used = self.presents
         return entry.texture
+
+    def _retire(self, entry: _Entry) -> None:
+        self._retired.append(entry)
 
     def blit(self, source: pygame.Surface, dest: Any = (0, 0), area: Any = None,
              special_flags: int = 0) -> pygame.Rect:
@@ -208,14 +227,20 @@ class TextureCanvas(pygame.Surface):
         return area
 
     def drop_unused(self) -> None:
-        """After a present: textures of surfaces not drawn in it go to the spares (a video's frames come and go)."""
-        for source, entry in list(self._textures.items()):
-            if entry.used != self.presents:
-                del self._textures[source]
-                key = (source.get_size(), bool(source.get_flags() & pygame.SRCALPHA))
-                spares = self._spare.setdefault(key, [])
-                if len(spares) < 2:
-                    spares.append(entry.texture)
+        """After a present: textures of surfaces not drawn in it, or gone, go to the spares (a video's frames come
+        and go); two spares of a kind are kept, the rest freed."""
+        self._collect([entry for entry in list(self._textures.values())
+                       if entry.texture is not None and entry.used != self.presents])
+
+    def _collect(self, unused: Sequence[_Entry] = ()) -> None:
+        retired, self._retired = self._retired, []
+        for entry in (*retired, *unused):
+            if entry.texture is None:  # a spare already: its surface was not drawn before it was let go
+                continue
+            spares = self._spare.setdefault(entry.key, [])
+            if len(spares) < 2:
+                spares.append(entry.texture)
+            entry.texture = None
 
 
 class RendererOutput:

@@ -48,4 +48,4 @@ class FrameDriver:
             self.presents += 1
             self.last_rects = rects
             self.next_tick = mono + self.period
-        return wake_at(mono, screen.next_due(mono), self.next_tick, self.poll)
+        return wake_at(mono, screen.next_due(mono), self.next_tick, self.poll, self.period)

@@ -82,7 +82,8 @@ def video_opener(volume: float) -> OpenVideo | None:
         from av.codec.hwaccel import hwdevices_available
 
         from .audio import open_audio
-        from .video import VideoClip, hw_devices
+        from .video import VideoClip
+        from .videofile import hw_devices
     except ImportError as exc:
         log.error("video items will be skipped: %s", exc)
         return None

@@ -46,7 +46,7 @@ def _check_file(path: Path, kind: str) -> str | None:
         return f"{path} does not exist"
     try:
         if kind == "video":
-            from .video import probe  # here: without PyAV the rest still validates, and says so below
+            from .videofile import probe  # here: without PyAV the rest still validates, and says so below
             probe(path)
         else:
             check_image(path)

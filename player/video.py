@@ -19,11 +19,16 @@ from av.video.reformatter import VideoReformatter
 from .compositor import mark_changed
 from .errors import MediaError
 from .images import scaled_size
+from .memory import give_back
+from .videofile import decode_first, open_file, reason, stream_duration, stream_rotation
 
 log = logging.getLogger(__name__)
 
-# Frames are converted to 32-bit XRGB, the layout of SDL's display surfaces, so the
-# render loop's blit is a plain copy. swscale names the bytes in memory order.
+# Frames are converted to 32-bit XRGB, the layout of SDL's display surfaces (swscale names the bytes in memory
+# order). Wrapped without a copy, pygame can only call them ARGB (frombuffer has no XRGB), so the blit and the
+# renderer's draw skip the pad byte rather than copy rows; bench/upload_bench.py measured that no dearer than a
+# copy into an XRGB Surface first, and a third of what rgb24 costs (SDL converts it on each texture upload).
+# YUV textures would spare the conversion, but pygame-ce's Texture cannot hold YUV (see that bench).
 _SWS_FORMAT = "bgr0" if sys.byteorder == "little" else "0rgb"
 _BUFFER_FORMAT: Literal["BGRA", "ARGB"] = "BGRA" if sys.byteorder == "little" else "ARGB"
 _MASKS = (0xFF0000, 0x00FF00, 0x0000FF, 0)
@@ -31,6 +36,7 @@ _PTS_SLACK = 1e-6  # seconds: absorbs float rounding of pts * time_base; far bel
 _TRUNCATED_SLACK = 1.0  # seconds short of the stated duration before we call a file cut off
 LATE_FRAMES = 2  # frames decoded more than a frame period late in a row before the decoder skips non-reference frames
 AHEAD_FRAMES = 60  # frames decoded with the queue full in a row before it decodes every frame again
+GIVE_BACK_FRAMES = 60  # a playing clip hands freed memory back to the system after this many pictures
 
 
 class MediaClock(Protocol):
@@ -46,17 +52,6 @@ class MediaClock(Protocol):
 
 
 @dataclass(frozen=True)
-class VideoInfo:
-    """What validation needs to know about a video file."""
-
-    duration: float | None  # seconds; None when the file does not say
-    width: int  # as stored; a rotation of 90 or 270 swaps them on screen
-    height: int
-    rotation: int  # degrees the stored picture is turned clockwise for display: 0, 90, 180 or 270
-    codec: str
-
-
-@dataclass(frozen=True)
 class _Layout:
     """Where a decoded frame goes on the output surface."""
 
@@ -64,83 +59,6 @@ class _Layout:
     rotation: int  # clockwise degrees
     pos: tuple[int, int]  # top-left of the turned picture; negative when "fill" crops
     bars: tuple[tuple[int, int, int, int], ...]  # letterbox rects left uncovered by the picture
-
-
-def _reason(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-
-
-HW_DEVICES = ("vaapi", "drm")  # FFmpeg's hardware decoders for an Intel/AMD GPU (VA-API) and a Raspberry Pi (DRM)
-_hw_told: set[tuple[str, ...]] = set()  # hardware decoding failures already logged: one line per run, not per clip
-
-
-def hw_devices(available: tuple[str, ...], gpu: bool) -> tuple[str, ...]:
-    """Which hardware decoders to try, in order: those this FFmpeg build has, where the machine has a GPU at all."""
-    return tuple(device for device in HW_DEVICES if device in available) if gpu else ()
-
-
-def _open_hw(path: Path, devices: tuple[str, ...]) -> tuple[av.container.InputContainer, str] | None:
-    """The file opened for decoding on the first of `devices` that takes its stream, or None (logged once)."""
-    from av.codec.hwaccel import HWAccel
-
-    why = []
-    for device in devices:
-        try:
-            container = av.open(str(path), hwaccel=HWAccel(device_type=device, allow_software_fallback=True))
-        except (av.error.FFmpegError, OSError, RuntimeError, ValueError) as exc:
-            why.append(f"{device}: {_reason(exc)}")
-            continue
-        if container.streams.video and container.streams.video[0].codec_context.is_hwaccel:
-            return container, device
-        container.close()
-        why.append(f"{device}: does not take this stream")
-    if devices not in _hw_told:
-        _hw_told.add(devices)
-        log.warning("hardware video decoding is not available (%s): decoding in software", "; ".join(why))
-    return None
-
-
-def _open(path: Path, hwaccel: tuple[str, ...] = ()) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
-    try:
-        opened = _open_hw(path, hwaccel) if hwaccel and path.is_file() else None
-        container = opened[0] if opened is not None else av.open(str(path))
-    except (FileNotFoundError, IsADirectoryError):
-        raise MediaError(f"{path}: file not found") from None
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise MediaError(f"{path}: not a video file that can be read ({_reason(exc)})") from None
-    if not container.streams.video:
-        container.close()
-        raise MediaError(f"{path}: the file has no video stream")
-    stream = container.streams.video[0]
-    if stream.codec_context is None:
-        container.close()
-        raise MediaError(f"{path}: the video codec is not supported; use H.264, HEVC, VP9 or AV1")
-    stream.thread_type = "AUTO"
-    # Two threads decode 1080p H.264 at over 200 fps here, as fast as FFmpeg's default of cores + 1; each thread
-    # keeps pictures of its own, so more cost memory (a 4-core kiosk: about 20 MB more at 1080p) for nothing.
-    stream.codec_context.thread_count = 2
-    return container, stream
-
-
-def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
-    if stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    tag = stream.metadata.get("DURATION")  # Matroska keeps the stream's length as a tag
-    if tag:
-        try:
-            h, m, s = tag.split(":")
-            return int(h) * 3600 + int(m) * 60 + float(s)
-        except ValueError:
-            pass
-    return container.duration / av.time_base if container.duration else None
-
-
-def _rotation(frame: av.VideoFrame, stream: av.video.stream.VideoStream) -> int:
-    """Clockwise degrees to turn the picture upright, from the display matrix (old files: the rotate tag)."""
-    ccw = frame.rotation  # FFmpeg 8 attaches the container's display matrix to each frame
-    if not ccw and stream.metadata.get("rotate", "").lstrip("-").isdigit():
-        ccw = -int(stream.metadata["rotate"])
-    return round(-ccw / 90) * 90 % 360
 
 
 def _layout(source: tuple[int, int], aspect: float, rotation: int, box: tuple[int, int], fit: str) -> _Layout:
@@ -188,44 +106,22 @@ def _draw_frame(frame: av.VideoFrame, layout: _Layout, scaler: VideoReformatter,
     return out
 
 
-def _first_frame(path: Path, container: av.container.InputContainer,
-                 stream: av.video.stream.VideoStream) -> tuple[Iterator[av.VideoFrame], av.VideoFrame]:
-    frames = container.decode(stream)
-    try:
-        return frames, next(frames)
-    except StopIteration:
-        raise MediaError(f"{path}: the video stream has no pictures") from None
-    except av.error.FFmpegError as exc:
-        raise MediaError(f"{path}: the video cannot be decoded ({_reason(exc)})") from None
-
-
-def probe(path: Path) -> VideoInfo:
-    """Check that `path` is a video that plays (it decodes the first picture); raise MediaError if not."""
-    container, stream = _open(path)
-    try:
-        _, frame = _first_frame(path, container, stream)
-        return VideoInfo(_duration(container, stream), frame.width, frame.height, _rotation(frame, stream),
-                         stream.codec_context.name)
-    finally:
-        container.close()
-
-
 def poster_frame(path: Path, size: tuple[int, int], fit: str = "fit", at: float = 1.0,
                  letterbox: tuple[int, int, int] = (0, 0, 0)) -> pygame.Surface:
     """The picture showing `at` seconds in (or the last one, for a shorter clip), laid out like playback."""
-    container, stream = _open(path)
+    container, stream = open_file(path)
     try:
-        frames, frame = _first_frame(path, container, stream)
+        frames, frame = decode_first(path, container, stream)
         start = frame.time or 0.0
         for later in frames:
             if later.time is not None and later.time - start > at:
                 break
             frame = later
         aspect = float(stream.sample_aspect_ratio or 1) or 1.0
-        layout = _layout((frame.width, frame.height), aspect, _rotation(frame, stream), size, fit)
+        layout = _layout((frame.width, frame.height), aspect, stream_rotation(frame, stream), size, fit)
         return _draw_frame(frame, layout, VideoReformatter(), _canvas(size, layout, letterbox))
     except av.error.FFmpegError as exc:
-        raise MediaError(f"{path}: the video cannot be decoded ({_reason(exc)})") from None
+        raise MediaError(f"{path}: the video cannot be decoded ({reason(exc)})") from None
     finally:
         container.close()
 
@@ -250,19 +146,19 @@ class VideoClip:
         self.shown = 0  # frames handed to the screen by frame_at
         self.error: str | None = None
         self._hwaccel = hwaccel
-        self._container, self._stream = _open(self.path, hwaccel)
+        self._container, self._stream = open_file(self.path, hwaccel, threads=1)  # opened again to play: _wait_for_turn
         self.hardware = self._stream.codec_context.is_hwaccel  # decoded by the GPU's video unit
         self.decode_delay = decode_delay  # seconds of extra work per decoded frame: a weaker CPU (tests, benches)
         self.shown_time: float | None = None  # media time of the frame handed out last
         self.skipping = False  # decoding cannot keep up: frames nothing else depends on are not decoded
         try:
-            self._frames, head = _first_frame(self.path, self._container, self._stream)
+            self._frames, head = decode_first(self.path, self._container, self._stream)
         except MediaError:
             self._container.close()
             raise
-        self.duration = _duration(self._container, self._stream)
+        self.duration = stream_duration(self._container, self._stream)
         self.source_size = (head.width, head.height)
-        self.rotation = _rotation(head, self._stream)
+        self.rotation = stream_rotation(head, self._stream)
         aspect = float(self._stream.sample_aspect_ratio or 1) or 1.0
         self._layout = _layout(self.source_size, aspect, self.rotation, size, fit)
         # The usual case, a 16:9 clip on a 16:9 screen: swscale's output is the picture, handed out as it is.
@@ -285,6 +181,7 @@ class VideoClip:
         self._resumed = False  # the file was let go after the first picture and opened again to play
         self._behind = 0  # frames decoded in a row that were already late
         self._ahead = 0  # frames decoded in a row with the queue full
+        self._made = 0  # pictures made for the queue
         # --- audio clock (issue 3 item 4, player/audio.py) ---
         self.start_time = head.time or 0.0  # the file's time of the first picture: media time 0
         self._clock: MediaClock | None = None
@@ -389,6 +286,7 @@ class VideoClip:
             self._queue.clear()
             self._first = None
             self._spares = []
+        give_back()  # its decoder's pictures and its own
 
     # --- the decode thread ---------------------------------------------------------------------
 
@@ -414,16 +312,17 @@ class VideoClip:
                             self.dropped += 1
                     else:
                         passed = False
-                        self._put(pending[0], self._picture(pending[1], scaler))
+                        self._put(pending[0], pending[1], scaler)
                 pending = (t, frame)
             if pending is not None and not self._stop:
-                self._put(pending[0], self._picture(pending[1], scaler))
+                self._put(pending[0], pending[1], scaler)
         except Exception as exc:  # a broken file must end the clip, never reach the render loop
             at = pending[0] if pending else 0.0
-            self.error = f"{self.path}: decoding failed at {at:.1f} s ({_reason(exc)})"
+            self.error = f"{self.path}: decoding failed at {at:.1f} s ({reason(exc)})"
             log.warning("%s", self.error)
         finally:
             self._container.close()
+            give_back()  # the decoder's pictures, before the next clip's decoder starts beside what is left
             with self._cond:
                 self._finished = True
                 self._cond.notify_all()
@@ -434,14 +333,15 @@ class VideoClip:
         one held 30-40 MB of a 1080p clip's frames for nothing. False: closed before it played."""
         head = self._head
         assert head is not None
-        self._put(0.0, self._picture(head, scaler))
+        self._put(0.0, head, scaler)
         self._head = None
         self._container.close()
+        give_back()  # the decoder's pictures: this clip waits behind the playing one, maybe for minutes
         with self._cond:
             self._cond.wait_for(lambda: self._playing or self._stop)
         if self._stop:
             return False
-        self._container, self._stream = _open(self.path, self._hwaccel)
+        self._container, self._stream = open_file(self.path, self._hwaccel)
         self._frames = self._container.decode(self._stream)
         next(self._frames, None)  # the first picture, already made
         self._head = next(self._frames, None)
@@ -537,11 +437,20 @@ class VideoClip:
         # waiting behind the playing clip would cost 30-40 MB at 1080p for nothing.
         return self._capacity if self._playing else 1
 
-    def _put(self, t: float, surface: pygame.Surface) -> None:
+    def _put(self, t: float, frame: av.VideoFrame, scaler: VideoReformatter) -> None:
+        """Queue `frame`'s picture once there is room for it. It is converted only then: a picture made first and
+        held while the queue is full is one more 8 MB buffer at 1080p, for no more frames ahead."""
         with self._cond:
             self._cond.wait_for(lambda: len(self._queue) < self._room() or self._stop)
+            if self._stop:
+                return
+        surface = self._picture(frame, scaler)  # outside the lock: frame_at must not wait for it
+        with self._cond:
             if not self._stop:
                 self._queue.append((t, surface))
                 if self._first is None and not self._playing:
                     self._first = surface
                 self._cond.notify_all()
+        self._made += 1
+        if self._made % GIVE_BACK_FRAMES == 0:
+            give_back()

@@ -57,9 +57,12 @@ def test_merge(rects, expected):
     (10.0, 10.010, 10.016, 10.016),  # due before the tick: the tick
     (10.0, 10.020, 10.016, 10.020),  # a video frame at its time
     (10.0, 14.0, 10.016, 10.025),  # the end of the item is far: poll meanwhile
+    # due now, nothing drawn since long ago (the next slot not ready yet): a frame period later, never at once
+    (10.0, 10.0, 9.2, 10.016),
+    (10.0, 9.5, 9.516, 10.016),  # an item end passed while its successor is prepared
 ])
 def test_wake_at(mono, due, next_tick, expected):
-    assert wake_at(mono, due, next_tick, 0.025) == pytest.approx(expected)
+    assert wake_at(mono, due, next_tick, 0.025, 0.016) == pytest.approx(expected)
 
 
 def test_next_due_is_the_earliest_known():

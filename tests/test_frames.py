@@ -16,7 +16,9 @@ from player.compositor import RendererOutput, SurfaceOutput, TextureCanvas, choo
 from player.config import load_config
 from player.frames import FrameDriver
 from player.screen import Screen, build_screen
+from player.video import VideoClip
 from tests.conftest import at, make_screen
+from tools import make_test_clips as clips
 
 SIZE = (480, 270)
 START = 1000.0  # virtual monotonic seconds: no burn-in shift falls in the runs below (every 300 s)
@@ -173,6 +175,36 @@ def test_the_renderer_draws_what_the_surface_path_draws(tmp_path, monkeypatch):
         assert output.canvas.uploads == uploads  # drawn again: nothing uploaded again
     finally:
         screen.close(START + 2)
+        output.close()
+
+
+def test_a_clip_through_the_renderer_cycles_its_textures(tmp_path, monkeypatch):
+    """Each video frame is a new Surface; the renderer reuses the texture of the one before instead of making an 8 MB
+    texture per frame at 1080p, and the screen shows the frame handed out."""
+    monkeypatch.setenv("SDL_RENDER_DRIVER", "software")
+    path = clips.make_h264_mp4(tmp_path, size=SIZE, fps=30, seconds=1.5)
+    window = sdl.Window("renderer test", size=SIZE, hidden=True)
+    output = RendererOutput(window, sdl.Renderer(window), SIZE, 0)
+    try:
+        with VideoClip(path, SIZE) as clip:
+            picture = clip.first_frame(10.0)
+            t = 0.0
+            while not clip.ended:
+                due = clip.next_time()  # each frame asked for when it is due: none passed over
+                if due is None:
+                    time.sleep(0.002)  # the decoder is behind this loop, which needs no real time
+                t = due if due is not None else t + 0.01
+                frame = clip.frame_at(t)
+                if frame is not None:
+                    picture = frame
+                output.show(lambda canvas: canvas.blit(picture, (0, 0)), [(0, 0, *SIZE)])
+            shown = output.grab()
+            assert shown is not None
+            assert clip.shown >= 40
+            assert _worst_difference(picture, shown) <= 3
+        assert output.canvas.made == 1  # one texture for the whole clip
+        assert output.canvas.uploads >= clip.shown
+    finally:
         output.close()
 
 

@@ -21,7 +21,8 @@ import pygame
 import pytest
 
 from player.errors import MediaError
-from player.video import VideoClip, hw_devices, poster_frame, probe
+from player.video import VideoClip, poster_frame
+from player.videofile import hw_devices, probe
 from tools import make_test_clips as clips
 
 SIZE = (320, 180)
@@ -322,7 +323,7 @@ def test_hardware_decoding_falls_back_to_software_with_one_log_line(made: dict[s
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     """This machine has no GPU: asking for VA-API or DRM decoding still plays the clip, decoded in software, and
     says so once for the run, not once per clip."""
-    caplog.set_level(logging.INFO, logger="player.video")
+    caplog.set_level(logging.INFO, logger="player.videofile")
     for _ in range(3):
         with VideoClip(made["h264-mp4"], SIZE, hwaccel=("vaapi", "drm")) as clip:
             first = clip.first_frame(timeout=5)

@@ -37,7 +37,7 @@ from player.source import load_program  # noqa: E402
 from player.touch.browse import load_menu  # noqa: E402
 from player.validate import check_layout  # noqa: E402
 from player.video import poster_frame  # noqa: E402
-from player.video import probe as probe_video  # noqa: E402
+from player.videofile import probe as probe_video  # noqa: E402
 
 THUMB = (320, 180)
 

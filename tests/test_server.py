@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import socket
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -20,6 +21,7 @@ from sync.keys import PublisherList, make_publisher, seal_publishers
 from sync.notice import build_notice
 from sync.server.db import Screen
 from sync.server.monitor import Watch, check_once, screen_status
+from sync.server.tokens import make_token
 from sync.store import Store
 from sync.upload import seal_notice
 from tests.server_rig import Hook, Rig, start_rig
@@ -154,8 +156,14 @@ def test_screens_long_polls_are_answered_alike_by_the_fast_path_and_by_the_api_r
         headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in ("date", "server")}
         return response.status_code, response.content, headers
 
+    def answered_by_fast_path() -> int:
+        return requests.get(f"{rig.url}/api/health").json()["fast_path"].get("long-poll", 0)
+
+    before = answered_by_fast_path()
     fresh = seen(requests.get(url))
+    assert answered_by_fast_path() == before + 1, "the fast path answered the plain request"
     assert fresh == seen(requests.get(url, params={"via": "api"}))
+    assert answered_by_fast_path() == before + 1, "and FastAPI the one with another parameter"
     assert fresh[0] == 200 and b'"generation":1' in fresh[1]
     etag = fresh[2]["etag"]
     for wait in ("0", "0.5"):
@@ -214,15 +222,26 @@ def test_a_revoked_screen_token_is_refused(rig):
 
 def test_heartbeats_are_taken_and_refused_alike_by_the_fast_path_and_by_the_api_route(rig):
     """sync/server/fastpath.py takes plain heartbeats before FastAPI; a query parameter sends one through
-    fleet_api.heartbeat. Both store it and answer the same; whatever the route refuses is still refused."""
-    token = rig.add_screen("gate-hall-1")
+    fleet_api.heartbeat. Both store it for the screen holding the token and answer the same; whatever the
+    route refuses is still refused, and a body declared too large is refused before it is sent."""
+    token, other = rig.add_screen("gate-hall-1"), rig.add_screen("gate-hall-2")
     headers = {"Authorization": f"Bearer {token}"}
+    requests.post(f"{rig.url}/api/heartbeat", json=beat(item="notices"), headers={"Authorization": f"Bearer {other}"})
+
+    def items() -> dict[str, str]:
+        return {s["id"]: s["heartbeat"]["item"] for s in rig.staff().get(f"{rig.url}/api/screens").json()}
+
+    def fast_path_heartbeats() -> int:
+        return requests.get(f"{rig.url}/api/health").json()["fast_path"].get("heartbeat", 0)
+
     answers = []
-    for query, item in (("", "hours"), ("?via=api", "exchange")):
+    for query, item, by_fast_path in (("", "hours", 1), ("?via=api", "exchange", 0)):
+        before = fast_path_heartbeats()
         answer = requests.post(f"{rig.url}/api/heartbeat{query}", json=beat(item=item), headers=headers)
         assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+        assert fast_path_heartbeats() == before + by_fast_path
         answers.append(answer.json())
-        assert rig.staff().get(f"{rig.url}/api/screens").json()[0]["heartbeat"]["item"] == item
+        assert items() == {"gate-hall-1": item, "gate-hall-2": "notices"}
     assert [sorted(a) for a in answers] == [["heartbeat_seconds", "screenshot", "server_time"]] * 2
     assert answers[0]["heartbeat_seconds"] == answers[1]["heartbeat_seconds"]
     url = f"{rig.url}/api/heartbeat"
@@ -232,12 +251,21 @@ def test_heartbeats_are_taken_and_refused_alike_by_the_fast_path_and_by_the_api_
     assert deep.status_code == 422 and "nested deeper" in deep.json()["error"]
     nul = requests.post(url, json=beat(item="a\u0000b"), headers=headers)
     assert nul.status_code == 422 and "NUL" in nul.json()["error"]
+    not_json = requests.post(url, data=json.dumps(beat()), headers={**headers, "Content-Type": "application/jsonx"})
+    assert not_json.status_code == 422
     too_big = requests.post(url, json=beat(last_error="x" * 3 * 2**20), headers=headers)
     assert too_big.status_code == 413
     assert requests.post(url, json=beat()).status_code == 401
+    assert requests.post(url, json=beat(), headers={"Authorization": token}).status_code == 401, "no scheme"
     assert requests.post(url, json=beat(), headers={"Authorization": f"Bearer {rig.admin_token}"}).status_code == 403
-    assert requests.post(url, json=beat(), headers={"Authorization": "Bearer screen.abc.def"}).status_code == 401
-    assert rig.staff().get(f"{rig.url}/api/screens").json()[0]["heartbeat"]["item"] == "exchange", "nothing refused was kept"
+    unknown = requests.post(url, json=beat(), headers={"Authorization": f"Bearer {make_token('screen').text}"})
+    assert unknown.status_code == 401 and "unknown or revoked" in unknown.json()["error"]
+    assert items() == {"gate-hall-1": "exchange", "gate-hall-2": "notices"}, "nothing refused was kept"
+    host, port = rig.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as raw:  # says 100 MB is coming, sends none
+        raw.sendall(f"POST /api/heartbeat HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+                    "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n".encode())
+        assert raw.recv(200).startswith(b"HTTP/1.1 413"), "refused from its Content-Length, before any body"
 
 
 @pytest.mark.parametrize("silent, fallback, flag", [

@@ -33,7 +33,7 @@ def test_a_waiter_nobody_wakes_ends_after_its_own_time() -> None:
     async def scenario() -> tuple[bool, float]:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        woken = await Waiters().wait("manifest", 0.05)
+        woken = await asyncio.wait_for(Waiters().wait("manifest", 0.05), 10)
         return woken, loop.time() - started
 
     woken, waited = asyncio.run(scenario())

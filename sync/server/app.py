@@ -38,6 +38,28 @@ and post signed urgent notices with `Authorization: Bearer staff.…` tokens. Er
 `{"error": "what is wrong and what to do", "status": 4xx}`."""
 
 
+# The JSON errors, for FastAPI's exception handlers and for sync/server/fastpath.py, which answers before FastAPI.
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def refused_json(exc: Refused) -> JSONResponse:
+    return JSONResponse({"error": exc.message, "status": exc.status, **exc.extra}, status_code=exc.status)
+
+
+def database_down_json(method: str, path: str, exc: Exception) -> JSONResponse:
+    log.warning("%s %s: the database does not answer (%s)", method, path,
+                str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__)
+    return JSONResponse({"error": "the server's database does not answer; nothing was changed, try again shortly "
+                         "(screens keep playing and send their reports later)", "status": 503},
+                        status_code=503, headers={"Retry-After": "10"})
+
+
+def unstorable_json(exc: DataError) -> JSONResponse:
+    reason = str(exc.orig).strip().splitlines()[0][:200] if exc.orig else "a value is out of range"
+    return JSONResponse({"error": f"the database cannot store a value of this request ({reason})", "status": 422},
+                        status_code=422)
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     settings.data.mkdir(parents=True, exist_ok=True)
     db = open_database(settings, os.environ)
@@ -80,6 +102,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     app = FastAPI(title="Tịnh Biên kiosk server", version=software_version(), description=DESCRIPTION, lifespan=lifespan)
     app.state.settings, app.state.db, app.state.channels, app.state.software = settings, db, channels, software
+    app.state.heard_from = {}  # screen id -> the address its last heartbeat came from (fleet_api.take_heartbeat)
     app.add_middleware(BodyLimit, limit=settings.limits.request_kb * 1024,
                        exempt=r"^/api/(blobs/[0-9a-f]{64}|channels/[^/]+/(manifest|publishers)|screenshot)$"
                               r"|^/console/uploads/[0-9a-f]+$")
@@ -93,23 +116,17 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def refused(request: Request, exc: Refused) -> Response:
         if request.url.path.startswith("/console/"):
             return console.refused_page(request, exc)
-        return JSONResponse({"error": exc.message, "status": exc.status, **exc.extra}, status_code=exc.status)
+        return refused_json(exc)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     @app.exception_handler(PoolTimeout)
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("%s %s: the database does not answer (%s)", request.method, request.url.path,
-                    str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__)
-        return JSONResponse({"error": "the server's database does not answer; nothing was changed, try again shortly "
-                             "(screens keep playing and send their reports later)", "status": 503},
-                            status_code=503, headers={"Retry-After": "10"})
+        return database_down_json(request.method, request.url.path, exc)
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, exc: DataError) -> JSONResponse:
-        reason = str(exc.orig).strip().splitlines()[0][:200] if exc.orig else "a value is out of range"
-        return JSONResponse({"error": f"the database cannot store a value of this request ({reason})", "status": 422},
-                            status_code=422)
+        return unstorable_json(exc)
 
     @app.get("/api/health", tags=["fleet"], summary="For a load balancer: engine, schema version, process, database")
     async def health() -> JSONResponse:
@@ -120,7 +137,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
         except Exception as exc:
             return JSONResponse({**answer, "database": "down", "error": f"the database does not answer ({type(exc).__name__})",
                                  "status": 503}, status_code=503)
-        return JSONResponse({**answer, "database": "up", "leader": await leadership.held()})
+        fast = getattr(app.state, "fast_path", None)  # sync/server/fastpath.py, when it serves in front
+        counts = {"fast_path": dict(fast.answered)} if fast is not None else {}
+        return JSONResponse({**answer, "database": "up", "leader": await leadership.held(), **counts})
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

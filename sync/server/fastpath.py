@@ -6,26 +6,32 @@ FastAPI each one passes eight middlewares, a router, dependency and parameter re
 object, and held requests keep all of those frames alive; here a long-poll is a regex, the same in-memory
 document and one future, and a heartbeat is the same bounded JSON read, the same model and the same
 take_heartbeat. The answers are what the API routes give. Anything unusual (HEAD, another query
-parameter, a wait out of range, a channel with nothing published, a body or token the route would refuse)
-goes on to FastAPI, with the body it had, and FastAPI answers it with its checks and its JSON errors.
+parameter, a wait out of range, a channel with nothing published, another scheme or content type, a body
+the route would refuse) goes on to FastAPI, with the body read so far, and FastAPI answers it with its
+checks and its JSON errors; an unknown token or a database error while storing a heartbeat is answered
+here with the JSON of FastAPI's handlers (app.refused_json, database_down_json), so nothing runs twice.
+GET /api/health counts what this path answered.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 import random
 import re
 from typing import Any, Awaitable, Callable
 
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError
 
 from ..jsondoc import load_json
+from .app import DATABASE_ERRORS, database_down_json, refused_json, unstorable_json
+from .auth import screen
 from .bodies import check_text
 from .channels import Channels, Refused
 from .fleet_api import Heartbeat, take_heartbeat
-from .tokens import parse_token
+from .tokens import Presented, parse_token
 
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -40,6 +46,8 @@ class ScreenFastPath:
 
     def __init__(self, app: Any) -> None:
         self.app = app  # the FastAPI application: its state holds the channels and the settings
+        self.answered: Counter[str] = Counter()  # what this path answered itself (GET /api/health shows it)
+        app.state.fast_path = self
 
     @property
     def state(self) -> Any:
@@ -50,29 +58,52 @@ class ScreenFastPath:
             found = DOCUMENT.fullmatch(scope["path"])
             wait = requested_wait(scope.get("query_string", b"")) if found else None
             if found and wait is not None and await self._document(found[1], found[2], wait, scope, send):
+                self.answered["long-poll"] += 1
                 return
         elif scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == HEARTBEAT:
-            return await self._heartbeat(scope, receive, send)
+            await self._heartbeat(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     async def _heartbeat(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        """Take a plain heartbeat as fleet_api.heartbeat does; FastAPI gets the rest, body and all."""
-        body, whole = await _read(receive, self.app.state.settings.limits.request_kb * 1024)
-        answer = None
-        if whole and (header(scope, b"content-type") or "").startswith("application/json"):
-            token = parse_token((header(scope, b"authorization") or "").removeprefix("Bearer "))
-            if token is not None and token.kind == "screen" and not scope.get("query_string"):
-                try:
-                    value = load_json(body)
-                    check_text(value)
-                    answer = await take_heartbeat(self.app.state, Heartbeat.model_validate(value), token)
-                except (ValueError, ValidationError, SQLAlchemyError, Refused):
-                    answer = None  # FastAPI says what is wrong (a 422, a 503 while the database is down), as it always has
-        if answer is not None:
-            response = JSONResponse(answer)  # the bytes and headers FastAPI's route would send
-            await send({"type": "http.response.start", "status": 200, "headers": response.raw_headers})
-            return await send({"type": "http.response.body", "body": response.body})
-        await self.app(scope, _replay(body, whole, receive), send)
+        """Take a plain heartbeat as fleet_api.heartbeat does. A request whose form the route would judge (another
+        scheme or content type, a query, a body declared too large, one that does not validate) goes on to
+        FastAPI, with the body read so far; once the heartbeat is being stored, its errors are answered here,
+        as FastAPI's handlers answer them, so nothing is stored or looked up twice."""
+        limit = self.app.state.settings.limits.request_kb * 1024
+        token = _bearer(header(scope, b"authorization"))
+        declared = header(scope, b"content-length")
+        if (token is None or token.kind != "screen" or scope.get("query_string")
+                or not _json(header(scope, b"content-type"))
+                or (declared is not None and not (declared.isdigit() and int(declared) <= limit))):
+            await self.app(scope, receive, send)
+            return
+        read = await _read(receive, limit)
+        if read is None:
+            return  # the screen went away mid-body
+        body, more = read
+        try:
+            if more:
+                raise ValueError("larger than the limit")
+            value = load_json(body)
+            check_text(value)
+            beat = Heartbeat.model_validate(value)
+        except (ValueError, ValidationError):  # FastAPI says what is wrong, as it always has
+            await self.app(scope, _replay(body, more, receive), send)
+            return
+        client = scope.get("client")
+        try:
+            answer = await take_heartbeat(self.app.state, beat, token, client[0] if client else "")
+            response = JSONResponse(answer) if answer is not None else refused_json(screen.unknown())
+        except Refused as exc:
+            response = refused_json(exc)
+        except DATABASE_ERRORS as exc:
+            response = database_down_json("POST", HEARTBEAT, exc)
+        except DataError as exc:
+            response = unstorable_json(exc)
+        self.answered["heartbeat"] += 1
+        await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
 
     async def _document(self, channel: str, name: str, wait: float, scope: dict[str, Any], send: Send) -> bool:
         """Answer the long-poll as content_api.channel_document does; False (nothing sent) when it is FastAPI's."""
@@ -109,20 +140,21 @@ def requested_wait(query: bytes) -> float | None:
     return wait if math.isfinite(wait) and 0 <= wait <= MAX_WAIT else None
 
 
-async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    """The body, up to just past `limit`; whether it is all there (False: larger, or the client went away)."""
+async def _read(receive: Receive, limit: int) -> tuple[bytes, bool] | None:
+    """The body, up to just past `limit`, and whether more is to come (it is then too large); None if the client
+    went away."""
     body = bytearray()
-    while len(body) <= limit:
+    while True:
         message = await receive()
         if message["type"] != "http.request":
-            return bytes(body), False
+            return None
         body += message.get("body", b"")
-        if not message.get("more_body", False):
-            return bytes(body), len(body) <= limit
-    return bytes(body), False
+        more = bool(message.get("more_body", False))
+        if not more or len(body) > limit:
+            return bytes(body), more
 
 
-def _replay(body: bytes, whole: bool, receive: Receive) -> Receive:
+def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
     """`receive` for the app after _read: what was read comes first, then whatever is left."""
     sent = False
 
@@ -130,10 +162,20 @@ def _replay(body: bytes, whole: bool, receive: Receive) -> Receive:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": not whole}
+            return {"type": "http.request", "body": body, "more_body": more}
         return await receive()
 
     return replay
+
+
+def _bearer(authorization: str | None) -> Presented | None:
+    """The token of `Authorization: Bearer TOKEN` exactly; another scheme or spelling is FastAPI's to judge."""
+    scheme, _, value = (authorization or "").partition(" ")
+    return parse_token(value) if scheme == "Bearer" else None
+
+
+def _json(content_type: str | None) -> bool:
+    return (content_type or "").partition(";")[0].strip().lower() == "application/json"
 
 
 def header(scope: dict[str, Any], name: bytes) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import time
 import zoneinfo
 from datetime import datetime
@@ -25,6 +26,7 @@ from .monitor import Watch, fleet_status
 from .page import status_page
 from .tokens import Presented, make_token
 
+log = logging.getLogger(__name__)
 router = APIRouter(route_class=BoundedJSONRoute)
 SCREEN_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ScreenId = Annotated[str, PathParam(pattern=SCREEN_ID, description="the screen's id (kiosk.yaml screen.id)")]
@@ -63,15 +65,15 @@ class Heartbeat(BaseModel):
 
 @router.post("/api/heartbeat", tags=["screens"], summary="A screen says it is alive and what it shows")
 async def heartbeat(request: Request, beat: Heartbeat, token: Annotated[Presented, Depends(screen_token)]) -> dict[str, object]:
-    answer = await take_heartbeat(request.app.state, beat, token)
+    answer = await take_heartbeat(request.app.state, beat, token, request.client.host if request.client else "")
     if answer is None:
         raise screen.unknown()
     return answer
 
 
-async def take_heartbeat(state: Any, beat: Heartbeat, token: Presented) -> dict[str, object] | None:
-    """Store a screen's heartbeat (sync/server/fastpath.py takes plain ones before FastAPI does); the answer, or
-    None, storing nothing, when no live screen holds the token."""
+async def take_heartbeat(state: Any, beat: Heartbeat, token: Presented, address: str) -> dict[str, object] | None:
+    """Store a screen's heartbeat sent from `address` (sync/server/fastpath.py takes plain ones before FastAPI
+    does); the answer, or None, storing nothing, when no live screen holds the token."""
     received = time.time()
     record = beat.model_dump(mode="json")
     if beat.clock.tzinfo is not None:
@@ -80,6 +82,13 @@ async def take_heartbeat(state: Any, beat: Heartbeat, token: Presented) -> dict[
     if found is None:
         return None
     me, wanted = found
+    before = state.heard_from.get(me.id)
+    state.heard_from[me.id] = address
+    if before is not None and before != address:
+        # The access log leaves heartbeats out (10,000 screens), so this is where a token used elsewhere shows.
+        log.warning("screen %s now sends heartbeats from %s (before: %s); if it did not move, its token may be in "
+                    "other hands: revoke it (python -m sync server screen revoke %s) and issue a new one",
+                    me.id, address, before, me.id)
     if beat.last_error and beat.last_error != (me.heartbeat or {}).get("last_error"):
         # a new last error goes into the screen's history (the console shows the last 50)
         await state.db.run(state.console.add_screen_error, me.id, now().isoformat(timespec="seconds"), beat.last_error)

@@ -245,27 +245,51 @@ def test_kill_9_around_publishes_never_leaves_half_a_generation(office: tuple[Se
 
 
 def test_only_partial_uploads_a_crash_left_are_swept(tmp_path: Path) -> None:
+    """A process receiving an upload holds a lock on its partial file; one nobody holds is a crash's leftover
+    when this machine wrote it, or when another machine's has not been touched for an hour."""
+    import fcntl
+
     from sync.server.channels import Channels
 
     db = Database(tmp_path / "server.db")
     try:
         channels = Channels(tmp_path / "content", db)
         blobs, here = tmp_path / "content" / "blobs", socket.gethostname()
-        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-        names = {"mine, process gone": f".upload-{here}-{dead}-0123456789abcdef-aa11bb22",
-                 "mine, process alive": f".upload-{here}-{os.getpid()}-0123456789abcdef-cc33dd44",
+        names = {"mine, nobody holds it": f".upload-{here}-4100-0123456789abcdef-aa11bb22",
+                 "mine, being received": f".upload-{here}-4101-0123456789abcdef-cc33dd44",
                  "another machine's, being written": ".upload-office-2-b-4242-0123456789abcdef-ee55ff66",
-                 "another machine's, untouched for 2 h": ".upload-office-2-b-4243-0123456789abcdef-00112233"}
+                 "another machine's, untouched for 2 h": ".upload-office-2-b-4243-0123456789abcdef-00112233",
+                 "another machine's, 2 h old but held": ".upload-web-1-77-0123456789abcdef-44556677"}
         for name in names.values():
             (blobs / name).write_bytes(b"part of a blob")
         two_hours_ago = time.time() - 7200
-        os.utime(blobs / names["another machine's, untouched for 2 h"], (two_hours_ago, two_hours_ago))
-        assert channels.sweep_uploads(time.time()) == 2
+        for old in ("another machine's, untouched for 2 h", "another machine's, 2 h old but held"):
+            os.utime(blobs / names[old], (two_hours_ago, two_hours_ago))
+        held = [open(blobs / names[name], "ab") for name in ("mine, being received", "another machine's, 2 h old but held")]
+        for receiving in held:
+            fcntl.flock(receiving, fcntl.LOCK_EX)
+        try:
+            assert channels.sweep_uploads(time.time()) == 2
+        finally:
+            for receiving in held:
+                receiving.close()
         assert sorted(p.name for p in blobs.glob(".upload-*")) == sorted(
-            [names["mine, process alive"], names["another machine's, being written"]])
+            names[name] for name in ("mine, being received", "another machine's, being written",
+                                     "another machine's, 2 h old but held"))
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("name, host", [
+    (".upload-vm-4100-0123456789abcdef-aa11bb22", "vm"),
+    (".upload-web-1-4242-0123456789abcdef-aa11bb22", "web-1"),
+    (".upload-host.example.com-99-0123456789abcdef-aa11bb22", "host.example.com"),
+    (".upload-a-b-c-d-1-0123456789abcdef-aa11bb22", "a-b-c-d"),
+])
+def test_a_partial_uploads_name_tells_which_machine_wrote_it(name: str, host: str) -> None:
+    from sync.server.channels import _uploader
+
+    assert _uploader(name) == host
 
 
 def test_the_access_log_keeps_staff_requests_and_refusals_but_not_every_screen_poll(office: tuple[Server, Rig]) -> None:

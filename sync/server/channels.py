@@ -17,6 +17,7 @@ generation or the new one, never half of one.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import logging
 import os
@@ -30,8 +31,6 @@ from typing import AsyncIterator, Callable, Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection
-
-from player.status import running
 
 from ..client import verify_manifest
 from ..envelope import open_sealed, signer_of
@@ -48,7 +47,7 @@ log = logging.getLogger(__name__)
 DOCUMENTS = ("manifest", "publishers", "notices")
 SOFTWARE = "software/"  # documents named software/release, software/releasers belong to a software channel
 PUBLISHED_MODE = 0o644
-STALE_UPLOAD_SECONDS = 3600  # a partial upload untouched this long is a crash's, whoever wrote it
+STALE_UPLOAD_SECONDS = 3600  # another machine's partial upload untouched this long is a crash's
 
 
 class Refused(Exception):
@@ -152,16 +151,22 @@ class Channels:
         return doc if doc is not None and doc.etag != etag else None
 
     def sweep_uploads(self, now: float) -> int:
-        """Remove partial uploads a crash left: this machine's whose process is gone, and anyone's untouched for
-        an hour. Another server process on this content folder (`serve --workers`, a second machine) may be
-        receiving one right now; its name says whose it is (.upload-HOST-PID-…). Returns how many went."""
+        """Remove partial uploads a crash left. A process receiving one holds a lock on it (flock), so another
+        server process on this content folder (`serve --workers`, a container beside it) leaves it alone; one
+        nobody holds is this machine's crash leftover, or, written by another machine (its name says whose:
+        .upload-HOST-…), a leftover once untouched for an hour, since a lock may not reach across machines.
+        Returns how many went."""
         gone, here = 0, socket.gethostname()
         for partial in self.blobs.glob(".upload-*"):
-            host, pid = _uploader(partial.name)
             try:
-                if (host == here and not running(pid)) or now - partial.stat().st_mtime > STALE_UPLOAD_SECONDS:
-                    partial.unlink()
-                    gone += 1
+                with open(partial, "rb") as probe:
+                    try:
+                        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # being received right now
+                    if _uploader(partial.name) == here or now - os.fstat(probe.fileno()).st_mtime > STALE_UPLOAD_SECONDS:
+                        partial.unlink()
+                        gone += 1
             except OSError:
                 pass  # finished or removed meanwhile
         return gone
@@ -223,6 +228,7 @@ class Channels:
         hasher, size = hashlib.sha256(), 0
         try:
             with tmp.open("wb") as out:
+                fcntl.flock(out, fcntl.LOCK_EX)  # this upload is alive: sweep_uploads leaves it alone
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > limit:
@@ -232,8 +238,12 @@ class Channels:
                 await asyncio.to_thread(_flush, out)
             if hasher.hexdigest() != digest:
                 raise Refused(422, f"the uploaded bytes hash to {hasher.hexdigest()}, not {digest}; nothing was kept")
-            os.chmod(tmp, PUBLISHED_MODE)
-            os.replace(tmp, self.blobs / digest)
+            try:
+                os.chmod(tmp, PUBLISHED_MODE)
+                os.replace(tmp, self.blobs / digest)
+            except FileNotFoundError:
+                raise Refused(409, "the partial upload went away before it was complete (removed as a leftover "
+                              "after stalling for an hour?); nothing was kept, send it again") from None
             fsync_dir(self.blobs)
             return size
         finally:
@@ -471,9 +481,9 @@ def _flush(out: object) -> None:
     os.fsync(out.fileno())  # type: ignore[attr-defined]
 
 
-def _uploader(name: str) -> tuple[str, int | None]:
-    """(host, pid) from a partial upload's name (.upload-HOST-PID-DIGEST16-RANDOM); pid None in an older name."""
-    rest, _, _ = name.removeprefix(".upload-").rpartition("-")
-    host_pid, _, _ = rest.rpartition("-")
-    host, _, pid = host_pid.rpartition("-")
-    return host, int(pid) if pid.isdigit() else None
+def _uploader(name: str) -> str:
+    """The host a partial upload's name says wrote it (.upload-HOST-PID-DIGEST16-RANDOM)."""
+    rest = name.removeprefix(".upload-")
+    for _ in range(3):
+        rest = rest.rpartition("-")[0]
+    return rest

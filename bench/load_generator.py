@@ -121,10 +121,10 @@ class _Answers(asyncio.Protocol):
     def send(self, data: bytes) -> asyncio.Future[tuple[int, dict[str, str], bytes]]:
         assert self.transport is not None
         self.waiting = asyncio.get_running_loop().create_future()
+        self.got_bytes = False
         if self.transport.is_closing():  # closed by the server; connection_lost has not run yet
             self.waiting.set_exception(ConnectionResetError("the server closed the connection"))
             return self.waiting
-        self.got_bytes = False
         self.transport.write(data)
         return self.waiting
 

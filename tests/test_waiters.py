@@ -18,9 +18,11 @@ def test_a_change_wakes_every_waiter_of_its_key_a_batch_at_a_time_and_no_other()
         for _ in range(3):
             await asyncio.sleep(0)
         first_turns = sum(task.done() for task in held)
+        first_come_first_woken = all(task.done() for task in held[:WAKE_BATCH])
         answered = await asyncio.wait_for(asyncio.gather(*held), 10)
         still_held = int(not other.done())
         other.cancel()
+        assert first_come_first_woken, "the longest held are answered first"
         return first_turns, len(answered), answered, still_held + int(await other is False)
 
     first_turns, count, answered, other = asyncio.run(scenario())

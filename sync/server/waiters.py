@@ -13,14 +13,15 @@ WAKE_BATCH, WAKE_GAP_SECONDS = 100, 0.04  # held long-polls woken at a time afte
 
 class Waiters:
     def __init__(self) -> None:
-        self._held: dict[Hashable, set[asyncio.Future[None]]] = {}
+        # by key, the held futures in the order they came (a dict as an ordered set): the first are woken first
+        self._held: dict[Hashable, dict[asyncio.Future[None], None]] = {}
 
     async def wait(self, key: Hashable, seconds: float) -> bool:
         """Wait for wake(key) or `seconds`; False if the server is stopping (the request was cancelled)."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
-        waiting = self._held.setdefault(key, set())
-        waiting.add(waiter)
+        waiting = self._held.setdefault(key, {})
+        waiting[waiter] = None
         timer = loop.call_later(seconds, _settle, waiter)
         try:
             await waiter
@@ -28,12 +29,12 @@ class Waiters:
             return False
         finally:
             timer.cancel()
-            waiting.discard(waiter)
+            waiting.pop(waiter, None)
         return True
 
     def wake(self, key: Hashable) -> None:
         """Wake everyone waiting for `key` (call on the event loop), in turns: see _wake_in_turns."""
-        _wake_in_turns(list(self._held.pop(key, ())))
+        _wake_in_turns(list(self._held.pop(key, {})))
 
 
 def _wake_in_turns(waiters: list[asyncio.Future[None]], start: int = 0) -> None:

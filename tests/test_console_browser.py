@@ -171,6 +171,8 @@ def test_staff_edit_preview_publish_and_the_screen_follows(world):
     # the player's own renderer draws the item in each language
     page.click("#items\\/0 >> text=Xem trước")
     page.wait_for_selector(".preview img")
+    # each picture is drawn by the render worker on request: on a busy machine the first can take seconds
+    page.wait_for_function("() => [...document.querySelectorAll('.preview img')].every(i => i.complete)", timeout=60000)
     loaded = page.evaluate("() => [...document.querySelectorAll('.preview img')].map(i => i.complete && i.naturalWidth)")
     assert len(loaded) == 3 and all(width == 1920 for width in loaded)
     # publish: the summary by item, then signed in the browser and posted through the server's checks

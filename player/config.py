@@ -89,6 +89,22 @@ class SyncSettings:
     min_rate_kb: float = 10.0  # kB/s a download must average after its first 30 s, or it is cut and resumed later
 
 
+DEFAULT_FALLBACK: tuple[tuple[str, str], ...] = (("km", "en"), ("zh", "en"), ("en", "vi"))
+
+
+def follow_fallback(language: str, available: tuple[str, ...], chain: tuple[tuple[str, str], ...]) -> str | None:
+    """From `language` along `chain` ((from, to) pairs) to the first language in `available`; None if none is."""
+    step = dict(chain)
+    seen: set[str] = set()
+    code: str | None = language
+    while code is not None and code not in seen:
+        if code in available:
+            return code
+        seen.add(code)
+        code = step.get(code)
+    return None
+
+
 @dataclass(frozen=True)
 class KioskConfig:
     screen_id: str
@@ -96,7 +112,7 @@ class KioskConfig:
     name: tuple[tuple[str, str], ...] = ()  # the gate's name per language
     display: Display = Display()
     languages: tuple[str, ...] = ("vi", "en", "km", "zh")
-    fallback_chain: tuple[tuple[str, str], ...] = (("km", "en"), ("zh", "en"), ("en", "vi"))
+    fallback_chain: tuple[tuple[str, str], ...] = DEFAULT_FALLBACK
     fonts: tuple[tuple[str, FontOverride], ...] = ()
     timezone: str = "Asia/Ho_Chi_Minh"
     playlists_dir: Path = Path("playlists")
@@ -120,15 +136,7 @@ class KioskConfig:
 
     def resolve_language(self, language: str, available: tuple[str, ...]) -> str | None:
         """Follow the fallback chain from `language` to the first one in `available`."""
-        chain = dict(self.fallback_chain)
-        seen: set[str] = set()
-        code: str | None = language
-        while code is not None and code not in seen:
-            if code in available:
-                return code
-            seen.add(code)
-            code = chain.get(code)
-        return None
+        return follow_fallback(language, available, self.fallback_chain)
 
 
 TOP_KEYS = {"screen", "display", "languages", "timezone", "content", "state_dir", "overlays",

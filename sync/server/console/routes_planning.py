@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from player.config import KioskConfig
+from player.config import DEFAULT_FALLBACK, KioskConfig, follow_fallback
 from player.content import load_content
 from player.fontfiles import has_font_for, missing_font
 from player.model import Content
@@ -23,7 +23,6 @@ from .routes_drafts import channel_of, drafts, now
 from .texts import say
 
 router = APIRouter()
-FALLBACK = {"km": "en", "zh": "en", "en": "vi"}
 
 
 def draft_content(request: Request, channel: str, staff: str) -> tuple[Content, KioskConfig | None]:
@@ -44,17 +43,7 @@ def resolver(config: KioskConfig | None) -> Any:
     if config is not None:
         return config.resolve_language
 
-    def resolve(language: str, available: tuple[str, ...]) -> str | None:
-        seen: set[str] = set()
-        code: str | None = language
-        while code is not None and code not in seen:
-            if code in available:
-                return code
-            seen.add(code)
-            code = FALLBACK.get(code)
-        return None
-
-    return resolve
+    return lambda language, available: follow_fallback(language, available, DEFAULT_FALLBACK)
 
 
 @router.get("/console/channels/{channel}/timeline")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import dataclasses
 import gc
 import json
@@ -18,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from player.errors import ContentError
+from player.memory import few_arenas
 from player.yamlsource import load_yaml
 
 from .app import create_app
@@ -84,27 +84,10 @@ def serve(settings: ServerSettings, workers: int = 1) -> None:
         uvicorn.run("sync.server.run:worker_app", factory=True, workers=workers, host=settings.host, port=settings.port,
                     timeout_keep_alive=75, backlog=4096, timeout_graceful_shutdown=2, **tls)  # type: ignore[arg-type]
         return
-    few_malloc_arenas()
+    few_arenas()
     config = uvicorn_config(settings)
     _tune_gc()
     uvicorn.Server(config).run()
-
-
-M_ARENA_MAX = -8  # glibc's malloc.h
-
-
-def few_malloc_arenas() -> None:
-    """At most two glibc malloc arenas (call before threads start). glibc gives threads that allocate at once
-    arenas of their own, up to 8 per core, and memory freed in one is not reused by another: with 10,000
-    screens the database threads' heartbeats and the event loop's answers grew each server process's RSS
-    by 100 MB a minute, never given back (bench/server_load.py: 395 MB after 74 s and rising; 332 MB and
-    flat with two). MALLOC_ARENA_MAX in the environment, read by glibc itself, wins."""
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return
-    try:
-        ctypes.CDLL(None).mallopt(M_ARENA_MAX, 2)
-    except (OSError, AttributeError):
-        pass  # not glibc (musl has no per-thread arenas to limit)
 
 
 def _tune_gc() -> None:
@@ -131,7 +114,7 @@ def settings_from_text(text: str) -> ServerSettings:
 
 def worker_app() -> ScreenFastPath:
     """One of `serve --workers N`'s processes: the app from the settings the parent left in the environment."""
-    few_malloc_arenas()
+    few_arenas()
     app = ScreenFastPath(create_app(settings_from_text(os.environ[SETTINGS_VARIABLE])))
     quiet_screens()
     _tune_gc()

@@ -40,7 +40,7 @@ def read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
-def running(pid: object) -> bool:
+def _running(pid: object) -> bool:
     """Whether a process with this id runs on this machine (one we may not signal counts)."""
     if not isinstance(pid, int):
         return False
@@ -84,7 +84,7 @@ def status_lines(config: KioskConfig) -> list[str]:
     playing = read_json(files.now_playing)
     lines = [f"screen       {config.screen_id}"]
     if playing:
-        state = "running" if running(playing.get("pid")) else "not running (last seen)"
+        state = "running" if _running(playing.get("pid")) else "not running (last seen)"
         what = f"{playing.get('playlist')}/{playing.get('item')} [{playing.get('language')}]"
         lines.append(f"player       {state}: {what} since {playing.get('since')}")
         lines.append(f"generation   {playing.get('generation')}")
